@@ -1,0 +1,34 @@
+# The README's two commands. Everything real lives in CMake; this file only strings the steps together.
+.PHONY: run test deps build build-asan fuzz clean
+
+JOBS ?= $(shell nproc)
+SCRIPT ?= examples/ps_lua.lua
+SPOA_ARGS ?= -p 12345
+
+run: deps build
+	./build/release/agent/spoa -f $(SCRIPT) $(SPOA_ARGS)
+
+test: deps build build-asan
+	ctest --preset release -j $(JOBS)
+	ctest --preset asan -j $(JOBS)
+
+deps:
+	@bash scripts/install-deps.sh
+
+build:
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS)
+
+build-asan:
+	cmake --preset asan >/dev/null
+	cmake --build --preset asan -j $(JOBS)
+
+# Runs every fuzz target for FUZZ_SECONDS each and merges new coverage into corpus/.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	cmake --preset fuzz >/dev/null
+	cmake --build --preset fuzz -j $(JOBS)
+	bash scripts/fuzz.sh build/fuzz $(FUZZ_SECONDS)
+
+clean:
+	rm -rf build

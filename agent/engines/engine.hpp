@@ -1,0 +1,95 @@
+// The one interface every script language implements: load files, list messages, run a handler.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "spop/ack_builder.hpp"
+#include "spop/value.hpp"
+
+namespace spoa {
+
+enum class LogLevel : std::uint8_t { trace, debug, info, warning, error, critical };
+
+/// Where engines send records (spoa.log() from scripts, warnings such as a dropped variable).
+using LogSink = std::function<void(LogLevel, std::string_view)>;
+
+/// Settings shared by all engines of one worker.
+struct EngineOptions {
+  std::chrono::milliseconds call_budget{1000};  ///< wall time allowed per handler call; 0 = unlimited
+  std::size_t memory_limit = 0;                 ///< bytes per script state where the engine can cap it; 0 = none
+  LogSink log;                                  ///< may be empty: records are then dropped
+};
+
+/// What a handler call is about (for error records and spoa.log context).
+struct CallInfo {
+  std::string_view message;
+  std::uint64_t stream_id = 0;
+  std::uint64_t frame_id = 0;
+};
+
+/// How a handler call ended. Actions appended before a failure stay in the ACK.
+struct CallResult {
+  enum class Kind : std::uint8_t {
+    ok,
+    script_error,   ///< the handler raised; `detail` holds the error text and traceback
+    timeout,        ///< stopped after EngineOptions::call_budget
+    out_of_memory,  ///< hit EngineOptions::memory_limit
+  };
+  Kind kind = Kind::ok;
+  std::string detail;
+
+  bool ok() const noexcept { return kind == Kind::ok; }
+};
+
+/// A script failed to load. what() names the file and, where known, the line:
+/// "ps_lua.lua:12: unexpected symbol near 'x'".
+class LoadError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A message name and the file whose code registered it.
+struct Registration {
+  std::string message;
+  std::filesystem::path file;
+};
+
+/// One language runtime of one worker: its own script state, loaded once per worker.
+///
+/// An engine is driven from one thread. load() may be called several times (one per `-f` file of
+/// this language, in command-line order). A name registered twice within the engine is a LoadError
+/// naming both files. call() never throws for script faults: it reports them in CallResult.
+class Engine {
+ public:
+  virtual ~Engine() = default;
+
+  /// "lua", "python", ...
+  virtual std::string_view language() const noexcept = 0;
+  /// Runs `file`; throws LoadError.
+  virtual void load(const std::filesystem::path& file) = 0;
+  /// Every message registered so far, in registration order.
+  virtual std::vector<Registration> registrations() const = 0;
+  /// Runs the handler of `info.message` with `args`; each setter the script calls appends to `actions`.
+  /// A setter whose action does not fit in the ACK (AckBuilder returns frame_too_big) raises a script
+  /// error naming the variable, so the handler sees it and the ACK stays within the frame size.
+  virtual CallResult call(const CallInfo& info, std::span<const spop::Argument> args,
+                          spop::AckBuilder& actions) = 0;
+};
+
+/// Builds the engine for a file suffix (".lua", ".luac", ".py"); nullptr if no engine handles it.
+std::unique_ptr<Engine> make_engine_for(const std::filesystem::path& file, const EngineOptions& options);
+
+/// The suffixes make_engine_for() knows, for messages such as "unknown script type".
+std::vector<std::string> known_script_suffixes();
+
+}  // namespace spoa

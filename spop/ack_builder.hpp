@@ -1,0 +1,56 @@
+// Builds one ACK frame (SET-VAR / UNSET-VAR actions) in place, never past the negotiated frame size.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "spop/errc.hpp"
+#include "spop/types.hpp"
+#include "spop/value.hpp"
+
+namespace spop {
+
+/// Appends an ACK frame (length prefix, header, actions) to the end of a caller-owned buffer.
+///
+/// The constructor writes the header; each action is appended whole or not at all; finish()
+/// back-patches LEN. LEN never exceeds `max_frame_size`: an action that would cross it is refused
+/// with Errc::frame_too_big and the frame stays valid without it. Integers are written with the
+/// type id the Value carries; negative values are sign-extended to 64 bits (10-byte varint).
+/// Allocates only when `out` must grow; reuse `out` to avoid that in steady state.
+class AckBuilder {
+ public:
+  AckBuilder(std::vector<std::byte>& out, std::uint64_t stream_id, std::uint64_t frame_id,
+             std::uint32_t max_frame_size);
+  AckBuilder(const AckBuilder&) = delete;
+  AckBuilder& operator=(const AckBuilder&) = delete;
+
+  /// SET-VAR `01 03 <scope> <name> <value>`. Errc::frame_too_big when it does not fit.
+  Errc set_var(Scope scope, std::string_view name, const Value& value);
+  /// UNSET-VAR `02 02 <scope> <name>`. Errc::frame_too_big when it does not fit.
+  Errc unset_var(Scope scope, std::string_view name);
+
+  std::size_t action_count() const noexcept { return actions_; }
+  /// Current LEN of the frame (header + actions so far).
+  std::size_t frame_length() const noexcept;
+  /// Bytes still available before the frame reaches `max_frame_size`.
+  std::size_t remaining() const noexcept;
+  std::uint64_t stream_id() const noexcept { return stream_id_; }
+  std::uint64_t frame_id() const noexcept { return frame_id_; }
+
+  /// Writes LEN. The frame is then complete in `out`; the builder must not be used again.
+  void finish() noexcept;
+  /// Removes everything this builder appended to `out`.
+  void cancel() noexcept;
+
+ private:
+  std::vector<std::byte>* out_;
+  std::size_t start_;  // offset of the LEN field in *out_
+  std::uint64_t stream_id_;
+  std::uint64_t frame_id_;
+  std::uint32_t max_frame_size_;
+  std::size_t actions_ = 0;
+};
+
+}  // namespace spop
