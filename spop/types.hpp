@@ -2,6 +2,7 @@
 // Values are the exact bytes on the wire (spop-protocol.md §1-§3).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 

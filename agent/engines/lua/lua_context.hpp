@@ -1,0 +1,79 @@
+// Per-state bookkeeping of the Lua engine: what the `spoa` functions need to reach from C.
+//
+// One LuaContext lives beside each lua_State. A pointer to it sits in the state's extra space
+// (LUA_EXTRASPACE), which Lua copies into every coroutine, so a setter finds the current call's
+// AckBuilder in O(1) whichever thread runs it.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <lua.hpp>
+
+#include "agent/engines/engine.hpp"
+#include "spop/ack_builder.hpp"
+
+namespace spoa::lua {
+
+/// Bytes allocated by one state, and the cap EngineOptions::memory_limit puts on them.
+struct MemoryAccount {
+  std::size_t used = 0;
+  std::size_t limit = 0;   ///< 0 = no cap
+  bool enforce = false;    ///< off while the engine itself builds the state
+};
+
+/// The deadline of the running handler call (EngineOptions::call_budget).
+struct TimeBudget {
+  std::chrono::milliseconds budget{0};  ///< 0 = unlimited: no hook is installed at all
+  std::chrono::steady_clock::time_point deadline{};
+  bool active = false;   ///< a handler call is running
+  bool expired = false;  ///< the hook stopped this call
+};
+
+/// A registered handler: the function stays in the Lua registry under `ref` (no lookup by name per call).
+struct Handler {
+  int ref = LUA_NOREF;
+  std::size_t registration = 0;  ///< index into LuaContext::registrations
+};
+
+/// Hash that accepts std::string_view, so the per-call lookup needs no std::string.
+struct NameHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
+struct LuaContext {
+  EngineOptions options;
+  MemoryAccount memory;
+  TimeBudget time;
+
+  spop::AckBuilder* actions = nullptr;  ///< the running call's ACK; null outside call()
+  const CallInfo* call = nullptr;       ///< the running call; null outside call()
+  const std::filesystem::path* loading = nullptr;  ///< the file load() is running; null otherwise
+
+  std::vector<Registration> registrations;
+  std::unordered_map<std::string, Handler, NameHash, std::equal_to<>> handlers;
+
+  std::string warning;  ///< pieces of a Lua warning (warn("a", "b")) until the last one arrives
+};
+
+/// The context of the state `L` belongs to (any of its threads).
+inline LuaContext& context(lua_State* L) noexcept {
+  return **static_cast<LuaContext**>(lua_getextraspace(L));
+}
+
+inline void attach_context(lua_State* L, LuaContext* ctx) noexcept {
+  *static_cast<LuaContext**>(lua_getextraspace(L)) = ctx;
+}
+
+/// Sends a record to EngineOptions::log if there is one. Never throws (it runs under Lua's C frames).
+void log_record(const LuaContext& ctx, LogLevel level, std::string_view text) noexcept;
+
+}  // namespace spoa::lua

@@ -1,0 +1,31 @@
+#include "agent/engines/lua/lua_errors.hpp"
+
+#include <cstddef>
+
+namespace spoa::lua {
+
+int traceback_handler(lua_State* L) {
+  const char* message = nullptr;
+  if (lua_type(L, 1) == LUA_TSTRING || lua_type(L, 1) == LUA_TNUMBER) {
+    message = lua_tostring(L, 1);
+  } else if (luaL_callmeta(L, 1, "__tostring") != 0 && lua_type(L, -1) == LUA_TSTRING) {
+    message = lua_tostring(L, -1);
+  } else {
+    message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+  }
+  // Level 1 starts the traceback at the function that raised (skipping this handler).
+  luaL_traceback(L, L, message, 1);
+  return 1;
+}
+
+std::string error_text(lua_State* L, int index) {
+  // lua_type first: lua_tolstring would convert a number in place, harmless, but a table has no text.
+  if (lua_type(L, index) == LUA_TSTRING) {
+    std::size_t length = 0;
+    const char* text = lua_tolstring(L, index, &length);
+    return std::string(text, length);
+  }
+  return std::string("(error object is a ") + luaL_typename(L, index) + " value)";
+}
+
+}  // namespace spoa::lua

@@ -1,0 +1,18 @@
+// Turning Lua errors into text: the traceback message handler and the reading of an error value.
+#pragma once
+
+#include <string>
+
+#include <lua.hpp>
+
+namespace spoa::lua {
+
+/// lua_pcall message handler: replaces the error value with "<message>\nstack traceback:\n...".
+/// Non-string error values are rendered with __tostring or as "(error object is a <type> value)".
+int traceback_handler(lua_State* L);
+
+/// The error value at `index` as text (what lua_pcall left there), for CallResult and LoadError.
+/// Does not raise; may throw std::bad_alloc (call it from C++, not from inside Lua).
+std::string error_text(lua_State* L, int index);
+
+}  // namespace spoa::lua

@@ -1,0 +1,57 @@
+// spoa's settings: the command line (original flags plus long options) parsed into one struct.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/engines/engine.hpp"
+#include "spop/agent_connection.hpp"
+
+namespace spoa {
+
+/// Everything the command line sets, with the documented defaults.
+struct Options {
+  bool debug = false;                        ///< -d: debug logs, foreground, one worker
+  std::uint16_t port = 12345;                ///< -p
+  bool port_given = false;                   ///< -p was on the command line
+  unsigned workers = 5;                      ///< -n
+  std::vector<std::filesystem::path> files;  ///< -f, in command-line order
+  std::vector<std::string> addresses;        ///< --address; empty = 0.0.0.0 and ::
+  std::optional<std::filesystem::path> unix_path;  ///< --unix
+  std::optional<std::filesystem::path> ready_file; ///< --ready-file
+  std::size_t max_connections = 10000;       ///< per worker
+  std::chrono::milliseconds drain_timeout{5000};
+  LogLevel log_level = LogLevel::info;
+  bool log_level_given = false;
+
+  spop::AgentOptions agent;    ///< protocol limits, timeouts and capabilities of every connection
+  EngineOptions engine;        ///< call budget and memory limit (the log sink is set per worker)
+
+  /// True when TCP listeners are wanted: always unless only --unix was asked for.
+  bool listen_tcp() const { return !unix_path || port_given || !addresses.empty(); }
+};
+
+/// Either options to run with, or an exit status (usage printed, or a message already on stderr).
+struct ParseResult {
+  std::optional<Options> options;
+  int exit_status = 0;
+};
+
+/// Parses argv. -h prints usage on stdout (exit 0); a bad or unknown option prints a message and the
+/// short usage on stderr (exit 1). Never throws.
+ParseResult parse_options(int argc, const char* const* argv);
+
+/// "250ms", "10s", "2m", or a bare number in `bare_unit`; nullopt when unparsable or negative.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text,
+                                                        std::chrono::milliseconds bare_unit);
+/// "0", "512", "64K", "256M", "1G" (powers of 1024); nullopt when unparsable.
+std::optional<std::size_t> parse_size(std::string_view text);
+/// "trace", "debug", "info", "warning" (or "warn"), "error", "critical"; nullopt otherwise.
+std::optional<LogLevel> parse_log_level(std::string_view text);
+
+}  // namespace spoa

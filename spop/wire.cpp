@@ -1,0 +1,208 @@
+#include "spop/wire.hpp"
+
+#include <cstring>
+
+#include "spop/varint.hpp"
+
+namespace spop {
+
+namespace {
+
+std::string_view as_chars(std::span<const std::byte> b) noexcept {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+std::span<const std::byte> as_bytes_of(std::string_view s) noexcept {
+  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
+
+}  // namespace
+
+// ---- reading -------------------------------------------------------------------------------
+
+Errc WireReader::read_u8(std::uint8_t& v) noexcept {
+  if (remaining() < 1) return Errc::truncated;
+  v = std::to_integer<std::uint8_t>(data_[pos_++]);
+  return Errc::ok;
+}
+
+Errc WireReader::read_u32(std::uint32_t& v) noexcept {
+  if (remaining() < 4) return Errc::truncated;
+  std::uint32_t r = 0;
+  for (int i = 0; i < 4; ++i) r = (r << 8) | std::to_integer<std::uint32_t>(data_[pos_ + static_cast<std::size_t>(i)]);
+  pos_ += 4;
+  v = r;
+  return Errc::ok;
+}
+
+Errc WireReader::read_varint(std::uint64_t& v) noexcept {
+  std::size_t used = 0;
+  Errc e = decode_varint(data_.subspan(pos_), v, used);
+  if (e == Errc::need_more) return Errc::truncated;
+  if (e != Errc::ok) return e;
+  pos_ += used;
+  return Errc::ok;
+}
+
+Errc WireReader::read_bytes(std::size_t n, std::span<const std::byte>& v) noexcept {
+  if (remaining() < n) return Errc::truncated;
+  v = data_.subspan(pos_, n);
+  pos_ += n;
+  return Errc::ok;
+}
+
+Errc WireReader::read_raw_string(std::string_view& v) noexcept {
+  const std::size_t start = pos_;
+  std::uint64_t len = 0;
+  if (Errc e = read_varint(len); e != Errc::ok) return e;
+  if (len > remaining()) {
+    pos_ = start;
+    return Errc::truncated;
+  }
+  v = as_chars(data_.subspan(pos_, static_cast<std::size_t>(len)));
+  pos_ += static_cast<std::size_t>(len);
+  return Errc::ok;
+}
+
+Errc WireReader::read_value(Value& v) noexcept {
+  const std::size_t start = pos_;
+  std::uint8_t tb = 0;
+  if (Errc e = read_u8(tb); e != Errc::ok) return e;
+  const auto id = static_cast<std::uint8_t>(tb & data_type_mask);
+  Errc e = Errc::ok;
+  switch (id) {
+    case 0: v = Value::null(); break;
+    case 1: v = Value::boolean((tb & data_flag_true) != 0); break;
+    case 2:
+    case 3:
+    case 4:
+    case 5: {
+      std::uint64_t bits = 0;
+      e = read_varint(bits);
+      if (e == Errc::ok) v = Value::integer(static_cast<DataType>(id), bits);
+      break;
+    }
+    case 6: {
+      std::span<const std::byte> b;
+      e = read_bytes(4, b);
+      if (e == Errc::ok) {
+        Ipv4Address a;
+        std::memcpy(a.bytes.data(), b.data(), 4);
+        v = Value::ipv4(a);
+      }
+      break;
+    }
+    case 7: {
+      std::span<const std::byte> b;
+      e = read_bytes(16, b);
+      if (e == Errc::ok) {
+        Ipv6Address a;
+        std::memcpy(a.bytes.data(), b.data(), 16);
+        v = Value::ipv6(a);
+      }
+      break;
+    }
+    case 8:
+    case 9: {
+      std::string_view s;
+      e = read_raw_string(s);
+      // HAProxy only takes a string when the whole byte is 0x08; flags turn it into binary.
+      if (e == Errc::ok) v = (tb == 0x08) ? Value::string(s) : Value::binary(s);
+      break;
+    }
+    default: e = Errc::reserved_type; break;
+  }
+  if (e != Errc::ok) pos_ = start;
+  return e;
+}
+
+Errc WireReader::skip_value() noexcept {
+  Value ignored;
+  return read_value(ignored);
+}
+
+// ---- writing -------------------------------------------------------------------------------
+
+Errc WireWriter::put_u8(std::uint8_t v) {
+  if (room() < 1) return Errc::frame_too_big;
+  out_->push_back(static_cast<std::byte>(v));
+  return Errc::ok;
+}
+
+Errc WireWriter::put_u32(std::uint32_t v) {
+  if (room() < 4) return Errc::frame_too_big;
+  for (int shift = 24; shift >= 0; shift -= 8) out_->push_back(static_cast<std::byte>((v >> shift) & 0xFF));
+  return Errc::ok;
+}
+
+Errc WireWriter::put_varint(std::uint64_t v) {
+  std::byte tmp[max_varint_length];
+  const std::size_t n = encode_varint(v, tmp);
+  if (room() < n) return Errc::frame_too_big;
+  out_->insert(out_->end(), tmp, tmp + n);
+  return Errc::ok;
+}
+
+Errc WireWriter::put_bytes(std::span<const std::byte> v) {
+  if (room() < v.size()) return Errc::frame_too_big;
+  out_->insert(out_->end(), v.begin(), v.end());
+  return Errc::ok;
+}
+
+Errc WireWriter::put_raw_string(std::string_view v) {
+  if (room() < raw_string_size(v)) return Errc::frame_too_big;
+  put_varint(v.size());
+  return put_bytes(as_bytes_of(v));
+}
+
+std::size_t WireWriter::raw_string_size(std::string_view v) noexcept {
+  return varint_size(v.size()) + v.size();
+}
+
+std::size_t WireWriter::value_size(const Value& v) noexcept {
+  switch (v.type()) {
+    case DataType::null:
+    case DataType::boolean: return 1;
+    case DataType::int32:
+    case DataType::uint32:
+    case DataType::int64:
+    case DataType::uint64: return 1 + varint_size(v.as_uint64());
+    case DataType::ipv4: return 1 + 4;
+    case DataType::ipv6: return 1 + 16;
+    case DataType::string:
+    case DataType::binary: return 1 + raw_string_size(v.as_bytes());
+  }
+  return 1;
+}
+
+Errc WireWriter::put_value(const Value& v) {
+  if (room() < value_size(v)) return Errc::frame_too_big;
+  auto type = static_cast<std::uint8_t>(v.type());
+  switch (v.type()) {
+    case DataType::null: put_u8(type); break;
+    case DataType::boolean: put_u8(static_cast<std::uint8_t>(type | (v.as_bool() ? data_flag_true : 0))); break;
+    case DataType::int32:
+    case DataType::uint32:
+    case DataType::int64:
+    case DataType::uint64:
+      put_u8(type);
+      put_varint(v.as_uint64());
+      break;
+    case DataType::ipv4:
+      put_u8(type);
+      put_bytes(std::as_bytes(std::span(v.as_ipv4().bytes)));
+      break;
+    case DataType::ipv6:
+      put_u8(type);
+      put_bytes(std::as_bytes(std::span(v.as_ipv6().bytes)));
+      break;
+    case DataType::string:
+    case DataType::binary:
+      put_u8(type);
+      put_raw_string(v.as_bytes());
+      break;
+  }
+  return Errc::ok;
+}
+
+}  // namespace spop
