@@ -89,7 +89,11 @@ ParseResult parse_options(int argc, const char* const* argv) {
   SwitchArg fragmentation("", "fragmentation",
                           "Accept fragmented NOTIFYs from HAProxy 2.6 (not recommended; off by default)",
                           cmd);
-  SwitchArg no_async("", "no-async", "Do not offer the 'async' capability", cmd);
+  SwitchArg no_async("", "no-async", "Do not offer the 'async' capability (the default; kept for scripts)", cmd);
+  SwitchArg async("", "async",
+                  "Offer the 'async' capability to HAProxy 2.6 (off by default: with async agreed, 2.6 may "
+                  "soft-stop a connection while NOTIFYs are still unanswered)",
+                  cmd);
   SwitchArg no_pipelining("", "no-pipelining",
                           "Do not offer the 'pipelining' capability (one NOTIFY at a time per connection)",
                           cmd);
@@ -186,7 +190,9 @@ ParseResult parse_options(int argc, const char* const* argv) {
   if (max_in_flight.getValue() < 1) return {std::nullopt, bad_value("--max-in-flight", "0", "at least 1")};
   o.agent.max_in_flight = max_in_flight.getValue();
   o.agent.pipelining = !no_pipelining.getValue();
-  o.agent.async = !no_async.getValue();
+  // Off by default: HAProxy 2.6 queues async NOTIFYs per thread and, on reload, disconnects a connection
+  // without waiting for them (found by haproxy-it faults-reload). 3.x ignores async anyway.
+  o.agent.async = async.getValue() && !no_async.getValue();
   o.agent.fragmentation = fragmentation.getValue();
 
   const milliseconds seconds{1000}, millis{1};

@@ -1,5 +1,6 @@
 #include "spop/ack_builder.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "spop/varint.hpp"
@@ -9,8 +10,13 @@ namespace spop {
 
 namespace {
 
-// The hot path of the agent: each action is sized first, then written with one resize and direct
-// stores, so that building an ACK costs no per-byte bookkeeping.
+// The hot path of the agent: each action is sized first, then written with direct stores into room
+// that append() makes (usually spare bytes already there), so that building an ACK costs no per-byte
+// bookkeeping and, in steady state, no vector call.
+
+// Spare bytes added when *out_ must grow, so that the following actions need no vector call.
+constexpr std::size_t spare_bytes = 128;
+
 std::byte* put_raw(std::byte* p, std::string_view s) {
   p += encode_varint(s.size(), p);
   if (!s.empty()) std::memcpy(p, s.data(), s.size());
@@ -52,10 +58,14 @@ std::byte* put_value(std::byte* p, const Value& v) {
 
 AckBuilder::AckBuilder(std::vector<std::byte>& out, std::uint64_t stream_id, std::uint64_t frame_id,
                        std::uint32_t max_frame_size)
-    : out_(&out), start_(out.size()), stream_id_(stream_id), frame_id_(frame_id), max_frame_size_(max_frame_size) {
+    : out_(&out),
+      start_(out.size()),
+      end_(out.size()),
+      stream_id_(stream_id),
+      frame_id_(frame_id),
+      max_frame_size_(max_frame_size) {
   const std::size_t header = frame_length_prefix + 1 + 4 + varint_size(stream_id) + varint_size(frame_id);
-  out.resize(start_ + header);
-  std::byte* p = out.data() + start_ + frame_length_prefix;
+  std::byte* p = append(header) + frame_length_prefix;
   *p++ = static_cast<std::byte>(FrameType::ack);
   *p++ = std::byte{0};
   *p++ = std::byte{0};
@@ -65,7 +75,22 @@ AckBuilder::AckBuilder(std::vector<std::byte>& out, std::uint64_t stream_id, std
   encode_varint(frame_id, p);
 }
 
-std::size_t AckBuilder::frame_length() const noexcept { return out_->size() - start_ - frame_length_prefix; }
+AckBuilder::~AckBuilder() {
+  if (open_ && out_->size() > end_) out_->resize(end_);
+}
+
+std::byte* AckBuilder::append(std::size_t n) {
+  const std::size_t at = end_;
+  if (out_->size() < at + n) {
+    // Callers checked n against remaining(), except for the header: the spare never passes the frame limit.
+    const std::size_t limit = start_ + frame_length_prefix + max_frame_size_;
+    out_->resize(std::max(at + n, std::min(at + n + spare_bytes, limit)));
+  }
+  end_ = at + n;
+  return out_->data() + at;
+}
+
+std::size_t AckBuilder::frame_length() const noexcept { return end_ - start_ - frame_length_prefix; }
 
 std::size_t AckBuilder::remaining() const noexcept {
   const std::size_t len = frame_length();
@@ -75,9 +100,7 @@ std::size_t AckBuilder::remaining() const noexcept {
 Errc AckBuilder::set_var(Scope scope, std::string_view name, const Value& value) {
   const std::size_t need = 3 + WireWriter::raw_string_size(name) + WireWriter::value_size(value);
   if (need > remaining()) return Errc::frame_too_big;
-  const std::size_t at = out_->size();
-  out_->resize(at + need);
-  std::byte* p = out_->data() + at;
+  std::byte* p = append(need);
   *p++ = static_cast<std::byte>(ActionType::set_var);
   *p++ = std::byte{3};
   *p++ = static_cast<std::byte>(scope);
@@ -90,9 +113,7 @@ Errc AckBuilder::set_var(Scope scope, std::string_view name, const Value& value)
 Errc AckBuilder::unset_var(Scope scope, std::string_view name) {
   const std::size_t need = 3 + WireWriter::raw_string_size(name);
   if (need > remaining()) return Errc::frame_too_big;
-  const std::size_t at = out_->size();
-  out_->resize(at + need);
-  std::byte* p = out_->data() + at;
+  std::byte* p = append(need);
   *p++ = static_cast<std::byte>(ActionType::unset_var);
   *p++ = std::byte{2};
   *p++ = static_cast<std::byte>(scope);
@@ -108,11 +129,15 @@ void AckBuilder::finish() noexcept {
   p[1] = static_cast<std::byte>(len >> 16);
   p[2] = static_cast<std::byte>(len >> 8);
   p[3] = static_cast<std::byte>(len);
+  out_->resize(end_);  // drops the spare bytes; shrinking never allocates
+  open_ = false;
 }
 
 void AckBuilder::cancel() noexcept {
   out_->resize(start_);
+  end_ = start_;
   actions_ = 0;
+  open_ = false;
 }
 
 }  // namespace spop

@@ -19,12 +19,17 @@ namespace spop {
 /// with Errc::frame_too_big and the frame stays valid without it. Integers are written with the
 /// type id the Value carries; negative values are sign-extended to 64 bits (10-byte varint).
 /// Allocates only when `out` must grow; reuse `out` to avoid that in steady state.
+///
+/// To keep appends cheap, `out` is grown ahead by up to 128 spare bytes (never past the frame's
+/// maximum): until finish() or cancel() its tail after the frame is unspecified. finish(), cancel()
+/// and the destructor of an unfinished builder drop the spare bytes.
 class AckBuilder {
  public:
   AckBuilder(std::vector<std::byte>& out, std::uint64_t stream_id, std::uint64_t frame_id,
              std::uint32_t max_frame_size);
   AckBuilder(const AckBuilder&) = delete;
   AckBuilder& operator=(const AckBuilder&) = delete;
+  ~AckBuilder();
 
   /// SET-VAR `01 03 <scope> <name> <value>`. Errc::frame_too_big when it does not fit.
   Errc set_var(Scope scope, std::string_view name, const Value& value);
@@ -45,12 +50,16 @@ class AckBuilder {
   void cancel() noexcept;
 
  private:
+  std::byte* append(std::size_t n);  // n bytes at end_, growing *out_ (with spare) when needed
+
   std::vector<std::byte>* out_;
   std::size_t start_;  // offset of the LEN field in *out_
+  std::size_t end_;    // offset just past the frame's last byte; *out_ may be longer (spare bytes)
   std::uint64_t stream_id_;
   std::uint64_t frame_id_;
   std::uint32_t max_frame_size_;
   std::size_t actions_ = 0;
+  bool open_ = true;   // neither finished nor cancelled
 };
 
 }  // namespace spop

@@ -24,8 +24,15 @@ Errc read_action(WireReader& r, Action& a) {
   a.scope = static_cast<Scope>(scope);
   if (Errc e = r.read_raw_string(a.name); e != Errc::ok) return e;
   a.value = Value::null();
-  if (a.type == ActionType::set_var) return r.read_value(a.value);
-  return Errc::ok;
+  if (a.type != ActionType::set_var) return Errc::ok;
+  Errc e = r.read_value(a.value);
+  if (e == Errc::reserved_type) {
+    // spoe_decode_data() has no case for ids 10-15: it takes the type byte only and leaves the sample
+    // typed ANY, which spoe_decode_action_set_var() then treats as an unset, as for NULL.
+    std::uint8_t skipped = 0;
+    return r.read_u8(skipped);
+  }
+  return e;
 }
 
 }  // namespace

@@ -21,7 +21,8 @@ struct Action {
 /// Result of reading an ACK payload the way HAProxy 2.6/3.x does (spoe_process_actions):
 /// actions up to the first unknown action, wrong nb-args, bad scope or truncated item are kept;
 /// the rest of the payload is ignored without error. `stop_reason` says why reading stopped early
-/// (Errc::ok when the whole payload was read) and `stop_offset` where.
+/// (Errc::ok when the whole payload was read) and `stop_offset` where. A SET-VAR value with a reserved
+/// type id (10-15) is read as HAProxy reads it: the type byte alone, giving a NULL value (an unset).
 struct AckContents {
   std::vector<Action> actions;
   Errc stop_reason = Errc::ok;

@@ -2,10 +2,19 @@
 
 namespace spop {
 
+namespace {
+
+std::uint32_t load_be32(const std::byte* p) noexcept {
+  return std::to_integer<std::uint32_t>(p[0]) << 24 | std::to_integer<std::uint32_t>(p[1]) << 16 |
+         std::to_integer<std::uint32_t>(p[2]) << 8 | std::to_integer<std::uint32_t>(p[3]);
+}
+
+}  // namespace
+
 Errc peek_frame_length(std::span<const std::byte> data, std::uint32_t& length) noexcept {
   if (data.size() < frame_length_prefix) return Errc::need_more;
-  WireReader r(data);
-  return r.read_u32(length);
+  length = load_be32(data.data());
+  return Errc::ok;
 }
 
 Errc check_frame_length(std::uint32_t length, std::uint32_t max_frame_size) noexcept {
@@ -15,6 +24,17 @@ Errc check_frame_length(std::uint32_t length, std::uint32_t max_frame_size) noex
 }
 
 Errc decode_frame(std::span<const std::byte> body, Frame& frame) noexcept {
+  // The common case first: both ids below 240, so one byte each.
+  if (body.size() >= min_frame_length) {
+    const auto sid = std::to_integer<std::uint8_t>(body[5]);
+    const auto fid = std::to_integer<std::uint8_t>(body[6]);
+    if (sid < 240 && fid < 240) {
+      frame.header = FrameHeader{static_cast<FrameType>(body[0]), load_be32(body.data() + 1), sid, fid};
+      frame.payload = body.subspan(min_frame_length);
+      frame.length = body.size();
+      return Errc::ok;
+    }
+  }
   WireReader r(body);
   std::uint8_t type = 0;
   std::uint32_t flags = 0;

@@ -9,9 +9,12 @@ namespace spop {
 
 namespace {
 
+bool is_space(char c) noexcept { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
 std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
   return s;
 }
 
@@ -41,8 +44,10 @@ Errc for_each_kv(std::span<const std::byte> payload, Fn&& fn) {
   }
 }
 
+// HAProxy tests `(type & SPOE_DATA_T_MASK) == SPOE_DATA_T_STR`: flag bits do not matter here, although
+// the decoded Value of such a byte is BINARY.
 Errc take_string(const KvItem& item, std::optional<std::string_view>& out) {
-  if (item.value.type() != DataType::string) return Errc::invalid_payload;
+  if ((item.type_byte & data_type_mask) != static_cast<std::uint8_t>(DataType::string)) return Errc::invalid_payload;
   out = item.value.as_bytes();
   return Errc::ok;
 }
@@ -99,31 +104,46 @@ Errc parse_disconnect(std::span<const std::byte> payload, DisconnectInfo& out) n
   });
 }
 
+// Same rules as HAProxy's spoe_str_to_vsn(): leading spaces, a non-zero major made of digits, '.', a minor
+// of at least one digit and at most 999, trailing spaces, nothing else.
 std::optional<int> parse_version(std::string_view text) noexcept {
-  text = trim(text);
-  const auto dot = text.find('.');
-  if (dot == std::string_view::npos || dot == 0 || dot + 1 == text.size()) return std::nullopt;
-  auto number = [](std::string_view digits) -> std::optional<int> {
-    if (digits.empty() || digits.size() > 3) return std::nullopt;
-    int v = 0;
-    for (char c : digits) {
-      if (c < '0' || c > '9') return std::nullopt;
-      v = v * 10 + (c - '0');
-    }
-    return v;
-  };
-  auto major = number(text.substr(0, dot));
-  auto minor = number(text.substr(dot + 1));
-  if (!major || !minor || *minor >= 1000) return std::nullopt;
-  return *major * 1000 + *minor;
+  std::size_t i = 0;
+  while (i < text.size() && is_space(text[i])) ++i;
+  int major = 0;
+  for (; i < text.size() && text[i] != '.'; ++i) {
+    if (!is_digit(text[i])) return std::nullopt;
+    major = major * 10 + (text[i] - '0');
+    if (major >= 2'000'000) return std::nullopt;  // keeps major*1000+minor within int
+  }
+  if (i == text.size() || major == 0) return std::nullopt;
+  ++i;  // the '.'
+  if (i == text.size() || !is_digit(text[i])) return std::nullopt;
+  int minor = 0;
+  for (; i < text.size() && is_digit(text[i]); ++i) {
+    if (minor <= 999) minor = minor * 10 + (text[i] - '0');
+  }
+  if (minor > 999) return std::nullopt;
+  while (i < text.size() && is_space(text[i])) ++i;
+  if (i != text.size()) return std::nullopt;
+  return major * 1000 + minor;
 }
 
 bool supports_version_2_0(std::string_view list) noexcept {
   return any_item(list, [](std::string_view v) { return parse_version(v) == 2000; });
 }
 
+// HAProxy's rule: in each comma-separated item, after leading spaces, the name must be followed by the
+// end of the item or a space ("pipelining foo" counts, "pipeliningX" does not).
 bool has_capability(std::string_view list, std::string_view name) noexcept {
-  return any_item(list, [&](std::string_view c) { return c == name; });
+  if (name.empty()) return false;
+  while (true) {
+    const auto comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    while (!item.empty() && is_space(item.front())) item.remove_prefix(1);
+    if (item.starts_with(name) && (item.size() == name.size() || is_space(item[name.size()]))) return true;
+    if (comma == std::string_view::npos) return false;
+    list.remove_prefix(comma + 1);
+  }
 }
 
 namespace {

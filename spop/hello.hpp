@@ -43,11 +43,13 @@ Errc parse_haproxy_hello(std::span<const std::byte> payload, HaproxyHello& out) 
 Errc parse_agent_hello(std::span<const std::byte> payload, AgentHello& out) noexcept;
 Errc parse_disconnect(std::span<const std::byte> payload, DisconnectInfo& out) noexcept;
 
-/// "2.0" with optional surrounding spaces -> 2000 (major*1000+minor); nullopt if unparsable.
+/// "2.0" with optional surrounding spaces -> 2000 (major*1000+minor); nullopt if unparsable. Follows
+/// HAProxy's spoe_str_to_vsn(): the major must be non-zero, the minor 0-999, nothing may follow but spaces.
 std::optional<int> parse_version(std::string_view text) noexcept;
 /// True if the comma-separated `list` contains a version equal to 2.0.
 bool supports_version_2_0(std::string_view list) noexcept;
-/// True if the comma-separated capability `list` contains `name` (spaces ignored).
+/// True if the comma-separated capability `list` contains `name` (HAProxy's rule: leading spaces skipped,
+/// the name must end the item or be followed by a space).
 bool has_capability(std::string_view list, std::string_view name) noexcept;
 
 /// What a HAPROXY-HELLO carries; write_haproxy_hello() emits the items in 2.6's order.

@@ -6,9 +6,18 @@ Errc KvReader::next(KvItem& item) noexcept {
   if (reader_.empty()) return Errc::need_more;
   std::string_view key;
   if (Errc e = reader_.read_raw_string(key); e != Errc::ok) return e;
+  const auto rest = reader_.rest();
+  if (rest.empty()) return Errc::truncated;
+  const auto type_byte = std::to_integer<std::uint8_t>(rest.front());
   Value value;
-  if (Errc e = reader_.read_value(value); e != Errc::ok) return e;
-  item = KvItem{key, value};
+  if (Errc e = reader_.read_value(value); e == Errc::reserved_type) {
+    std::uint8_t skipped = 0;
+    reader_.read_u8(skipped);  // HAProxy's skip routine consumes no data bytes for ids 10-15
+    value = Value::null();
+  } else if (e != Errc::ok) {
+    return e;
+  }
+  item = KvItem{key, value, type_byte};
   return Errc::ok;
 }
 
@@ -18,10 +27,9 @@ Errc put_kv(WireWriter& w, std::string_view key, const Value& value) {
   return w.put_value(value);
 }
 
-// HAProxy compares `memcmp(key, name, key_length)`: the received key matches when it is a non-empty
-// prefix of the known name ("ver" counts as "version"; "versions" does not).
+// HAProxy 2.x/3.x: `sz >= strlen(NAME) && !memcmp(key, NAME, strlen(NAME))`, i.e. the key starts with NAME.
 bool key_matches(std::string_view key, std::string_view name) noexcept {
-  return !key.empty() && name.starts_with(key);
+  return !key.empty() && !name.empty() && key.starts_with(name);
 }
 
 }  // namespace spop

@@ -34,61 +34,6 @@ std::string to_string(const Ipv6Address& a) {
   return buf;
 }
 
-Value Value::boolean(bool v) noexcept {
-  Value r;
-  r.type_ = DataType::boolean;
-  r.boolean_ = v;
-  return r;
-}
-
-Value Value::integer(DataType type, std::uint64_t bits) noexcept {
-  Value r;
-  r.type_ = type;
-  r.bits_ = bits;
-  return r;
-}
-
-// Signed values are stored sign-extended so that the wire carries the 64-bit two's complement.
-Value Value::int32(std::int32_t v) noexcept {
-  return integer(DataType::int32, static_cast<std::uint64_t>(static_cast<std::int64_t>(v)));
-}
-Value Value::uint32(std::uint32_t v) noexcept { return integer(DataType::uint32, v); }
-Value Value::int64(std::int64_t v) noexcept { return integer(DataType::int64, static_cast<std::uint64_t>(v)); }
-Value Value::uint64(std::uint64_t v) noexcept { return integer(DataType::uint64, v); }
-
-Value Value::ipv4(const Ipv4Address& a) noexcept {
-  Value r;
-  r.type_ = DataType::ipv4;
-  r.v4_ = a;
-  return r;
-}
-
-Value Value::ipv6(const Ipv6Address& a) noexcept {
-  Value r;
-  r.type_ = DataType::ipv6;
-  r.v6_ = a;
-  return r;
-}
-
-Value Value::string(std::string_view bytes) noexcept {
-  Value r;
-  r.type_ = DataType::string;
-  r.bytes_ = bytes;
-  return r;
-}
-
-Value Value::binary(std::string_view bytes) noexcept {
-  Value r;
-  r.type_ = DataType::binary;
-  r.bytes_ = bytes;
-  return r;
-}
-
-bool Value::is_integer() const noexcept {
-  return type_ == DataType::int32 || type_ == DataType::uint32 || type_ == DataType::int64 ||
-         type_ == DataType::uint64;
-}
-
 bool operator==(const Value& a, const Value& b) noexcept {
   if (a.type_ != b.type_) return false;
   switch (a.type_) {

@@ -2,36 +2,7 @@
 
 namespace spop {
 
-// Encoding (spop-protocol.md §2.1): values below 240 take one byte. Otherwise the first byte carries
-// the low 4 bits with 0xF0 set, then 7 bits per byte with 0x80 set while more follow; each step
-// subtracts the range already covered, which is why the range edges are 240, 2288, 264432...
-
-std::size_t varint_size(std::uint64_t v) noexcept {
-  if (v < 240) return 1;
-  std::size_t n = 2;
-  v = (v - 240) >> 4;
-  while (v >= 128) {
-    v = (v - 128) >> 7;
-    ++n;
-  }
-  return n;
-}
-
-std::size_t encode_varint(std::uint64_t v, std::byte* out) noexcept {
-  if (v < 240) {
-    out[0] = static_cast<std::byte>(v);
-    return 1;
-  }
-  std::size_t n = 0;
-  out[n++] = static_cast<std::byte>((v & 0xFF) | 0xF0);
-  v = (v - 240) >> 4;
-  while (v >= 128) {
-    out[n++] = static_cast<std::byte>((v & 0xFF) | 0x80);
-    v = (v - 128) >> 7;
-  }
-  out[n++] = static_cast<std::byte>(v);
-  return n;
-}
+// Decoding (spop-protocol.md §2.1): the inverse of encode_varint() in varint.hpp, capped at 10 bytes.
 
 Errc decode_varint(std::span<const std::byte> in, std::uint64_t& value, std::size_t& used) noexcept {
   if (in.empty()) return Errc::need_more;

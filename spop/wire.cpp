@@ -8,10 +8,6 @@ namespace spop {
 
 namespace {
 
-std::string_view as_chars(std::span<const std::byte> b) noexcept {
-  return {reinterpret_cast<const char*>(b.data()), b.size()};
-}
-
 std::span<const std::byte> as_bytes_of(std::string_view s) noexcept {
   return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
 }
@@ -20,47 +16,12 @@ std::span<const std::byte> as_bytes_of(std::string_view s) noexcept {
 
 // ---- reading -------------------------------------------------------------------------------
 
-Errc WireReader::read_u8(std::uint8_t& v) noexcept {
-  if (remaining() < 1) return Errc::truncated;
-  v = std::to_integer<std::uint8_t>(data_[pos_++]);
-  return Errc::ok;
-}
-
-Errc WireReader::read_u32(std::uint32_t& v) noexcept {
-  if (remaining() < 4) return Errc::truncated;
-  std::uint32_t r = 0;
-  for (int i = 0; i < 4; ++i) r = (r << 8) | std::to_integer<std::uint32_t>(data_[pos_ + static_cast<std::size_t>(i)]);
-  pos_ += 4;
-  v = r;
-  return Errc::ok;
-}
-
-Errc WireReader::read_varint(std::uint64_t& v) noexcept {
+Errc WireReader::read_varint_slow(std::uint64_t& v) noexcept {
   std::size_t used = 0;
   Errc e = decode_varint(data_.subspan(pos_), v, used);
   if (e == Errc::need_more) return Errc::truncated;
   if (e != Errc::ok) return e;
   pos_ += used;
-  return Errc::ok;
-}
-
-Errc WireReader::read_bytes(std::size_t n, std::span<const std::byte>& v) noexcept {
-  if (remaining() < n) return Errc::truncated;
-  v = data_.subspan(pos_, n);
-  pos_ += n;
-  return Errc::ok;
-}
-
-Errc WireReader::read_raw_string(std::string_view& v) noexcept {
-  const std::size_t start = pos_;
-  std::uint64_t len = 0;
-  if (Errc e = read_varint(len); e != Errc::ok) return e;
-  if (len > remaining()) {
-    pos_ = start;
-    return Errc::truncated;
-  }
-  v = as_chars(data_.subspan(pos_, static_cast<std::size_t>(len)));
-  pos_ += static_cast<std::size_t>(len);
   return Errc::ok;
 }
 
@@ -72,7 +33,8 @@ Errc WireReader::read_value(Value& v) noexcept {
   Errc e = Errc::ok;
   switch (id) {
     case 0: v = Value::null(); break;
-    case 1: v = Value::boolean((tb & data_flag_true) != 0); break;
+    // HAProxy: true only when the flag nibble is exactly 0x10 (0x31 is false).
+    case 1: v = Value::boolean((tb & data_flags_mask) == data_flag_true); break;
     case 2:
     case 3:
     case 4:
@@ -117,8 +79,35 @@ Errc WireReader::read_value(Value& v) noexcept {
 }
 
 Errc WireReader::skip_value() noexcept {
-  Value ignored;
-  return read_value(ignored);
+  const std::size_t start = pos_;
+  std::uint8_t tb = 0;
+  if (Errc e = read_u8(tb); e != Errc::ok) return e;
+  Errc e = Errc::ok;
+  std::uint64_t skipped = 0;
+  std::string_view bytes;
+  switch (tb & data_type_mask) {
+    case 0:
+    case 1: break;
+    case 2:
+    case 3:
+    case 4:
+    case 5: e = read_varint(skipped); break;
+    case 6:
+    case 7: {
+      const std::size_t n = (tb & data_type_mask) == 6 ? 4 : 16;
+      if (remaining() < n) {
+        e = Errc::truncated;
+      } else {
+        pos_ += n;
+      }
+      break;
+    }
+    case 8:
+    case 9: e = read_raw_string(bytes); break;
+    default: e = Errc::reserved_type; break;
+  }
+  if (e != Errc::ok) pos_ = start;
+  return e;
 }
 
 // ---- writing -------------------------------------------------------------------------------
@@ -153,26 +142,6 @@ Errc WireWriter::put_raw_string(std::string_view v) {
   if (room() < raw_string_size(v)) return Errc::frame_too_big;
   put_varint(v.size());
   return put_bytes(as_bytes_of(v));
-}
-
-std::size_t WireWriter::raw_string_size(std::string_view v) noexcept {
-  return varint_size(v.size()) + v.size();
-}
-
-std::size_t WireWriter::value_size(const Value& v) noexcept {
-  switch (v.type()) {
-    case DataType::null:
-    case DataType::boolean: return 1;
-    case DataType::int32:
-    case DataType::uint32:
-    case DataType::int64:
-    case DataType::uint64: return 1 + varint_size(v.as_uint64());
-    case DataType::ipv4: return 1 + 4;
-    case DataType::ipv6: return 1 + 16;
-    case DataType::string:
-    case DataType::binary: return 1 + raw_string_size(v.as_bytes());
-  }
-  return 1;
 }
 
 Errc WireWriter::put_value(const Value& v) {

@@ -18,6 +18,7 @@
 #include <lua.hpp>
 
 #include "agent/engines/engine.hpp"
+#include "agent/engines/lua/lua_values.hpp"
 #include "spop/ack_builder.hpp"
 
 namespace spoa::lua {
@@ -58,10 +59,15 @@ struct LuaContext {
   const CallInfo* call = nullptr;       ///< the running call; null outside call()
   const std::filesystem::path* loading = nullptr;  ///< the file load() is running; null otherwise
 
+  int runner = LUA_NOREF;              ///< registry ref of the C closure that builds `args` and calls a handler
+  std::size_t argument_count = 0;      ///< `args` length of the previous call (what to clear)
+  AddressCache addresses;
+
   std::vector<Registration> registrations;
   std::unordered_map<std::string, Handler, NameHash, std::equal_to<>> handlers;
 
-  std::string warning;  ///< pieces of a Lua warning (warn("a", "b")) until the last one arrives
+  std::string warning;         ///< pieces of a Lua warning (warn("a", "b")) until the last one arrives
+  bool warnings_enabled = true;  ///< warn("@off") / warn("@on")
 };
 
 /// The context of the state `L` belongs to (any of its threads).

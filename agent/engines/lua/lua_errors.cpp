@@ -28,4 +28,16 @@ std::string error_text(lua_State* L, int index) {
   return std::string("(error object is a ") + luaL_typename(L, index) + " value)";
 }
 
+std::string shown_source(lua_State* L, const std::string& chunkname) {
+  // Ask Lua itself (lua_Debug::short_src of an empty chunk with that name) rather than copying its
+  // truncation rule.
+  if (luaL_loadbufferx(L, "", 0, chunkname.c_str(), "t") != LUA_OK) {
+    lua_pop(L, 1);
+    return {};
+  }
+  lua_Debug info;
+  lua_getinfo(L, ">S", &info);  // pops the function
+  return info.short_src;
+}
+
 }  // namespace spoa::lua

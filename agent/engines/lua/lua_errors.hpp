@@ -15,4 +15,8 @@ int traceback_handler(lua_State* L);
 /// Does not raise; may throw std::bad_alloc (call it from C++, not from inside Lua).
 std::string error_text(lua_State* L, int index);
 
+/// How Lua shows the chunk name `chunkname` in messages and tracebacks ("@/a/b.lua" -> "/a/b.lua", or
+/// "...<end of the path>" when it is longer than LUA_IDSIZE). Empty if it cannot tell (no memory).
+std::string shown_source(lua_State* L, const std::string& chunkname);
+
 }  // namespace spoa::lua

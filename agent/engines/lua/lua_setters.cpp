@@ -42,7 +42,7 @@ Target check_target(lua_State* L, const char* fn) {
 
   int is_integer = 0;
   const lua_Integer scope = lua_tointegerx(L, scope_arg, &is_integer);
-  if (is_integer == 0) raise_type_error(L, fn, scope_arg, "scope (integer)");
+  if (is_integer == 0) raise_type_error(L, fn, scope_arg, "scope 0..4");
   if (scope < 0 || scope > 4) {
     luaL_error(L, "%s: bad scope %I (expected 0..4, see spoa.scope)", fn, static_cast<LUAI_UACINT>(scope));
   }
@@ -87,22 +87,14 @@ void require_handler(lua_State* L, const char* fn) {
 
 enum class Appended { yes, ack_full, failed };
 
-Appended try_set(spop::AckBuilder& ack, const Target& target, const spop::Value& value) noexcept {
+/// Runs one AckBuilder append; `append` returns its spop::Errc.
+template <typename Append>
+Appended try_append(Append append) noexcept {
   try {
-    const spop::Errc e = ack.set_var(target.scope, {target.name, target.name_length}, value);
+    const spop::Errc e = append();
     if (e == spop::Errc::ok) return Appended::yes;
     return e == spop::Errc::frame_too_big ? Appended::ack_full : Appended::failed;
   } catch (...) {  // std::bad_alloc while growing the ACK buffer
-    return Appended::failed;
-  }
-}
-
-Appended try_unset(spop::AckBuilder& ack, const Target& target) noexcept {
-  try {
-    const spop::Errc e = ack.unset_var(target.scope, {target.name, target.name_length});
-    if (e == spop::Errc::ok) return Appended::yes;
-    return e == spop::Errc::frame_too_big ? Appended::ack_full : Appended::failed;
-  } catch (...) {
     return Appended::failed;
   }
 }
@@ -134,16 +126,27 @@ int report(lua_State* L, const char* fn, const Target& target, Appended outcome)
 }
 
 int set(lua_State* L, const char* fn, const Target& target, const spop::Value& value) {
-  return report(L, fn, target, try_set(*context(L).actions, target, value));
+  spop::AckBuilder& ack = *context(L).actions;
+  return report(L, fn, target, try_append([&] {
+    return ack.set_var(target.scope, {target.name, target.name_length}, value);
+  }));
 }
 
-template <typename Parse, typename Address>
-bool parse_address(Parse parse, std::string_view text, Address& out) noexcept {
+/// set_var_ipv4 / set_var_ipv6: the value is address text, parsed by the core's parser.
+template <typename Address>
+int set_address(lua_State* L, const char* fn, const char* family, bool (*parse)(std::string_view, Address&),
+                spop::Value (*make)(const Address&) noexcept) {
+  require_handler(L, fn);
+  const Target target = check_target(L, fn);
+  const std::string_view text = check_bytes(L, fn);
+  Address address{};
+  bool parsed = false;
   try {
-    return parse(text, out);
-  } catch (...) {
-    return false;
+    parsed = parse(text, address);
+  } catch (...) {  // a parser that throws counts as a refusal
   }
+  if (!parsed) return luaL_error(L, "%s: bad %s address '%s'", fn, family, lua_tostring(L, value_arg));
+  return set(L, fn, target, make(address));
 }
 
 // --- the functions of the table ---------------------------------------------------------------
@@ -198,29 +201,11 @@ int set_var_uint64(lua_State* L) {
 }
 
 int set_var_ipv4(lua_State* L) {
-  constexpr const char* fn = "set_var_ipv4";
-  require_handler(L, fn);
-  const Target target = check_target(L, fn);
-  const std::string_view text = check_bytes(L, fn);
-  spop::Ipv4Address address;
-  if (!parse_address([](std::string_view t, spop::Ipv4Address& a) { return spop::parse_ipv4(t, a); }, text,
-                     address)) {
-    return luaL_error(L, "%s: bad IPv4 address '%s'", fn, lua_tostring(L, value_arg));
-  }
-  return set(L, fn, target, spop::Value::ipv4(address));
+  return set_address<spop::Ipv4Address>(L, "set_var_ipv4", "IPv4", spop::parse_ipv4, spop::Value::ipv4);
 }
 
 int set_var_ipv6(lua_State* L) {
-  constexpr const char* fn = "set_var_ipv6";
-  require_handler(L, fn);
-  const Target target = check_target(L, fn);
-  const std::string_view text = check_bytes(L, fn);
-  spop::Ipv6Address address;
-  if (!parse_address([](std::string_view t, spop::Ipv6Address& a) { return spop::parse_ipv6(t, a); }, text,
-                     address)) {
-    return luaL_error(L, "%s: bad IPv6 address '%s'", fn, lua_tostring(L, value_arg));
-  }
-  return set(L, fn, target, spop::Value::ipv6(address));
+  return set_address<spop::Ipv6Address>(L, "set_var_ipv6", "IPv6", spop::parse_ipv6, spop::Value::ipv6);
 }
 
 int set_var_str(lua_State* L) {
@@ -241,7 +226,10 @@ int unset_var(lua_State* L) {
   constexpr const char* fn = "unset_var";
   require_handler(L, fn);
   const Target target = check_target(L, fn);
-  return report(L, fn, target, try_unset(*context(L).actions, target));
+  spop::AckBuilder& ack = *context(L).actions;
+  return report(L, fn, target, try_append([&] {
+    return ack.unset_var(target.scope, {target.name, target.name_length});
+  }));
 }
 
 constexpr luaL_Reg functions[] = {

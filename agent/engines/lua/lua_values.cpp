@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <climits>
-#include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -10,33 +10,34 @@ namespace spoa::lua {
 
 namespace {
 
-// Longest address text: a full IPv6 address with an embedded IPv4 tail, plus margin.
-constexpr std::size_t max_address_text = 64;
-
-// Renders an address into `out` with spop::to_string (one canonical text for every engine and tool).
-// The std::string must be gone before anything that can raise a Lua error (a longjmp would skip its
-// destructor), hence the copy into a stack buffer. Returns 0 if the conversion itself failed.
-template <typename Address>
-std::size_t address_text(const Address& address, char (&out)[max_address_text]) noexcept {
+// Renders an address with spop::to_string (one canonical text for every engine and tool) into a
+// fixed buffer. The std::string must be gone before anything that can raise a Lua error (a longjmp
+// would skip its destructor), hence the copy. Returns 0 if the conversion failed.
+template <typename Address, std::size_t N>
+std::size_t render(const Address& address, char (&out)[N]) noexcept {
   try {
     const std::string text = spop::to_string(address);
-    const std::size_t n = std::min(text.size(), sizeof out);
-    std::memcpy(out, text.data(), n);
-    return n;
+    if (text.size() > N) return 0;
+    std::memcpy(out, text.data(), text.size());
+    return text.size();
   } catch (...) {
     return 0;
   }
 }
 
-void push_address_text(lua_State* L, std::size_t length, const char* text) {
-  if (length == 0) luaL_error(L, "cannot render an address argument (out of memory)");
+template <typename Address, std::size_t N>
+void push_address(lua_State* L, const Address& address, Address& cached, char (&text)[N], std::size_t& length) {
+  if (length == 0 || !(address == cached)) {
+    length = render(address, text);
+    cached = address;
+    if (length == 0) luaL_error(L, "cannot render an address argument");
+  }
   lua_pushlstring(L, text, length);
 }
 
 }  // namespace
 
-int push_value(lua_State* L, const spop::Value& value) {
-  char text[max_address_text];
+int push_value(lua_State* L, const spop::Value& value, AddressCache& cache) {
   switch (value.type()) {
     case spop::DataType::null:
       return 0;
@@ -51,10 +52,10 @@ int push_value(lua_State* L, const spop::Value& value) {
       lua_pushinteger(L, static_cast<lua_Integer>(value.as_int64()));
       return 1;
     case spop::DataType::ipv4:
-      push_address_text(L, address_text(value.as_ipv4(), text), text);
+      push_address(L, value.as_ipv4(), cache.v4, cache.v4_text, cache.v4_length);
       return 1;
     case spop::DataType::ipv6:
-      push_address_text(L, address_text(value.as_ipv6(), text), text);
+      push_address(L, value.as_ipv6(), cache.v6, cache.v6_text, cache.v6_length);
       return 1;
     case spop::DataType::string:
     case spop::DataType::binary: {
@@ -66,17 +67,41 @@ int push_value(lua_State* L, const spop::Value& value) {
   return 0;  // a decoder never produces another type; treat it like NULL
 }
 
-void push_arguments(lua_State* L, std::span<const spop::Argument> args) {
-  const int count = static_cast<int>(std::min<std::size_t>(args.size(), INT_MAX));
-  lua_createtable(L, count, 0);
-  for (int i = 0; i < count; ++i) {
-    const spop::Argument& arg = args[static_cast<std::size_t>(i)];
-    lua_createtable(L, 0, 2);
+void push_argument_tables(lua_State* L) {
+  lua_createtable(L, 8, 0);  // args
+  lua_createtable(L, 8, 0);  // pool
+  lua_pushliteral(L, "name");
+  lua_pushliteral(L, "value");
+}
+
+void push_arguments(lua_State* L, const ArgumentTables& tables, std::span<const spop::Argument> args,
+                    std::size_t& previous_count, AddressCache& cache) {
+  const lua_Integer count = static_cast<lua_Integer>(std::min<std::size_t>(args.size(), INT_MAX));
+  for (lua_Integer i = 1; i <= count; ++i) {
+    const spop::Argument& arg = args[static_cast<std::size_t>(i - 1)];
+    if (lua_rawgeti(L, tables.pool, i) != LUA_TTABLE) {
+      lua_pop(L, 1);
+      lua_createtable(L, 0, 2);
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, tables.pool, i);
+    }
+    lua_pushvalue(L, tables.name_key);
     lua_pushlstring(L, arg.name.data(), arg.name.size());
-    lua_setfield(L, -2, "name");
-    if (push_value(L, arg.value) == 1) lua_setfield(L, -2, "value");
-    lua_rawseti(L, -2, i + 1);
+    lua_rawset(L, -3);
+    lua_pushvalue(L, tables.value_key);
+    if (push_value(L, arg.value, cache) == 0) lua_pushnil(L);
+    lua_rawset(L, -3);
+    lua_rawseti(L, tables.array, i);
   }
+  // Clear what the previous call (or the script) left above the new count.
+  const auto stale = std::max<lua_Integer>(static_cast<lua_Integer>(previous_count),
+                                           static_cast<lua_Integer>(lua_rawlen(L, tables.array)));
+  for (lua_Integer i = count + 1; i <= stale; ++i) {
+    lua_pushnil(L);
+    lua_rawseti(L, tables.array, i);
+  }
+  previous_count = static_cast<std::size_t>(count);
+  lua_pushvalue(L, tables.array);
 }
 
 }  // namespace spoa::lua

@@ -1,6 +1,7 @@
-// SPOP values to Lua values: the `args` array a handler receives (script-api.md, "Callback").
+// SPOP values to Lua values, and the `args` array a handler receives (script-api.md, "Callback").
 #pragma once
 
+#include <cstddef>
 #include <span>
 
 #include <lua.hpp>
@@ -9,16 +10,47 @@
 
 namespace spoa::lua {
 
+/// The text of the last IPv4 and IPv6 argument seen. Client addresses repeat from one request to the
+/// next, and rendering one costs more than all the rest of an argument, so a hit skips it.
+struct AddressCache {
+  spop::Ipv4Address v4{};
+  spop::Ipv6Address v6{};
+  char v4_text[16] = {};
+  char v6_text[48] = {};
+  std::size_t v4_length = 0;  ///< 0: nothing cached yet
+  std::size_t v6_length = 0;
+};
+
 /// Pushes one SPOP value, or nothing for NULL; returns how many values were pushed (0 or 1).
 ///
 /// BOOL -> boolean; INT32/UINT32/INT64/UINT64 -> integer with all 64 wire bits (a UINT64 above
-/// 2^63-1 therefore reads as a negative integer); IPV4/IPV6 -> address text; STRING/BINARY -> string.
-/// May raise a Lua error (memory), so call it only under lua_pcall.
-int push_value(lua_State* L, const spop::Value& value);
+/// 2^63-1 therefore reads as a negative integer); IPV4/IPV6 -> address text (spop::to_string);
+/// STRING/BINARY -> string. May raise a Lua error (memory), so call it only under lua_pcall.
+int push_value(lua_State* L, const spop::Value& value, AddressCache& cache);
 
-/// Pushes the array `{ {name=..., value=...}, ... }` in argument order. Tables are created at their
-/// final size, so building the array costs one allocation per table and nothing else.
-/// May raise a Lua error (memory), so call it only under lua_pcall.
-void push_arguments(lua_State* L, std::span<const spop::Argument> args);
+/// The tables behind `args`, created once per state and refilled for every call.
+///
+/// A fresh array of fresh tables costs about ten allocations for five arguments, more than the rest
+/// of a call together; refilling costs none. The price: `args` and its entries are valid during the
+/// call only. A script that keeps them sees the next call's values (the values themselves, strings and
+/// numbers, are immutable and may be kept). Each call resets what a script is likely to have changed:
+/// indices 1..n hold our entry tables again with `name` and `value` rewritten (rawset: metatables a
+/// script set are bypassed), and indices from n+1 up to the previous call's count or the array's
+/// current length are cleared. Other keys a script adds to these tables stay.
+struct ArgumentTables {
+  int array;      ///< stack index of the `args` array
+  int pool;       ///< stack index of the table holding entry table i at index i
+  int name_key;   ///< stack index of the string "name"
+  int value_key;  ///< stack index of the string "value"
+};
+
+/// Pushes four new values in the order of ArgumentTables' members (for upvalues of a C closure).
+/// May raise a Lua error (memory).
+void push_argument_tables(lua_State* L);
+
+/// Refills the tables with `args` and pushes the array. `previous_count` is the count of the
+/// previous call (updated). May raise a Lua error (memory), so call it only under lua_pcall.
+void push_arguments(lua_State* L, const ArgumentTables& tables, std::span<const spop::Argument> args,
+                    std::size_t& previous_count, AddressCache& cache);
 
 }  // namespace spoa::lua

@@ -1,0 +1,395 @@
+// One coroutine per connection: read into a flat buffer, feed the state machine, answer every NOTIFY
+// through the engines, write all ACKs of a read in one write. Timers and shutdown wake it by
+// cancelling its pending read.
+#include "agent/connection.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <tuple>
+#include <variant>
+#include <vector>
+
+#include "agent/dispatcher.hpp"
+#include "agent/logging.hpp"
+#include "spop/status.hpp"
+
+namespace spoa {
+
+namespace asio = boost::asio;
+using Socket = asio::generic::stream_protocol::socket;
+using spop::Clock;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// Large enough that one read takes a whole batch of pipelined NOTIFYs, and never smaller than one
+// frame of the largest allowed size. Pages are touched only as they are used.
+std::size_t read_buffer_size(const spop::AgentOptions& agent) {
+  return std::max<std::size_t>(std::size_t{64} << 10, spop::frame_length_prefix + agent.max_frame_size);
+}
+
+bool is_normal_close(const boost::system::error_code& ec) {
+  // A bare close or reset is how HAProxy ends health checks and (3.x) idle pooled connections.
+  return ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+         ec == asio::error::connection_aborted;
+}
+
+std::string_view kind_name(CallResult::Kind k) {
+  switch (k) {
+    case CallResult::Kind::ok: return "ok";
+    case CallResult::Kind::script_error: return "script error";
+    case CallResult::Kind::timeout: return "call budget exceeded";
+    case CallResult::Kind::out_of_memory: return "out of memory";
+  }
+  return "?";
+}
+
+}  // namespace
+
+class Connection {
+ public:
+  Connection(ConnectionSet& set, Socket socket, std::uint64_t id)
+      : set_(set),
+        socket_(std::move(socket)),
+        conn_(set.settings_.agent),
+        capacity_(read_buffer_size(set.settings_.agent)),
+        buffer_(new std::byte[capacity_]),
+        id_(id) {
+    set_.link(this);
+    if (set_.draining_) draining_ = true;
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  ~Connection() {
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+    set_.unlink(this);
+  }
+
+  static asio::awaitable<void> run(std::unique_ptr<Connection> self) {
+    try {
+      co_await self->serve();
+    } catch (const std::exception& e) {
+      // Nothing in serve() is expected to throw (errors are values); this keeps the worker alive.
+      spdlog::error("c{}: closing after an internal error: {}", self->id_, e.what());
+    }
+    // `self` goes out of scope here: the socket closes and the set forgets the connection.
+  }
+
+  /// Called by the worker's tick: applies due timeouts by interrupting a pending read.
+  void wake_if_due(Clock::time_point now) {
+    if (waiting_ != Wait::read) return;
+    auto due = lingering_ ? std::optional<Clock::time_point>(linger_until_) : conn_.next_deadline();
+    if (due && *due <= now) interrupt();
+  }
+
+  void request_drain() {
+    draining_ = true;
+    if (waiting_ == Wait::read) interrupt();
+  }
+
+  void force_close() {
+    forced_ = true;
+    boost::system::error_code ignored;
+    socket_.close(ignored);  // completes any pending read or write with operation_aborted
+  }
+
+  Connection* prev = nullptr;
+  Connection* next = nullptr;
+
+ private:
+  enum class Wait : std::uint8_t { none, read, write };
+
+  void interrupt() {
+    boost::system::error_code ignored;
+    socket_.cancel(ignored);
+  }
+
+  asio::awaitable<void> serve() {
+    spdlog::debug("c{}: connected", id_);
+    for (;;) {
+      if (forced_) co_return;
+      auto now = Clock::now();
+      if (auto due = conn_.next_deadline(); due && *due <= now) conn_.on_tick(now);
+      process_input(now);
+      if (conn_.wants_write()) {
+        if (!co_await flush()) co_return;
+        continue;
+      }
+      if (draining_ && !drained_) {
+        if (!co_await drain()) co_return;
+        continue;
+      }
+      if (!conn_.wants_read()) break;
+      auto [ec, n] = co_await read_some();
+      if (ec == asio::error::operation_aborted) continue;  // woken by a timeout or shutdown
+      if (ec) {
+        log_read_end(ec);
+        co_return;
+      }
+      tail_ += n;
+    }
+    co_await linger();
+  }
+
+  // Feeds every complete frame in the buffer and answers the resulting events. Bytes stay where they
+  // are until the next read (compact()), so event views into them remain valid while they are used.
+  void process_input(Clock::time_point now) {
+    drain_events();
+    while (head_ < tail_) {
+      std::size_t used = conn_.feed(std::span<const std::byte>(buffer_.get() + head_, tail_ - head_), now);
+      head_ += used;
+      bool any = drain_events();
+      if (used == 0 && !any) break;  // a partial frame, or backpressure until output is written
+    }
+  }
+
+  bool drain_events() {
+    bool any = false;
+    while (auto ev = conn_.next_event()) {
+      any = true;
+      std::visit([this](const auto& e) { on_event(e); }, *ev);
+    }
+    return any;
+  }
+
+  void on_event(const spop::HelloEvent& e) {
+    if (e.healthcheck) {
+      spdlog::debug("c{}: health check answered", id_);
+    } else {
+      spdlog::debug("c{}: hello: max-frame-size {}, capabilities \"{}\", engine-id \"{}\"", id_, e.max_frame_size,
+                    e.capabilities, e.engine_id);
+    }
+  }
+
+  void on_event(const spop::NotifyEvent& e) {
+    auto& ack = conn_.start_ack(e.stream_id, e.frame_id);
+    Dispatcher& dispatcher = set_.dispatcher_;
+    // No scripts and no debug log: nothing to look at, the empty ACK is the whole answer.
+    const bool look = !dispatcher.empty() || set_.debug_log_;
+    for (const auto& message : look ? e.messages : spop::NotifyView{}) {
+      Engine* engine = dispatcher.find(message.name());
+      if (engine == nullptr) {
+        spdlog::debug("c{} s{}/f{}: no handler for message '{}'", id_, e.stream_id, e.frame_id, message.name());
+        continue;
+      }
+      message.arguments(args_);
+      CallInfo info{message.name(), e.stream_id, e.frame_id};
+      CallResult r = engine->call(info, args_, ack);
+      if (!r.ok()) {
+        spdlog::error("c{} s{}/f{}: message '{}': {}: {}", id_, e.stream_id, e.frame_id, message.name(),
+                      kind_name(r.kind), r.detail);
+      }
+    }
+    if (auto err = conn_.commit_ack(); err != spop::Errc::ok) {
+      spdlog::error("c{} s{}/f{}: ACK refused by the connection: {}", id_, e.stream_id, e.frame_id,
+                    spop::make_error_code(err).message());
+    }
+  }
+
+  void on_event(const spop::AbortEvent& e) {
+    spdlog::debug("c{} s{}/f{}: fragmented NOTIFY aborted by HAProxy", id_, e.stream_id, e.frame_id);
+  }
+
+  void on_event(const spop::DisconnectEvent& e) {
+    auto code = static_cast<std::uint32_t>(e.status);
+    if (e.by_peer) {
+      if (e.status == spop::Status::normal) {
+        spdlog::debug("c{}: HAProxy disconnected: {}", id_, e.message);
+      } else {
+        spdlog::info("c{}: HAProxy disconnected with status {} ({}): {}", id_, code, spop::status_message(e.status),
+                     e.message);
+      }
+    } else if (e.status == spop::Status::normal) {
+      spdlog::debug("c{}: disconnecting: {}", id_, e.message);
+    } else if (e.status == spop::Status::timeout) {
+      spdlog::info("c{}: closing: {}", id_, e.message);
+    } else {
+      spdlog::warn("c{}: protocol error, sending DISCONNECT {} ({}): {}", id_, code, spop::status_message(e.status),
+                   e.message);
+    }
+  }
+
+  asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> read_some() {
+    compact();
+    if (tail_ == capacity_) {
+      // Only reachable if the state machine refused a whole buffer of input without wanting to
+      // write: report it rather than spin.
+      spdlog::error("c{}: input buffer full and nothing to send; closing", id_);
+      co_return std::tuple{asio::error::make_error_code(asio::error::no_buffer_space), std::size_t{0}};
+    }
+    waiting_ = Wait::read;
+    auto result = co_await socket_.async_read_some(asio::buffer(buffer_.get() + tail_, capacity_ - tail_), use_tuple);
+    waiting_ = Wait::none;
+    co_return result;
+  }
+
+  void compact() {
+    if (head_ == tail_) {
+      head_ = tail_ = 0;
+    } else if (head_ > 0 && capacity_ - tail_ < capacity_ / 2) {
+      std::memmove(buffer_.get(), buffer_.get() + head_, tail_ - head_);
+      tail_ -= head_;
+      head_ = 0;
+    }
+  }
+
+  // Writes all pending output in one write. False when the connection is over.
+  asio::awaitable<bool> flush() {
+    auto out = conn_.pending_output();
+    waiting_ = Wait::write;
+    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out.data(), out.size()), use_tuple);
+    waiting_ = Wait::none;
+    if (ec) {
+      if (!forced_) log_write_end(ec);
+      co_return false;
+    }
+    conn_.consume_output(n);
+    co_return true;
+  }
+
+  // Shutdown: take what the kernel already holds for us, answer it, then say goodbye.
+  asio::awaitable<bool> drain() {
+    drained_ = true;
+    boost::system::error_code ec;
+    socket_.non_blocking(true, ec);
+    while (!ec && conn_.wants_read()) {
+      compact();
+      if (tail_ == capacity_) break;
+      std::size_t n = socket_.read_some(asio::buffer(buffer_.get() + tail_, capacity_ - tail_), ec);
+      if (ec) break;  // would_block: nothing more was sent before the signal; eof or reset: peer gone
+      tail_ += n;
+      process_input(Clock::now());
+      if (conn_.wants_write() && !co_await flush()) co_return false;
+    }
+    socket_.non_blocking(false, ec);
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+      // The peer is gone: nothing to say goodbye to.
+      if (!is_normal_close(ec)) spdlog::warn("c{}: read error while draining: {}", id_, ec.message());
+      co_return false;
+    }
+    if (conn_.state() < spop::AgentState::closing) conn_.submit_disconnect(spop::Status::normal, "normal");
+    co_return true;
+  }
+
+  // We ended the connection: shut our side down and discard input until the peer closes (bounded),
+  // so that unread bytes on our socket do not turn the close into a reset that destroys our last frames.
+  asio::awaitable<void> linger() {
+    boost::system::error_code ec;
+    socket_.shutdown(asio::socket_base::shutdown_send, ec);
+    if (ec) co_return;
+    lingering_ = true;
+    linger_until_ = Clock::now() + set_.settings_.linger;
+    while (!forced_ && Clock::now() < linger_until_) {
+      head_ = tail_ = 0;
+      auto [rec, n] = co_await read_some();
+      if (rec && rec != asio::error::operation_aborted) break;
+    }
+    spdlog::debug("c{}: closed ({} NOTIFYs answered)", id_, conn_.stats().acks);
+  }
+
+  void log_read_end(const boost::system::error_code& ec) {
+    if (is_normal_close(ec) || forced_) {
+      spdlog::debug("c{}: closed by peer ({}; {} NOTIFYs answered)", id_, ec.message(), conn_.stats().acks);
+    } else {
+      spdlog::warn("c{}: read error: {}", id_, ec.message());
+    }
+  }
+
+  void log_write_end(const boost::system::error_code& ec) {
+    if (is_normal_close(ec)) {
+      spdlog::debug("c{}: peer closed before reading our reply ({})", id_, ec.message());
+    } else {
+      spdlog::warn("c{}: write error: {}", id_, ec.message());
+    }
+  }
+
+  ConnectionSet& set_;
+  Socket socket_;
+  spop::AgentConnection conn_;
+  std::size_t capacity_;
+  std::unique_ptr<std::byte[]> buffer_;  // [head_, tail_) holds received bytes not yet consumed
+  std::size_t head_ = 0;
+  std::size_t tail_ = 0;
+  std::vector<spop::Argument> args_;  // reused for every message: no allocation per frame
+  std::uint64_t id_;
+  Wait waiting_ = Wait::none;
+  bool draining_ = false;
+  bool drained_ = false;
+  bool forced_ = false;
+  bool lingering_ = false;
+  Clock::time_point linger_until_{};
+};
+
+ConnectionSet::ConnectionSet(asio::io_context& io, const ConnectionSettings& settings, Dispatcher& dispatcher)
+    : io_(io), settings_(settings), dispatcher_(dispatcher), debug_log_(log_enabled(LogLevel::debug)) {}
+
+ConnectionSet::~ConnectionSet() = default;
+
+void ConnectionSet::start(int fd, int family) {
+  if (family != AF_UNIX) {
+    // ACKs are small and must leave at once; Nagle would hold them back for the peer's delayed ACK.
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+  asio::generic::stream_protocol protocol(family, family == AF_UNIX ? 0 : IPPROTO_TCP);
+  boost::system::error_code ec;
+  Socket socket(io_);
+  socket.assign(protocol, fd, ec);
+  if (ec) {
+    ::close(fd);
+    spdlog::warn("cannot serve an accepted socket: {}", ec.message());
+    return;
+  }
+  auto conn = std::make_unique<Connection>(*this, std::move(socket), next_id_++);
+  asio::co_spawn(io_, Connection::run(std::move(conn)), asio::detached);
+}
+
+void ConnectionSet::link(Connection* c) noexcept {
+  c->next = head_;
+  if (head_ != nullptr) head_->prev = c;
+  head_ = c;
+  ++size_;
+}
+
+void ConnectionSet::unlink(Connection* c) noexcept {
+  if (c->prev != nullptr) c->prev->next = c->next;
+  else head_ = c->next;
+  if (c->next != nullptr) c->next->prev = c->prev;
+  --size_;
+  if (on_close_) on_close_();
+}
+
+void ConnectionSet::tick(Clock::time_point now) {
+  for (Connection* c = head_; c != nullptr; c = c->next) c->wake_if_due(now);
+}
+
+void ConnectionSet::drain() {
+  draining_ = true;
+  for (Connection* c = head_; c != nullptr; c = c->next) c->request_drain();
+}
+
+void ConnectionSet::force_close() {
+  for (Connection* c = head_; c != nullptr; c = c->next) c->force_close();
+}
+
+}  // namespace spoa

@@ -1,0 +1,68 @@
+// The live SPOP connections of one worker: each accepted socket is served by one coroutine that
+// drives a spop::AgentConnection; the set wakes them for timeouts and drains them at shutdown.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+
+#include "spop/agent_connection.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace spoa {
+
+class Dispatcher;
+class Connection;  // one served socket, defined in connection.cpp
+
+/// Settings every connection of a worker shares.
+struct ConnectionSettings {
+  spop::AgentOptions agent;
+  /// How long a connection that we close waits for the peer to close its side (so that our last
+  /// frames are not destroyed by a reset when the peer still had bytes in flight).
+  std::chrono::milliseconds linger{1000};
+};
+
+/// Owns nothing but the list: each Connection is owned by its coroutine and unlinks itself when it
+/// ends. Everything runs on the worker's single io_context thread.
+class ConnectionSet {
+ public:
+  ConnectionSet(boost::asio::io_context& io, const ConnectionSettings& settings, Dispatcher& dispatcher);
+  ConnectionSet(const ConnectionSet&) = delete;
+  ConnectionSet& operator=(const ConnectionSet&) = delete;
+  ~ConnectionSet();
+
+  /// Serves an accepted, non-blocking socket `fd` (now owned) of address family `family`.
+  void start(int fd, int family);
+
+  std::size_t size() const noexcept { return size_; }
+  /// Called after a connection has ended and left the set.
+  void on_close(std::function<void()> callback) { on_close_ = std::move(callback); }
+
+  /// Wakes the connections whose timeout is due so that they apply it (call every few tens of ms).
+  void tick(spop::Clock::time_point now);
+  /// Graceful shutdown: each connection answers what it has already received, sends
+  /// AGENT-DISCONNECT "normal", flushes and closes.
+  void drain();
+  /// Closes every socket now (drain timeout).
+  void force_close();
+
+ private:
+  friend class Connection;
+  void link(Connection* c) noexcept;
+  void unlink(Connection* c) noexcept;
+
+  boost::asio::io_context& io_;
+  const ConnectionSettings& settings_;
+  Dispatcher& dispatcher_;
+  bool debug_log_;  // debug records are written (checked once: the level does not change at run time)
+  Connection* head_ = nullptr;  // intrusive list: no allocation besides the Connection itself
+  std::size_t size_ = 0;
+  std::uint64_t next_id_ = 1;
+  bool draining_ = false;
+  std::function<void()> on_close_;
+};
+
+}  // namespace spoa

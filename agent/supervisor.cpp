@@ -1,0 +1,404 @@
+// The supervising parent: fork workers after binding, watch them through a signalfd and ready pipes,
+// restart the dead ones with back-off, forward SIGTERM/SIGINT and wait for the drain.
+#include "agent/supervisor.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/exit_status.hpp"
+#include "agent/listener.hpp"
+#include "agent/logging.hpp"
+#include "agent/options.hpp"
+#include "agent/ready_file.hpp"
+#include "agent/worker.hpp"
+
+namespace spoa {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr milliseconds first_backoff{100};
+constexpr milliseconds max_backoff{10'000};
+constexpr milliseconds healthy_run{10'000};  // a worker that lived this long restarts without delay growth
+constexpr milliseconds kill_grace{2'000};    // after --drain-timeout, before SIGKILL
+// What a worker writes to its ready pipe.
+constexpr char ready_byte = 'r';
+constexpr char load_failed_byte = 'f';
+
+// Thrown in a freshly forked child to leave the supervisor's stack and return the worker's status
+// from run_agent(): the child then frees what it inherited exactly as a normal exit does.
+struct ChildExit {
+  int status;
+};
+
+std::string describe_status(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    const char* abbrev = ::sigabbrev_np(WTERMSIG(status));
+    std::string name = abbrev != nullptr ? std::string("SIG") + abbrev : "signal " + std::to_string(WTERMSIG(status));
+    return "was killed by " + name + (WCOREDUMP(status) ? " (core dumped)" : "");
+  }
+  return "ended with wait status " + std::to_string(status);
+}
+
+// Descriptors are a scarce resource for an agent with thousands of connections: use all we may.
+void raise_fd_limit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+class Supervisor {
+ public:
+  Supervisor(const Options& options, Listeners& listeners) : options_(options), listeners_(listeners), slots_(options.workers) {
+    sigemptyset(&handled_);
+    for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) sigaddset(&handled_, s);
+    ::sigprocmask(SIG_BLOCK, &handled_, &previous_mask_);
+    signal_fd_ = ::signalfd(-1, &handled_, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (signal_fd_ < 0) throw std::system_error(errno, std::generic_category(), "signalfd");
+    pid_ = ::getpid();
+  }
+
+  Supervisor(const Supervisor&) = delete;
+  Supervisor& operator=(const Supervisor&) = delete;
+
+  // Passive: also runs in a child that unwinds after fork, which must not touch its siblings.
+  ~Supervisor() {
+    for (auto& s : slots_) close_ready(s);
+    if (signal_fd_ >= 0) ::close(signal_fd_);
+    ::sigprocmask(SIG_SETMASK, &previous_mask_, nullptr);
+  }
+
+  int run() {
+    set_log_worker(-1);
+    // Worker 0 alone first: if the scripts do not load, it says why once and nothing else is forked.
+    spawn(0);
+    if (auto failed = wait_until_ready()) return *failed;
+    for (int i = 1; i < static_cast<int>(slots_.size()); ++i) spawn(i);
+    if (auto failed = wait_until_ready()) return *failed;
+    if (options_.ready_file && !write_ready_file(*options_.ready_file, listeners_)) {
+      stop_workers();
+      return exit_status::internal;
+    }
+    spdlog::info("{} worker(s) ready", slots_.size());
+    return supervise();
+  }
+
+ private:
+  struct Slot {
+    pid_t pid = 0;
+    int ready_fd = -1;
+    bool ready = false;
+    bool load_failed = false;
+    SteadyClock::time_point started{};
+    std::optional<SteadyClock::time_point> restart_at;
+    milliseconds backoff{0};
+  };
+
+  void spawn(int index) {
+    Slot& slot = slots_[static_cast<std::size_t>(index)];
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
+    flush_logs();
+    std::fflush(nullptr);  // or the child would write the parent's buffered output again
+    pid_t pid = ::fork();
+    if (pid < 0) {
+      int err = errno;
+      ::close(fds[0]);
+      ::close(fds[1]);
+      throw std::system_error(err, std::generic_category(), "fork");
+    }
+    if (pid == 0) {
+      ::close(fds[0]);
+      throw ChildExit{run_child(index, fds[1])};
+    }
+    ::close(fds[1]);
+    slot.pid = pid;
+    slot.ready_fd = fds[0];
+    slot.ready = false;
+    slot.load_failed = false;
+    slot.started = SteadyClock::now();
+    slot.restart_at.reset();
+    spdlog::debug("worker {} started (pid {})", index, pid);
+  }
+
+  int run_child(int index, int ready_fd) {
+    // A worker must not outlive its supervisor (no orphans holding the port).
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != pid_) return exit_status::internal;
+    ::close(signal_fd_);
+    signal_fd_ = -1;
+    for (auto& s : slots_) close_ready(s);
+    ::signal(SIGHUP, SIG_IGN);
+    ::sigprocmask(SIG_SETMASK, &previous_mask_, nullptr);
+    set_log_worker(index);
+    WorkerParams params;
+    params.index = index;
+    params.on_ready = [ready_fd] {
+      char c = ready_byte;
+      [[maybe_unused]] auto n = ::write(ready_fd, &c, 1);
+      ::close(ready_fd);
+    };
+    int status = exit_status::internal;
+    try {
+      status = run_worker(options_, listeners_, params);
+    } catch (const std::exception& e) {
+      spdlog::critical("worker {} failed: {}", index, e.what());
+    }
+    if (status == exit_status::load_failure) {
+      // Said through the pipe too: the exit status alone can be changed on the way out (for example
+      // by a leak checker reporting an embedded interpreter's leftovers).
+      char c = load_failed_byte;
+      [[maybe_unused]] auto n = ::write(ready_fd, &c, 1);
+      ::close(ready_fd);
+    }
+    flush_logs();
+    return status;
+  }
+
+  static void close_ready(Slot& s) {
+    if (s.ready_fd >= 0) ::close(s.ready_fd);
+    s.ready_fd = -1;
+  }
+
+  // Start-up: waits until every live slot reported ready. Any death before that ends start-up:
+  // returns the exit status, after stopping the workers already running.
+  std::optional<int> wait_until_ready() {
+    for (;;) {
+      if (std::all_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.pid == 0 || s.ready; })) {
+        return std::nullopt;
+      }
+      std::vector<pollfd> fds = poll_set();
+      if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) {
+        throw std::system_error(errno, std::generic_category(), "poll");
+      }
+      read_ready_pipes(fds);
+      for (int sig : read_signals()) {
+        if (sig == SIGTERM || sig == SIGINT) {
+          spdlog::info("{} during start-up: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+          stop_workers();
+          return exit_status::ok;
+        }
+        if (sig == SIGHUP) spdlog::info("SIGHUP during start-up: ignored");
+        if (sig != SIGCHLD) continue;
+        for (auto [index, status] : reap()) {
+          const Slot& s = slots_[index];
+          if (s.ready) {  // died right after reporting ready: restart like any other death
+            schedule_restart(index, status);
+            continue;
+          }
+          stop_workers();
+          if (s.load_failed || (WIFEXITED(status) && WEXITSTATUS(status) == exit_status::load_failure)) {
+            return exit_status::load_failure;  // the worker already logged the cause
+          }
+          spdlog::critical("worker {} {} during start-up", index, describe_status(status));
+          return exit_status::internal;
+        }
+      }
+    }
+  }
+
+  int supervise() {
+    for (;;) {
+      std::vector<pollfd> fds = poll_set();
+      if (::poll(fds.data(), fds.size(), poll_timeout_ms()) < 0 && errno != EINTR) {
+        throw std::system_error(errno, std::generic_category(), "poll");
+      }
+      read_ready_pipes(fds);
+      for (int sig : read_signals()) {
+        if (sig == SIGTERM || sig == SIGINT) {
+          spdlog::info("{}: stopping {} worker(s)", sig == SIGTERM ? "SIGTERM" : "SIGINT", live_count());
+          stop_workers();
+          return exit_status::ok;
+        }
+        if (sig == SIGHUP) spdlog::info("SIGHUP: reload not implemented yet; workers keep their scripts");
+        if (sig == SIGCHLD) {
+          for (auto [index, status] : reap()) schedule_restart(index, status);
+        }
+      }
+      auto now = SteadyClock::now();
+      for (std::size_t i = 0; i < slots_.size(); ++i) {
+        if (slots_[i].pid == 0 && slots_[i].restart_at && *slots_[i].restart_at <= now) spawn(static_cast<int>(i));
+      }
+    }
+  }
+
+  void schedule_restart(std::size_t index, int status) {
+    Slot& s = slots_[index];
+    auto ran = SteadyClock::now() - s.started;
+    s.backoff = (ran >= healthy_run || s.backoff.count() == 0) ? first_backoff : std::min(s.backoff * 2, max_backoff);
+    s.restart_at = SteadyClock::now() + s.backoff;
+    spdlog::warn("worker {} {}; restarting it in {} ms", index, describe_status(status), s.backoff.count());
+  }
+
+  // Forwards SIGTERM and waits for every worker, with SIGKILL after --drain-timeout plus a grace.
+  void stop_workers() {
+    for (const auto& s : slots_) {
+      if (s.pid > 0) ::kill(s.pid, SIGTERM);
+    }
+    auto deadline = SteadyClock::now() + options_.drain_timeout + kill_grace;
+    bool killed = false;
+    while (live_count() > 0) {
+      auto left = std::chrono::duration_cast<milliseconds>(deadline - SteadyClock::now()).count();
+      if (left <= 0 && !killed) {
+        spdlog::warn("{} worker(s) still running after the drain timeout: killing them", live_count());
+        for (const auto& s : slots_) {
+          if (s.pid > 0) ::kill(s.pid, SIGKILL);
+        }
+        killed = true;
+      }
+      pollfd pfd{signal_fd_, POLLIN, 0};
+      ::poll(&pfd, 1, killed ? 1000 : static_cast<int>(std::max<long long>(left, 1)));
+      read_signals();  // SIGTERM again while stopping changes nothing
+      for (auto [index, status] : reap()) {
+        if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+          spdlog::info("worker {} {}", index, describe_status(status));
+        }
+      }
+    }
+    for (auto& s : slots_) s.restart_at.reset();
+  }
+
+  std::vector<std::pair<std::size_t, int>> reap() {
+    std::vector<std::pair<std::size_t, int>> out;
+    int status = 0;
+    pid_t pid;
+    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+      for (std::size_t i = 0; i < slots_.size(); ++i) {
+        if (slots_[i].pid != pid) continue;
+        slots_[i].pid = 0;
+        close_ready(slots_[i]);
+        out.emplace_back(i, status);
+      }
+    }
+    return out;
+  }
+
+  std::vector<int> read_signals() {
+    std::vector<int> out;
+    signalfd_siginfo info{};
+    while (::read(signal_fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+      out.push_back(static_cast<int>(info.ssi_signo));
+    }
+    return out;
+  }
+
+  std::vector<pollfd> poll_set() const {
+    std::vector<pollfd> fds{{signal_fd_, POLLIN, 0}};
+    for (const auto& s : slots_) {
+      if (s.ready_fd >= 0) fds.push_back({s.ready_fd, POLLIN, 0});
+    }
+    return fds;
+  }
+
+  void read_ready_pipes(const std::vector<pollfd>& fds) {
+    for (const auto& p : fds) {
+      if (p.fd == signal_fd_ || p.revents == 0) continue;
+      for (std::size_t i = 0; i < slots_.size(); ++i) {
+        Slot& s = slots_[i];
+        if (s.ready_fd != p.fd) continue;
+        char c = 0;
+        if (::read(s.ready_fd, &c, 1) == 1) {
+          s.ready = c == ready_byte;
+          s.load_failed = c == load_failed_byte;
+          if (s.ready) spdlog::debug("worker {} ready (pid {})", i, s.pid);
+        }
+        close_ready(s);  // one byte, or EOF when it died first: the pipe has served either way
+      }
+    }
+  }
+
+  int poll_timeout_ms() const {
+    std::optional<SteadyClock::time_point> next;
+    for (const auto& s : slots_) {
+      if (s.pid == 0 && s.restart_at && (!next || *s.restart_at < *next)) next = s.restart_at;
+    }
+    if (!next) return -1;
+    auto ms = std::chrono::duration_cast<milliseconds>(*next - SteadyClock::now()).count() + 1;
+    return static_cast<int>(std::clamp<long long>(ms, 0, max_backoff.count()));
+  }
+
+  int live_count() const {
+    return static_cast<int>(std::count_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.pid > 0; }));
+  }
+
+  const Options& options_;
+  Listeners& listeners_;
+  std::vector<Slot> slots_;
+  sigset_t handled_{};
+  sigset_t previous_mask_{};
+  int signal_fd_ = -1;
+  pid_t pid_ = 0;
+};
+
+int run_foreground(const Options& options, Listeners& listeners) {
+  set_log_worker(0);
+  WorkerParams params;
+  params.index = 0;
+  params.handle_sighup = true;
+  bool ready_ok = true;
+  params.on_ready = [&] {
+    if (options.ready_file) ready_ok = write_ready_file(*options.ready_file, listeners);
+    spdlog::info("ready (foreground, one worker)");
+  };
+  int status = run_worker(options, listeners, params);
+  return ready_ok ? status : exit_status::internal;
+}
+
+}  // namespace
+
+int run_agent(const Options& options) {
+  // A peer that closes while we write must give us EPIPE, not kill the process.
+  ::signal(SIGPIPE, SIG_IGN);
+  raise_fd_limit();
+  std::optional<Listeners> listeners;
+  try {
+    listeners.emplace(options);
+  } catch (const ListenError& e) {
+    spdlog::critical("{}", e.what());
+    return exit_status::listen_failure;
+  }
+  for (const auto& s : listeners->sockets()) spdlog::info("listening on {}", s.display());
+
+  int status = exit_status::ok;
+  bool child = false;
+  try {
+    if (options.debug) {
+      status = run_foreground(options, *listeners);
+    } else {
+      Supervisor supervisor(options, *listeners);
+      status = supervisor.run();
+    }
+  } catch (const ChildExit& e) {
+    child = true;
+    status = e.status;
+  } catch (const std::system_error& e) {
+    spdlog::critical("{}", e.what());
+    status = exit_status::internal;
+  }
+  if (!child) listeners->remove_unix_socket();
+  return status;
+}
+
+}  // namespace spoa

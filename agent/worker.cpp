@@ -1,0 +1,244 @@
+// The worker's event loop: accept loops, a coarse timer for connection timeouts, signals, drain.
+#include "agent/worker.hpp"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "agent/connection.hpp"
+#include "agent/dispatcher.hpp"
+#include "agent/exit_status.hpp"
+#include "agent/listener.hpp"
+#include "agent/logging.hpp"
+#include "agent/options.hpp"
+
+namespace spoa {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+// Timeouts are checked this often: precise enough for second-scale timeouts, cheap with many connections.
+constexpr std::chrono::milliseconds tick_interval{50};
+// After accept() fails for lack of descriptors or memory, wait before trying again instead of spinning.
+constexpr std::chrono::milliseconds accept_backoff{100};
+// Repeated "connection limit reached" lines are folded into one per this period.
+constexpr std::chrono::seconds limit_log_period{10};
+// How long forced connections get to unwind before the worker stops its loop regardless.
+constexpr std::chrono::seconds force_close_grace{1};
+// Connections taken per wake-up, so that one busy listener cannot starve the others.
+constexpr int accepts_per_wakeup = 64;
+
+struct Acceptor {
+  asio::posix::stream_descriptor descriptor;
+  int family;
+  std::string name;
+};
+
+class Worker {
+ public:
+  Worker(const Options& options, const Listeners& listeners, Dispatcher dispatcher)
+      : options_(options),
+        dispatcher_(std::move(dispatcher)),
+        settings_{options.agent},
+        connections_(io_, settings_, dispatcher_),
+        tick_(io_),
+        drain_timer_(io_),
+        slot_timer_(io_, asio::steady_timer::time_point::max()),
+        signals_(io_) {
+    for (const auto& s : listeners.sockets()) {
+      // Our own descriptor, so that closing it (stop accepting) leaves the other workers' copies alone.
+      int fd = ::fcntl(s.fd, F_DUPFD_CLOEXEC, 0);
+      if (fd < 0) throw std::system_error(errno, std::generic_category(), "dup " + s.display());
+      acceptors_.push_back(std::make_unique<Acceptor>(Acceptor{asio::posix::stream_descriptor(io_, fd), s.family, s.display()}));
+    }
+    connections_.on_close([this] { on_connection_closed(); });
+  }
+
+  ~Worker() { connections_.on_close(nullptr); }
+
+  int run(const WorkerParams& params) {
+    signals_.add(SIGTERM);
+    signals_.add(SIGINT);
+    if (params.handle_sighup) signals_.add(SIGHUP);
+    asio::co_spawn(io_, signal_loop(), asio::detached);
+    asio::co_spawn(io_, tick_loop(), asio::detached);
+    for (auto& a : acceptors_) asio::co_spawn(io_, accept_loop(*a), asio::detached);
+    if (params.on_ready) params.on_ready();
+    io_.run();
+    return exit_status::ok;
+  }
+
+ private:
+  asio::awaitable<void> signal_loop() {
+    while (!finished_) {
+      auto [ec, sig] = co_await signals_.async_wait(use_tuple);
+      if (ec) co_return;
+      if (sig == SIGHUP) {
+        spdlog::info("SIGHUP: reload not implemented yet; carrying on with the loaded scripts");
+        continue;
+      }
+      if (draining_) {
+        spdlog::warn("{} again: closing {} connection(s) now", sig == SIGINT ? "SIGINT" : "SIGTERM",
+                     connections_.size());
+        drain_timer_.cancel();
+        force_close_then_stop();
+        continue;
+      }
+      begin_drain();
+    }
+  }
+
+  asio::awaitable<void> tick_loop() {
+    while (!finished_) {
+      tick_.expires_after(tick_interval);
+      auto [ec] = co_await tick_.async_wait(use_tuple);
+      if (ec || finished_) co_return;
+      connections_.tick(spop::Clock::now());
+    }
+  }
+
+  asio::awaitable<void> accept_loop(Acceptor& a) {
+    const int listen_fd = a.descriptor.native_handle();
+    for (;;) {
+      while (connections_.size() >= options_.max_connections && !draining_) {
+        note_limit_reached();
+        co_await slot_timer_.async_wait(use_tuple);  // cancelled when a connection closes
+      }
+      if (draining_) co_return;
+      auto [ec] = co_await a.descriptor.async_wait(asio::posix::descriptor_base::wait_read, use_tuple);
+      if (ec || draining_) co_return;
+      for (int i = 0; i < accepts_per_wakeup && connections_.size() < options_.max_connections; ++i) {
+        int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+          connections_.start(fd, a.family);
+          continue;
+        }
+        int err = errno;
+        if (err == EAGAIN || err == EWOULDBLOCK) break;  // drained, or another worker took it
+        if (err == EINTR || err == ECONNABORTED || err == EPROTO) continue;
+        spdlog::warn("accept on {} failed: {}; pausing accepts for {} ms", a.name, std::strerror(err),
+                     accept_backoff.count());
+        asio::steady_timer pause(io_, accept_backoff);
+        co_await pause.async_wait(use_tuple);
+        break;
+      }
+    }
+  }
+
+  void note_limit_reached() {
+    auto now = std::chrono::steady_clock::now();
+    ++limit_hits_;
+    if (now - last_limit_log_ < limit_log_period && last_limit_log_.time_since_epoch().count() != 0) return;
+    spdlog::warn("{} connections open (--max-connections): not accepting until one closes{}", connections_.size(),
+                 limit_hits_ > 1 ? fmt::format(" (limit reached {} times since the last report)", limit_hits_) : "");
+    last_limit_log_ = now;
+    limit_hits_ = 0;
+  }
+
+  void on_connection_closed() {
+    slot_timer_.cancel();
+    if (draining_ && connections_.size() == 0) finish();
+  }
+
+  void begin_drain() {
+    draining_ = true;
+    spdlog::info("shutting down: draining {} connection(s)", connections_.size());
+    boost::system::error_code ignored;
+    for (auto& a : acceptors_) a->descriptor.close(ignored);
+    slot_timer_.cancel();
+    connections_.drain();
+    if (connections_.size() == 0) {
+      finish();
+      return;
+    }
+    drain_timer_.expires_after(options_.drain_timeout);
+    drain_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || finished_) return;
+      spdlog::warn("drain timeout ({} ms) reached: closing {} connection(s)", options_.drain_timeout.count(),
+                   connections_.size());
+      force_close_then_stop();
+    });
+  }
+
+  // Closing sockets normally ends every connection within one turn of the loop; the last resort makes
+  // sure a connection that fails to unwind can never keep the worker alive past shutdown.
+  void force_close_then_stop() {
+    connections_.force_close();
+    if (connections_.size() == 0) return;
+    drain_timer_.expires_after(force_close_grace);
+    drain_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || finished_) return;
+      spdlog::error("{} connection(s) did not close after being forced; stopping the worker anyway",
+                    connections_.size());
+      finish();
+      io_.stop();
+    });
+  }
+
+  void finish() {
+    if (finished_) return;
+    finished_ = true;
+    tick_.cancel();
+    drain_timer_.cancel();
+    boost::system::error_code ignored;
+    signals_.cancel(ignored);
+    spdlog::debug("worker finished");
+  }
+
+  const Options& options_;
+  Dispatcher dispatcher_;  // destroyed last: connections call into its engines
+  ConnectionSettings settings_;
+  // connections_ only keeps a reference to io_ and is declared first so that it outlives io_: if
+  // io_ is destroyed with connections still pending, they unlink themselves from a live set.
+  ConnectionSet connections_;
+  asio::io_context io_{1};  // one thread: lets Asio skip its internal locking
+  std::vector<std::unique_ptr<Acceptor>> acceptors_;
+  asio::steady_timer tick_;
+  asio::steady_timer drain_timer_;
+  asio::steady_timer slot_timer_;
+  asio::signal_set signals_;
+  bool draining_ = false;
+  bool finished_ = false;
+  std::chrono::steady_clock::time_point last_limit_log_{};
+  std::uint64_t limit_hits_ = 0;
+};
+
+}  // namespace
+
+int run_worker(const Options& options, const Listeners& listeners, const WorkerParams& params) {
+  EngineOptions engine_options = options.engine;
+  engine_options.log = engine_log_sink();
+  Dispatcher dispatcher;
+  try {
+    dispatcher = Dispatcher::load(options.files, engine_options);
+  } catch (const StartupError& e) {
+    spdlog::critical("cannot start: {}", e.what());
+    return exit_status::load_failure;
+  }
+  if (!options.files.empty()) {
+    spdlog::debug("{} script(s) loaded: {} message(s) registered", options.files.size(), dispatcher.message_count());
+  }
+  Worker worker(options, listeners, std::move(dispatcher));
+  return worker.run(params);
+}
+
+}  // namespace spoa

@@ -1,0 +1,51 @@
+# Integration tests against a real haproxy: one ctest per case, label `integration`, run with
+#   ctest -L integration            (from the build directory, after building spoa)
+# Each case is `<module>.py <case>`; the harness (harness.py) starts spoa and haproxy on free loopback
+# ports in a temporary directory and stops them at the end. The haproxy binary is HAPROXY_BIN (cache
+# variable, see CMakeLists.txt) if set, else $HAPROXY_BIN at test time, else `haproxy` on PATH.
+if(NOT TARGET spoa)
+  message(STATUS "haproxy-it: no spoa target, integration tests not registered")
+  return()
+endif()
+
+if(EXISTS /usr/bin/python3)
+  set(_it_python_default /usr/bin/python3)
+else()
+  find_program(_it_python_default python3)
+endif()
+set(SPOP_IT_PYTHON "${_it_python_default}" CACHE FILEPATH
+    "Python 3 interpreter for the integration tests (standard library only)")
+
+# module -> cases (a case name is also its ctest name, prefixed with "haproxy-it.")
+set(_it_cases
+  "test_standard:standard-lua,standard-python"
+  "test_types:types-lua,types-python"
+  "test_limits:limits-lua,limits-python"
+  "test_healthcheck:healthcheck"
+  "test_concurrency:concurrency-lua,concurrency-python"
+  "test_faults:faults-error-lua,faults-error-python,faults-timeout,faults-budget-lua,faults-budget-python,faults-restart,faults-reload,faults-reload-noasync"
+)
+
+set(_it_haproxy_args)
+if(HAPROXY_BIN)
+  set(_it_haproxy_args --haproxy "${HAPROXY_BIN}")
+endif()
+
+foreach(entry IN LISTS _it_cases)
+  string(REPLACE ":" ";" _parts "${entry}")
+  list(GET _parts 0 _module)
+  list(GET _parts 1 _names)
+  string(REPLACE "," ";" _names "${_names}")
+  foreach(_case IN LISTS _names)
+    add_test(NAME haproxy-it.${_case}
+             COMMAND "${SPOP_IT_PYTHON}" -B "${CMAKE_CURRENT_LIST_DIR}/${_module}.py" ${_case}
+                     --spoa "$<TARGET_FILE:spoa>" ${_it_haproxy_args}
+             WORKING_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}")
+    # 77: no haproxy binary found (reported as skipped, not failed).
+    set_tests_properties(haproxy-it.${_case} PROPERTIES
+      LABELS integration TIMEOUT 120 SKIP_RETURN_CODE 77)
+    if(_case MATCHES "^concurrency")
+      set_tests_properties(haproxy-it.${_case} PROPERTIES PROCESSORS 2)
+    endif()
+  endforeach()
+endforeach()
