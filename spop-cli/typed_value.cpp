@@ -201,16 +201,7 @@ bool decode_hex(std::string_view hex, std::string& out) {
   return true;
 }
 
-std::string encode_hex(std::string_view bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string s;
-  s.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    s += digits[c >> 4];
-    s += digits[c & 0xF];
-  }
-  return s;
-}
+std::string encode_hex(std::string_view bytes) { return spop::hex_string(bytes); }
 
 namespace {
 constexpr std::string_view base64_alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

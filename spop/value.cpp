@@ -51,9 +51,7 @@ bool operator==(const Value& a, const Value& b) noexcept {
   return false;
 }
 
-namespace {
-
-std::string hex_of(std::string_view bytes) {
+std::string hex_string(std::string_view bytes) {
   static constexpr char digits[] = "0123456789abcdef";
   std::string s;
   s.reserve(bytes.size() * 2);
@@ -63,6 +61,8 @@ std::string hex_of(std::string_view bytes) {
   }
   return s;
 }
+
+namespace {
 
 std::string quoted(std::string_view bytes) {
   std::string s = "\"";
@@ -97,7 +97,7 @@ std::string describe(const Value& v) {
     case DataType::ipv4: return type + ":" + to_string(v.as_ipv4());
     case DataType::ipv6: return type + ":" + to_string(v.as_ipv6());
     case DataType::string: return type + ":" + quoted(v.as_bytes());
-    case DataType::binary: return type + ":" + hex_of(v.as_bytes());
+    case DataType::binary: return type + ":" + hex_string(v.as_bytes());
   }
   return type;
 }

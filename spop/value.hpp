@@ -130,6 +130,9 @@ inline bool Value::is_integer() const noexcept {
          type_ == DataType::uint64;
 }
 
+/// Lower-case hex of raw bytes, two digits per byte, no separators ("00ff").
+std::string hex_string(std::string_view bytes);
+
 /// Human-readable rendering for tools and logs: `int64:-5`, `str:"abc"`, `bin:00ff`, `ipv4:127.0.0.1`, `null`.
 std::string describe(const Value& v);
 
