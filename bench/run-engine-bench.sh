@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Throughput of spoa with the standard example's handler (no printing) in Lua and Python, next to the
+# empty handler: one worker pinned to CPU 0 and the load generator to CPU 1, then (Python) two workers
+# sharing both cores with the load generator.
+# Usage: bench/run-engine-bench.sh [BUILD_DIR] [SECONDS]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build/release}
+seconds=${2:-5}
+spoa="$build/agent/spoa"
+load="$build/bench/spoa_load"
+tmp=$(mktemp -d)
+agent_pid=""
+cleanup() { [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+run() {  # label workers agent_cpus load_cpus [script]
+  local label=$1 workers=$2 agent_cpus=$3 load_cpus=$4 script=${5:-}
+  rm -f "$tmp/ready"
+  local args=(-n "$workers" -p 0 --address 127.0.0.1 --ready-file "$tmp/ready" --log-level warning)
+  [ -n "$script" ] && args+=(-f "$script")
+  taskset -c "$agent_cpus" "$spoa" "${args[@]}" >/dev/null 2>"$tmp/agent.log" &
+  agent_pid=$!
+  for _ in $(seq 1 200); do [ -s "$tmp/ready" ] && break; sleep 0.05; done
+  [ -s "$tmp/ready" ] || { echo "spoa did not become ready" >&2; cat "$tmp/agent.log" >&2; exit 1; }
+  local port; port=$(awk 'NR==1 {print $2}' "$tmp/ready")
+  local rate
+  rate=$(taskset -c "$load_cpus" "$load" -p "$port" -c 10 -d 20 -t "$seconds" | awk '$1 == "result" {print $2}')
+  printf '%-34s %8s workers=%s\n' "$label" "${rate:-?}" "$workers"
+  kill "$agent_pid"; wait "$agent_pid" 2>/dev/null || true; agent_pid=""
+}
+
+echo "handler (10 connections x 20 in flight)   NOTIFY/s"
+run "empty handler, 1 worker" 1 0 1
+run "Lua standard handler, 1 worker" 1 0 1 "$root/bench/scripts/standard_noprint.lua"
+run "Python standard handler, 1 worker" 1 0 1 "$root/bench/scripts/standard_noprint.py"
+run "Python standard handler, 2 workers" 2 0,1 0,1 "$root/bench/scripts/standard_noprint.py"

@@ -1,0 +1,16 @@
+-- The standard example's handler (examples/ps_lua.lua) without its printing, for the engine benchmark.
+local txn = spoa.scope.txn
+
+spoa.register_message("check-client-ip", function(args)
+  spoa.set_var_null("null", txn)
+  spoa.set_var_boolean("boolean", txn, true)
+  spoa.set_var_int32("int32", txn, 1234)
+  spoa.set_var_uint32("uint32", txn, 1234)
+  spoa.set_var_int64("int64", txn, 1234)
+  spoa.set_var_uint64("uint64", txn, 1234)
+  spoa.set_var_ipv4("ipv4", txn, "127.0.0.1")
+  spoa.set_var_ipv6("ipv6", txn, "1::f")
+  spoa.set_var_str("str", txn, "1::f")
+  spoa.set_var_bin("bin", txn, "1::f")
+  spoa.set_var_int32("ip_score", spoa.scope.sess, math.random(1, 100))
+end)
