@@ -9,7 +9,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libtclap-dev
   libfmt-dev libspdlog-dev nlohmann-json3-dev libsystemd-dev libyaml-cpp-dev libpcap-dev
   clang-14 libclang-rt-14-dev
-  haproxy curl procps
+  libphp8.2-embed php8.2-dev prometheus-cpp-dev libhiredis-dev redis-server
+  haproxy curl procps wrk
 )
 
 missing=()
