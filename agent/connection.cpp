@@ -26,6 +26,7 @@
 #include <variant>
 #include <vector>
 
+#include "agent/asio_tuple.hpp"
 #include "agent/dispatcher.hpp"
 #include "agent/logging.hpp"
 #include "spop/status.hpp"
@@ -38,7 +39,6 @@ using spop::Clock;
 
 namespace {
 
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // Large enough that one read takes a whole batch of pipelined NOTIFYs, and never smaller than one
 // frame of the largest allowed size. Pages are touched only as they are used.

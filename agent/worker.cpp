@@ -22,6 +22,7 @@
 #include <memory>
 #include <vector>
 
+#include "agent/asio_tuple.hpp"
 #include "agent/connection.hpp"
 #include "agent/dispatcher.hpp"
 #include "agent/exit_status.hpp"
@@ -35,7 +36,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // Timeouts are checked this often: precise enough for second-scale timeouts, cheap with many connections.
 constexpr std::chrono::milliseconds tick_interval{50};
 // After accept() fails for lack of descriptors or memory, wait before trying again instead of spinning.

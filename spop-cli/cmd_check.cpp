@@ -10,7 +10,7 @@ namespace spop_cli {
 
 namespace {
 
-constexpr std::string_view examples =
+constexpr std::string_view check_examples =
     "  spop-cli check                       # SPOP OK - ... | time=0.000512s\n"
     "  spop-cli check -H agent1 -p 12345 --timeout 2s --warning 200ms\n"
     "  spop-cli check --unix /run/spoa.sock";
@@ -34,7 +34,7 @@ int run_check(const CommandArgs& a) {
   ConnectionArgs conn(cmd, false);
   TCLAP::ValueArg<std::string> warning("w", "warning", "WARNING when the check takes longer than this (500ms, 1s)",
                                        false, "", "DURATION", cmd);
-  if (auto status = parse_command_line(cmd, a, examples, check_status::unknown)) return *status;
+  if (auto status = parse_command_line(cmd, a, check_examples, check_status::unknown)) return *status;
 
   Endpoint endpoint;
   ClientOptions options;

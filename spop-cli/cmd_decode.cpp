@@ -18,7 +18,7 @@ namespace spop_cli {
 
 namespace {
 
-constexpr std::string_view examples =
+constexpr std::string_view decode_examples =
     "  spop-cli decode 00 00 00 15 67 00 00 00 01 01 01 01 03 02 08 69 70 5f 73 63 6f 72 65 02 2a\n"
     "  xxd frame.bin | spop-cli decode               # xxd and hexdump -C dumps are read as hex\n"
     "  spop-cli decode -f frame.bin --json            # raw bytes (or hex text) from a file\n"
@@ -241,7 +241,7 @@ int run_decode(const CommandArgs& a) {
                                               false, "0", "BYTES", cmd);
   TCLAP::SwitchArg offsets("", "offsets", "show the byte offset of every item", cmd, false);
   TCLAP::SwitchArg json("", "json", "print JSON", cmd, false);
-  if (auto status = parse_command_line(cmd, a, examples)) return *status;
+  if (auto status = parse_command_line(cmd, a, decode_examples)) return *status;
 
   const auto usage_error = [&](const std::string& why) {
     a.err << a.args.front() << ": " << why << "\n";

@@ -16,7 +16,7 @@ namespace spop_cli {
 
 namespace {
 
-constexpr std::string_view examples =
+constexpr std::string_view encode_examples =
     "  spop-cli encode notify --stream-id 1 --frame-id 1 -m check-client-ip -a ip=ipv4:127.0.0.1\n"
     "  spop-cli encode ack --set-var txn.ip_score=int32:42 --unset-var txn.blocked\n"
     "  spop-cli encode haproxy-hello --healthcheck --format xxd\n"
@@ -306,7 +306,7 @@ int run_encode(const CommandArgs& a) {
       ' ', std::string(cli_version()));
   EncodeArgs o;
   o.add_to(cmd);
-  if (auto status = parse_command_line(cmd, a, examples)) return *status;
+  if (auto status = parse_command_line(cmd, a, encode_examples)) return *status;
   const auto usage_error = [&](const std::string& why) {
     a.err << a.args.front() << ": " << why << "\n";
     return exit_status::failed;

@@ -8,7 +8,7 @@ namespace spop_cli {
 
 namespace {
 
-constexpr std::string_view examples =
+constexpr std::string_view hello_examples =
     "  spop-cli hello                          # the agent on 127.0.0.1:12345, as HAProxy 2.6\n"
     "  spop-cli hello --profile 3.1 -p 12346   # the HELLO of HAProxy 3.1+\n"
     "  spop-cli hello --unix /run/spoa.sock --json\n"
@@ -23,7 +23,7 @@ int run_hello(const CommandArgs& a) {
       ' ', std::string(cli_version()));
   ConnectionArgs conn(cmd, true);
   TCLAP::SwitchArg json("", "json", "print JSON", cmd, false);
-  if (auto status = parse_command_line(cmd, a, examples)) return *status;
+  if (auto status = parse_command_line(cmd, a, hello_examples)) return *status;
 
   Endpoint endpoint;
   ClientOptions options;

@@ -11,7 +11,7 @@ namespace spop_cli {
 
 namespace {
 
-constexpr std::string_view examples =
+constexpr std::string_view send_examples =
     "  spop-cli send --msg check-client-ip --arg ip=ipv4:10.0.0.1 --var-prefix iprep\n"
     "  spop-cli send -m check-client-ip -a =ipv4:10.0.0.1 -a =str:example.com \\\n"
     "                -m log-request -a method=str:GET -a size=int64:512\n"
@@ -156,7 +156,7 @@ int run_send(const CommandArgs& a) {
                                             "pipelining from the agent; default 1)",
                                             false, "1", "D", cmd);
   TCLAP::SwitchArg json("", "json", "print JSON", cmd, false);
-  if (auto status = parse_command_line(cmd, a, examples)) return *status;
+  if (auto status = parse_command_line(cmd, a, send_examples)) return *status;
 
   const auto usage_error = [&](const std::string& why) {
     a.err << a.args.front() << ": " << why << "\n";

@@ -6,10 +6,6 @@ namespace spop_cli {
 
 namespace {
 
-std::span<const std::byte> bytes_of(std::string_view s) {
-  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
-}
-
 void put_typed(spop::WireWriter& w, const TypedValue& value, std::uint8_t type_byte) {
   const std::size_t at = w.buffer().size();
   w.put_value(value.view());
@@ -44,10 +40,10 @@ void put_payload(spop::WireWriter& w, const FrameModel& f) {
       }
       break;
     case PayloadKind::raw:
-      w.put_bytes(bytes_of(f.raw));
+      w.put_bytes(spop::byte_span(f.raw));
       break;
   }
-  w.put_bytes(bytes_of(f.trailing));
+  w.put_bytes(spop::byte_span(f.trailing));
 }
 
 }  // namespace
@@ -57,7 +53,7 @@ void encode_frame(const FrameModel& frame, std::vector<std::byte>& out) {
   spop::WireWriter w(out);
   w.put_u32(0);  // LEN, patched below
   if (frame.bad_header) {
-    w.put_bytes(bytes_of(frame.trailing));
+    w.put_bytes(spop::byte_span(frame.trailing));
   } else {
     w.put_u8(frame.type);
     w.put_u32(frame.flags);

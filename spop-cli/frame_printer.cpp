@@ -4,14 +4,11 @@
 
 #include "spop-cli/hex_text.hpp"
 #include "spop/haproxy_connection.hpp"
+#include "spop/wire.hpp"
 
 namespace spop_cli {
 
 namespace {
-
-std::span<const std::byte> bytes_of(std::string_view s) {
-  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
-}
 
 }  // namespace
 
@@ -75,7 +72,7 @@ class TreePrinter {
     if (f.issue) line(1, std::nullopt, "error at byte " + std::to_string(f.issue->offset) + ": " + f.issue->reason);
     if (!f.trailing.empty()) {
       line(1, std::nullopt,
-           "unparsed bytes (" + std::to_string(f.trailing.size()) + "): " + to_spaced_hex(bytes_of(f.trailing)));
+           "unparsed bytes (" + std::to_string(f.trailing.size()) + "): " + to_spaced_hex(spop::byte_span(f.trailing)));
     }
     for (const std::string& n : f.notes) line(1, std::nullopt, "note: " + n);
   }
@@ -109,7 +106,7 @@ class TreePrinter {
         break;
       case PayloadKind::raw:
         line(1, std::nullopt,
-             "payload (" + std::to_string(f.raw.size()) + " bytes): " + to_spaced_hex(bytes_of(f.raw)));
+             "payload (" + std::to_string(f.raw.size()) + " bytes): " + to_spaced_hex(spop::byte_span(f.raw)));
         break;
     }
   }

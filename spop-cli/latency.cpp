@@ -6,9 +6,9 @@
 
 namespace spop_cli {
 
-namespace {
-
 double to_ms(std::chrono::nanoseconds d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+namespace {
 
 // Nearest rank: the smallest sample with at least p% of the samples at or below it.
 double percentile(const std::vector<std::chrono::nanoseconds>& sorted, double p) {

@@ -14,6 +14,9 @@ struct LatencySummary {
   double min_ms = 0, mean_ms = 0, p50_ms = 0, p90_ms = 0, p99_ms = 0, max_ms = 0;
 };
 
+/// A duration in (fractional) milliseconds, the unit of every report.
+double to_ms(std::chrono::nanoseconds d);
+
 /// Percentiles by the nearest-rank method (p50 of 1..100 is 50). An empty input gives all zeros.
 LatencySummary summarize(std::vector<std::chrono::nanoseconds> samples);
 

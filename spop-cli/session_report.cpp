@@ -3,10 +3,10 @@
 #include <cstdio>
 
 #include "spop-cli/frame_json.hpp"
+#include "spop-cli/latency.hpp"
 
 namespace spop_cli {
 
-double to_ms(std::chrono::nanoseconds d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
 std::string ms_text(std::chrono::nanoseconds d) {
   char buf[32];

@@ -12,7 +12,6 @@ namespace spop {
 
 namespace {
 
-constexpr std::size_t max_message_length = 255;  // HAProxy 2.6 ignores a longer DISCONNECT message
 
 std::string frame_type_detail(std::string_view what, FrameType type) {
   std::string s(what);
@@ -255,7 +254,7 @@ void AgentConnection::cancel_ack() noexcept {
 void AgentConnection::submit_disconnect(Status status, std::string_view message) {
   if (state_ >= AgentState::closing) return;
   status_ = status;
-  reason_.assign(message.substr(0, max_message_length));
+  reason_.assign(message.substr(0, max_disconnect_message_length));
   queue_disconnect(status, reason_);
 }
 

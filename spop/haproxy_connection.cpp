@@ -18,7 +18,6 @@ namespace {
 
 constexpr std::size_t notify_header_reserve = 32;  // HAProxy's FRAME_HDR_SIZE, kept out of a NOTIFY
 constexpr std::size_t max_header_length = 1 + 4 + 2 * max_varint_length;
-constexpr std::size_t max_message_length = 255;  // 2.6 rejects a longer DISCONNECT message
 constexpr std::size_t variable_name_limit = 63;  // HAProxy builds the name in a 64-byte buffer
 
 std::size_t header_length(NotifyIds ids) noexcept {
@@ -320,7 +319,7 @@ void HaproxyConnection::on_agent_disconnect(const Frame& frame, Clock::time_poin
   if (parse_disconnect(frame.payload, info) != Errc::ok) {
     return protocol_error(Status::invalid_frame, "malformed AGENT-DISCONNECT", now);
   }
-  if (options_.profile == HaproxyProfile::v2_6 && info.message.size() > max_message_length) {
+  if (options_.profile == HaproxyProfile::v2_6 && info.message.size() > max_disconnect_message_length) {
     ++stats_.frames_dropped;  // 2.6 finds it invalid and ignores the frame
     return;
   }
@@ -453,7 +452,7 @@ void HaproxyConnection::submit_disconnect(Status status, std::string_view messag
   if (state_ != HaproxyState::running && state_ != HaproxyState::hello_sent) return;
   if (options_.healthcheck) return;
   status_ = status;
-  detail_.assign(message.substr(0, max_message_length));
+  detail_.assign(message.substr(0, max_disconnect_message_length));
   waiting_.clear();
   queue_disconnect(status, detail_, now);
 }

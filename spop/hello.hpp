@@ -2,6 +2,7 @@
 // capability helpers (spop-protocol.md §3, §5.1-§5.4).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -68,6 +69,9 @@ Errc write_haproxy_hello(std::vector<std::byte>& out, const HaproxyHelloParams& 
 Errc write_agent_hello(std::vector<std::byte>& out, std::string_view version, std::uint32_t frame_size,
                        std::string_view capabilities,
                        std::uint32_t max_frame_size = default_max_frame_size);
+/// HAProxy 2.6 ignores (agent side) or rejects (HAProxy side) a longer DISCONNECT message.
+inline constexpr std::size_t max_disconnect_message_length = 255;
+
 /// `type` is FrameType::haproxy_disconnect or FrameType::agent_disconnect. The message is cut to
 /// 255 bytes (HAProxy 2.6 ignores a longer one).
 Errc write_disconnect(std::vector<std::byte>& out, FrameType type, std::uint32_t status_code,

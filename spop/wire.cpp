@@ -6,14 +6,6 @@
 
 namespace spop {
 
-namespace {
-
-std::span<const std::byte> as_bytes_of(std::string_view s) noexcept {
-  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
-}
-
-}  // namespace
-
 // ---- reading -------------------------------------------------------------------------------
 
 Errc WireReader::read_varint_slow(std::uint64_t& v) noexcept {
@@ -141,7 +133,7 @@ Errc WireWriter::put_bytes(std::span<const std::byte> v) {
 Errc WireWriter::put_raw_string(std::string_view v) {
   if (room() < raw_string_size(v)) return Errc::frame_too_big;
   put_varint(v.size());
-  return put_bytes(as_bytes_of(v));
+  return put_bytes(byte_span(v));
 }
 
 Errc WireWriter::put_value(const Value& v) {

@@ -13,6 +13,11 @@
 
 namespace spop {
 
+/// The bytes of a string, for the byte-span APIs below.
+inline std::span<const std::byte> byte_span(std::string_view s) noexcept {
+  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
+
 /// Reads from a byte span that holds one whole frame (or payload); never reads past its end.
 /// Every read returns Errc::ok or Errc::truncated (the item runs past the end) and leaves the cursor
 /// unchanged on error. Views it returns point into the span.

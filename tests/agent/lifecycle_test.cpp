@@ -57,8 +57,11 @@ TEST(Lifecycle, SigtermAnswersEveryNotifySentBeforeIt) {
   agent.signal(SIGTERM);
   for (auto& c : clients) {
     std::set<std::uint64_t> acked;
-    std::optional<ReceivedFrame> f;
-    while ((f = c.read_frame()) && f->header.type == spop::FrameType::ack) acked.insert(f->header.stream_id);
+    std::optional<ReceivedFrame> f = c.read_frame();
+    while (f && f->header.type == spop::FrameType::ack) {
+      acked.insert(f->header.stream_id);
+      f = c.read_frame();
+    }
     EXPECT_EQ(acked.size(), static_cast<std::size_t>(per_connection));
     ASSERT_TRUE(f) << "the drain ends with AGENT-DISCONNECT";
     ASSERT_EQ(f->header.type, spop::FrameType::agent_disconnect);

@@ -25,7 +25,6 @@ double thread_cpu_ns() {
   return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
 }
 
-bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
 
 // Message "fine" sets txn.after = 8; every test uses it to prove the state still works.
 constexpr std::string_view fine_handler =

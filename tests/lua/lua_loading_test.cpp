@@ -12,7 +12,6 @@
 namespace spoa::lua::test {
 namespace {
 
-bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
 
 /// what() of the LoadError that loading `file` throws; fails the test if it loads.
 std::string load_error(Engine& engine, const std::filesystem::path& file) {

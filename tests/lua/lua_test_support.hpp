@@ -15,8 +15,11 @@
 #include "agent/engines/engine.hpp"
 #include "spop/types.hpp"
 #include "spop/value.hpp"
+#include "tests/support/text.hpp"
 
 namespace spoa::lua::test {
+
+using spop::test::contains;
 
 /// What one call() produced: its result and the finished ACK frame.
 struct Ack {

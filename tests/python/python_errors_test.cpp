@@ -7,7 +7,6 @@
 namespace spoa::test {
 namespace {
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 TEST_F(PythonEngineTest, AnExceptionIsReportedWithItsTracebackAndIsolatedFromLaterCalls) {
   load_script(R"PY(import spoa

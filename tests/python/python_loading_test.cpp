@@ -12,7 +12,6 @@
 namespace spoa::test {
 namespace {
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 /// Changes the process's working directory for one scope.
 class WorkingDirectory {

@@ -15,6 +15,7 @@
 #include "agent/engines/engine.hpp"
 #include "agent/engines/python/python_engine.hpp"
 #include "spop/value.hpp"
+#include "tests/support/text.hpp"
 
 namespace spoa::test {
 
@@ -52,6 +53,8 @@ class PythonEngineTest : public ::testing::Test {
 
 /// The expected ACK (stream 1, frame 1) holding `actions` (hex), with LEN computed, in to_hex() format.
 std::string ack_with(std::string_view actions_hex);
+
+using spop::test::contains;
 
 /// A Python prelude for scripts: `import spoa` and raises(exc, fn, *args) -> the exception's text, which
 /// fails with AssertionError when fn does not raise exc.

@@ -18,7 +18,7 @@ Words words_of(std::string_view line) {
   return lines[0].words;
 }
 
-std::vector<std::string> errors_of(std::string_view text) {
+std::vector<std::string> lexer_errors(std::string_view text) {
   DiagnosticLog log;
   tokenize_config(text, "t.cfg", log, test::fixed_env());
   return test::strings_of(log.errors());
@@ -77,7 +77,7 @@ TEST(CfgLexer, Scopes) {
 }
 
 TEST(CfgLexer, ReportsBadLinesAndKeepsGoing) {
-  EXPECT_EQ(errors_of("\"a\nok\n'b\n[test\n[]\n[te st]\n[test] x\n.if defined(X)\na\\x4\n"),
+  EXPECT_EQ(lexer_errors("\"a\nok\n'b\n[test\n[]\n[te st]\n[test] x\n.if defined(X)\na\\x4\n"),
             (std::vector<std::string>{
                 "t.cfg:1: unmatched quote",
                 "t.cfg:3: unmatched quote",

@@ -29,12 +29,6 @@ std::string spec_error(std::string_view spec) {
   return error;
 }
 
-spop::Ipv6Address v6(const char* text) {
-  spop::Ipv6Address a;
-  EXPECT_TRUE(spop::parse_ipv6(text, a));
-  return a;
-}
-
 TEST(VarMatcher, PresentAndAbsent) {
   const spop::Value one = spop::Value::int32(1);
   EXPECT_TRUE(matcher("present").matches(&one));
@@ -58,7 +52,7 @@ TEST(VarMatcher, Types) {
   EXPECT_TRUE(matches("uint64", spop::Value::uint64(1)));
   EXPECT_TRUE(matches("bool", spop::Value::boolean(false)));
   EXPECT_TRUE(matches("ipv4", spop::Value::ipv4({{1, 2, 3, 4}})));
-  EXPECT_TRUE(matches("ipv6", spop::Value::ipv6(v6("::1"))));
+  EXPECT_TRUE(matches("ipv6", spop::Value::ipv6(test::v6("::1"))));
   EXPECT_FALSE(matches("ipv6", spop::Value::ipv4({{1, 2, 3, 4}})));
   EXPECT_TRUE(matches("str", spop::Value::string("x")));
   EXPECT_FALSE(matches("str", spop::Value::binary("x")));
@@ -77,7 +71,7 @@ TEST(VarMatcher, ExactValues) {
   EXPECT_TRUE(matches("bool:true", spop::Value::boolean(true)));
   EXPECT_FALSE(matches("bool:true", spop::Value::boolean(false)));
   EXPECT_TRUE(matches("ipv4:127.0.0.1", spop::Value::ipv4({{127, 0, 0, 1}})));
-  EXPECT_TRUE(matches("ipv6:1::f", spop::Value::ipv6(v6("1:0::f"))));
+  EXPECT_TRUE(matches("ipv6:1::f", spop::Value::ipv6(test::v6("1:0::f"))));
   EXPECT_TRUE(matches("str:\"1::f\"", spop::Value::string("1::f")));
   EXPECT_TRUE(matches("str:plain text", spop::Value::string("plain text")));
   EXPECT_TRUE(matches(R"(str:"a\"b\\c\x00")", spop::Value::string(std::string_view("a\"b\\c\0", 6))));
@@ -118,7 +112,7 @@ TEST(VarMatcher, SpecErrors) {
 
 // What the standard example's handler sets (script-api.md), as HAProxy would hold it after the ACK.
 VariableMap standard_variables() {
-  static const spop::Ipv6Address ipv6 = v6("1::f");
+  static const spop::Ipv6Address ipv6 = test::v6("1::f");
   return {
       {"txn.iprep.boolean", spop::Value::boolean(true)},
       {"txn.iprep.int32", spop::Value::int32(1234)},

@@ -17,7 +17,7 @@ HaproxyConfig parse(std::string_view text) {
   return parse_haproxy_config(text, "h.cfg", "/etc/haproxy", test::fixed_env());
 }
 
-std::vector<std::string> errors_of(std::string_view text) {
+std::vector<std::string> haproxy_errors(std::string_view text) {
   try {
     parse(text);
   } catch (const ConfigError& e) {
@@ -129,7 +129,7 @@ TEST(HaproxyConfig, ToleratesEverythingElse) {
 }
 
 TEST(HaproxyConfig, Errors) {
-  EXPECT_THAT(errors_of("frontend fe\n"
+  EXPECT_THAT(haproxy_errors("frontend fe\n"
                         "    filter spoe engine\n"
                         "    filter spoe engine x\n"
                         "    filter spoe config a.conf bogus y\n"

@@ -28,17 +28,11 @@ std::string eval(std::string_view text, const Request& r, Direction dir = Direct
   return spop::describe(evaluate(parsed(text), r, dir));
 }
 
-spop::Ipv6Address v6(const char* text) {
-  spop::Ipv6Address a;
-  EXPECT_TRUE(spop::parse_ipv6(text, a));
-  return a;
-}
-
 Request sample_request() {
   Request r;
   r.src = spop::Ipv4Address{{192, 0, 2, 7}};
   r.src_port = 33990;
-  r.dst = v6("2001:db8::80");
+  r.dst = test::v6("2001:db8::80");
   r.dst_port = 8443;
   r.method = "POST";
   r.url = "/api/v1?x=1";
@@ -56,7 +50,7 @@ TEST(SampleEval, LayerFour) {
   EXPECT_EQ(eval("src_port", r), "int64:33990");
   EXPECT_EQ(eval("dst_port", r), "int64:8443");
   Request r6 = r;
-  r6.src = v6("::1");
+  r6.src = test::v6("::1");
   EXPECT_EQ(eval("src", r6), "ipv6:::1");
 }
 
@@ -212,7 +206,7 @@ TEST(EvaluatedMessage, OwnsItsBytesAfterTheRequestAndArgsAreGone) {
   EXPECT_EQ(a[0].value, spop::Value::boolean(true));
   EXPECT_EQ(a[1].value, spop::Value::int64(1234));
   EXPECT_EQ(a[2].value, spop::Value::ipv4({{127, 0, 0, 1}}));
-  EXPECT_EQ(a[3].value, spop::Value::ipv6(v6("::55")));
+  EXPECT_EQ(a[3].value, spop::Value::ipv6(test::v6("::55")));
   EXPECT_EQ(a[4].name, "h");
   EXPECT_EQ(a[4].value, spop::Value::string("127.0.0.1:10001"));
   EXPECT_EQ(a[5].name, "b");

@@ -82,4 +82,10 @@ std::filesystem::path TempDir::write(const std::string& name, std::string_view t
   return p;
 }
 
+spop::Ipv6Address v6(const char* text) {
+  spop::Ipv6Address a;
+  EXPECT_TRUE(spop::parse_ipv6(text, a));
+  return a;
+}
+
 }  // namespace spop::sim::test

@@ -11,6 +11,7 @@
 #include "simulator/diagnostic.hpp"
 #include "simulator/scenario.hpp"
 #include "simulator/spoe_config.hpp"
+#include "spop/value.hpp"
 
 namespace spop::sim::test {
 
@@ -31,6 +32,9 @@ Scenario scenario(std::string_view yaml);
 
 /// The errors of parsing a scenario named "s.yaml", as "s.yaml:3:5: ..."; empty when it parses.
 std::vector<std::string> scenario_errors(std::string_view yaml);
+
+/// An IPv6 address from its text; a test failure when the text does not parse.
+spop::Ipv6Address v6(const char* text);
 
 std::vector<std::string> strings_of(const std::vector<Diagnostic>& list);
 

@@ -17,13 +17,7 @@ using test::hex;
 using test::to_hex;
 namespace golden = test::golden;
 
-Frame frame_of(std::span<const std::byte> bytes, std::uint32_t max = golden::big_limit) {
-  Frame f;
-  std::size_t used = 0;
-  EXPECT_EQ(split_frame(bytes, max, f, used), Errc::ok);
-  EXPECT_EQ(used, bytes.size());
-  return f;
-}
+using golden::frame_of;
 
 // The standard example of script-api.md: eleven SET-VARs for NOTIFY sid 1 fid 1.
 constexpr std::string_view standard_example =

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "spop/ack_builder.hpp"
 #include "spop/ack_reader.hpp"
 #include "spop/frame.hpp"
@@ -131,6 +133,15 @@ inline std::vector<NamedFrame> all_frames() {
 inline constexpr std::uint32_t big_limit = 1u << 24;
 
 // ---- decode, then build again with our encoders ------------------------------------------------
+
+/// The single whole frame in `bytes`; a test failure unless `bytes` is exactly one valid frame.
+inline Frame frame_of(std::span<const std::byte> bytes, std::uint32_t max = big_limit) {
+  Frame f;
+  std::size_t used = 0;
+  EXPECT_EQ(split_frame(bytes, max, f, used), Errc::ok);
+  EXPECT_EQ(used, bytes.size());
+  return f;
+}
 
 /// The payload of the single frame in `frame` (which must hold exactly one frame).
 inline std::vector<std::byte> payload_of(std::span<const std::byte> frame) {

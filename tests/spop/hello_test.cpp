@@ -18,13 +18,7 @@ using test::hex;
 using test::to_hex;
 namespace golden = test::golden;
 
-Frame frame_of(std::span<const std::byte> bytes) {
-  Frame f;
-  std::size_t used = 0;
-  EXPECT_EQ(split_frame(bytes, golden::big_limit, f, used), Errc::ok);
-  EXPECT_EQ(used, bytes.size());
-  return f;
-}
+using golden::frame_of;
 
 // ---- building the §6 frames -----------------------------------------------------------------
 

@@ -20,13 +20,7 @@ namespace golden = test::golden;
 
 const Ipv4Address localhost{{127, 0, 0, 1}};
 
-Frame frame_of(std::span<const std::byte> bytes, std::uint32_t max = golden::big_limit) {
-  Frame f;
-  std::size_t used = 0;
-  EXPECT_EQ(split_frame(bytes, max, f, used), Errc::ok);
-  EXPECT_EQ(used, bytes.size());
-  return f;
-}
+using golden::frame_of;
 
 // ---- NotifyBuilder ----------------------------------------------------------------------------
 
