@@ -302,21 +302,38 @@ class Connection {
   asio::awaitable<bool> drain() {
     drained_ = true;
     boost::system::error_code ec;
+    // Only the bytes the kernel holds now. Reading until the socket is empty never ends while the peer
+    // keeps sending (HAProxy under load sends a new NOTIFY for each ACK until it sees our DISCONNECT,
+    // and while one connection runs its handlers the others' peers refill their sockets): the drain
+    // then lasted until --drain-timeout and ended in forced closes.
+    std::size_t budget = socket_.available(ec);
+    if (ec) {
+      ec.clear();
+      budget = 0;
+    }
     socket_.non_blocking(true, ec);
-    while (!ec && conn_.wants_read()) {
+    while (!ec && budget > 0 && conn_.wants_read()) {
       compact();
       if (tail_ == capacity_) break;
-      std::size_t n = socket_.read_some(asio::buffer(buffer_.get() + tail_, capacity_ - tail_), ec);
+      const std::size_t room = std::min(capacity_ - tail_, budget);
+      std::size_t n = socket_.read_some(asio::buffer(buffer_.get() + tail_, room), ec);
       if (ec) break;  // would_block: nothing more was sent before the signal; eof or reset: peer gone
+      budget -= std::min(n, budget);
       tail_ += n;
       process_input(Clock::now());
       if (conn_.wants_write() && !co_await flush()) co_return false;
     }
     socket_.non_blocking(false, ec);
     if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
-      // The peer is gone: nothing to say goodbye to.
-      if (!is_normal_close(ec)) spdlog::warn("c{}: read error while draining: {}", id_, ec.message());
+      // The peer is gone (or the drain timeout closed the socket): nothing to say goodbye to.
+      if (!is_normal_close(ec) && !forced_) spdlog::warn("c{}: read error while draining: {}", id_, ec.message());
       co_return false;
+    }
+    // Whole frames already read but held back by backpressure get their answers too.
+    for (std::size_t before = tail_ + 1; head_ < tail_ && head_ != before && conn_.wants_read();) {
+      before = head_;
+      process_input(Clock::now());
+      if (conn_.wants_write() && !co_await flush()) co_return false;
     }
     if (conn_.state() < spop::AgentState::closing) conn_.submit_disconnect(spop::Status::normal, "normal");
     co_return true;

@@ -222,5 +222,62 @@ spoa.register_message("check-client-ip", check)
   EXPECT_EQ(agent.log().find("drain timeout"), std::string::npos) << agent.log();
 }
 
+// Like HAProxy under load: each connection keeps 20 NOTIFYs in flight and sends a new one for every ACK,
+// so new NOTIFYs keep arriving while the agent drains. The drain answers what had arrived when it began,
+// says goodbye, and the agent exits on its own long before --drain-timeout.
+TEST_F(Robustness, DrainEndsWhilePeersKeepSending) {
+  REQUIRE_ENGINE(".py");
+  auto handler = script("slow.py", R"(
+import time
+import spoa
+
+def check(args):
+    time.sleep(0.001)
+
+spoa.register_message("check-client-ip", check)
+)");
+  AgentProcess agent({"-d", "-f", handler, "--drain-timeout", "30s"});
+  ASSERT_TRUE(agent.ready()) << agent.log();
+  constexpr int connections = 4, in_flight = 20;
+  std::vector<TestClient> clients;
+  for (int i = 0; i < connections; ++i) {
+    clients.emplace_back(agent.port());
+    ASSERT_TRUE(clients.back().hello());
+  }
+  std::atomic<int> acks_seen{0};
+  std::vector<std::thread> peers;
+  std::vector<int> disconnects(connections, 0);
+  for (int i = 0; i < connections; ++i) {
+    peers.emplace_back([&, i] {
+      TestClient& c = clients[static_cast<std::size_t>(i)];
+      std::uint64_t sid = 1;
+      std::vector<std::byte> batch;
+      for (int k = 0; k < in_flight; ++k) {
+        auto n = notify_frame(sid++, 1);
+        batch.insert(batch.end(), n.begin(), n.end());
+      }
+      if (!c.send(batch)) return;
+      for (;;) {
+        auto f = c.read_frame(20s);
+        if (!f) return;
+        if (f->header.type == spop::FrameType::agent_disconnect) {
+          disconnects[static_cast<std::size_t>(i)] = 1;
+          return;
+        }
+        ++acks_seen;
+        if (!c.send(notify_frame(sid++, 1))) return;  // the next request, at once
+      }
+    });
+  }
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (acks_seen < 200 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
+  EXPECT_GE(acks_seen.load(), 200) << agent.log();
+  agent.signal(SIGTERM);
+  for (auto& t : peers) t.join();
+  EXPECT_EQ(disconnects, std::vector<int>(connections, 1)) << "every connection ends with AGENT-DISCONNECT";
+  EXPECT_EQ(agent.wait_exit(40s), 0) << agent.log();
+  EXPECT_EQ(agent.log().find("drain timeout"), std::string::npos) << agent.log();
+}
+
 }  // namespace
 }  // namespace spoa::test
