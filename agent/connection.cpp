@@ -97,6 +97,10 @@ class Connection {
 
   /// Called by the worker's tick: applies due timeouts by interrupting a pending read.
   void wake_if_due(Clock::time_point now) {
+    if (waiting_ == Wait::write) {
+      check_write_progress(now);
+      return;
+    }
     if (waiting_ != Wait::read) return;
     auto due = lingering_ ? std::optional<Clock::time_point>(linger_until_) : conn_.next_deadline();
     if (due && *due <= now) interrupt();
@@ -122,6 +126,22 @@ class Connection {
   void interrupt() {
     boost::system::error_code ignored;
     socket_.cancel(ignored);
+  }
+
+  // --write-timeout: the tick notes when the count of completed writes last changed, so the hot path
+  // pays one increment per write instead of a clock read.
+  void check_write_progress(Clock::time_point now) {
+    const auto timeout = set_.settings_.write_timeout;
+    if (timeout.count() <= 0 || forced_) return;
+    if (writes_seen_ != writes_done_) {
+      writes_seen_ = writes_done_;
+      write_stalled_since_ = now;
+      return;
+    }
+    if (now - write_stalled_since_ < timeout) return;
+    spdlog::warn("c{}: write timeout: the peer has not read our {} pending byte(s) for {} ms; closing", id_,
+                 conn_.pending_output().size(), timeout.count());
+    force_close();
   }
 
   asio::awaitable<void> serve() {
@@ -201,8 +221,14 @@ class Connection {
       }
     }
     if (auto err = conn_.commit_ack(); err != spop::Errc::ok) {
-      spdlog::error("c{} s{}/f{}: ACK refused by the connection: {}", id_, e.stream_id, e.frame_id,
-                    spop::make_error_code(err).message());
+      if (conn_.state() >= spop::AgentState::closing) {
+        // The same read also brought a DISCONNECT or a protocol error: nothing may follow our
+        // AGENT-DISCONNECT, so this NOTIFY goes unanswered. The peer's doing, logged with the close.
+        spdlog::debug("c{} s{}/f{}: NOTIFY not answered: the connection is closing", id_, e.stream_id, e.frame_id);
+      } else {
+        spdlog::error("c{} s{}/f{}: ACK refused by the connection: {}", id_, e.stream_id, e.frame_id,
+                      spop::make_error_code(err).message());
+      }
     }
   }
 
@@ -253,17 +279,22 @@ class Connection {
     }
   }
 
-  // Writes all pending output in one write. False when the connection is over.
+  // Writes all pending output (one write when the socket takes it all). False when the connection is over.
   asio::awaitable<bool> flush() {
-    auto out = conn_.pending_output();
-    waiting_ = Wait::write;
-    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out.data(), out.size()), use_tuple);
-    waiting_ = Wait::none;
-    if (ec) {
-      if (!forced_) log_write_end(ec);
-      co_return false;
+    // A new stall starts counting at the first tick that sees this write pending.
+    ++writes_done_;
+    while (conn_.wants_write()) {
+      auto out = conn_.pending_output();
+      waiting_ = Wait::write;
+      auto [ec, n] = co_await socket_.async_write_some(asio::buffer(out.data(), out.size()), use_tuple);
+      waiting_ = Wait::none;
+      if (ec) {
+        if (!forced_) log_write_end(ec);
+        co_return false;
+      }
+      ++writes_done_;
+      conn_.consume_output(n);
     }
-    conn_.consume_output(n);
     co_return true;
   }
 
@@ -271,21 +302,38 @@ class Connection {
   asio::awaitable<bool> drain() {
     drained_ = true;
     boost::system::error_code ec;
+    // Only the bytes the kernel holds now. Reading until the socket is empty never ends while the peer
+    // keeps sending (HAProxy under load sends a new NOTIFY for each ACK until it sees our DISCONNECT,
+    // and while one connection runs its handlers the others' peers refill their sockets): the drain
+    // then lasted until --drain-timeout and ended in forced closes.
+    std::size_t budget = socket_.available(ec);
+    if (ec) {
+      ec.clear();
+      budget = 0;
+    }
     socket_.non_blocking(true, ec);
-    while (!ec && conn_.wants_read()) {
+    while (!ec && budget > 0 && conn_.wants_read()) {
       compact();
       if (tail_ == capacity_) break;
-      std::size_t n = socket_.read_some(asio::buffer(buffer_.get() + tail_, capacity_ - tail_), ec);
+      const std::size_t room = std::min(capacity_ - tail_, budget);
+      std::size_t n = socket_.read_some(asio::buffer(buffer_.get() + tail_, room), ec);
       if (ec) break;  // would_block: nothing more was sent before the signal; eof or reset: peer gone
+      budget -= std::min(n, budget);
       tail_ += n;
       process_input(Clock::now());
       if (conn_.wants_write() && !co_await flush()) co_return false;
     }
     socket_.non_blocking(false, ec);
     if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
-      // The peer is gone: nothing to say goodbye to.
-      if (!is_normal_close(ec)) spdlog::warn("c{}: read error while draining: {}", id_, ec.message());
+      // The peer is gone (or the drain timeout closed the socket): nothing to say goodbye to.
+      if (!is_normal_close(ec) && !forced_) spdlog::warn("c{}: read error while draining: {}", id_, ec.message());
       co_return false;
+    }
+    // Whole frames already read but held back by backpressure get their answers too.
+    for (std::size_t before = tail_ + 1; head_ < tail_ && head_ != before && conn_.wants_read();) {
+      before = head_;
+      process_input(Clock::now());
+      if (conn_.wants_write() && !co_await flush()) co_return false;
     }
     if (conn_.state() < spop::AgentState::closing) conn_.submit_disconnect(spop::Status::normal, "normal");
     co_return true;
@@ -338,6 +386,9 @@ class Connection {
   bool forced_ = false;
   bool lingering_ = false;
   Clock::time_point linger_until_{};
+  std::uint64_t writes_done_ = 0;  // completed writes (progress for --write-timeout)
+  std::uint64_t writes_seen_ = 0;  // writes_done_ at the last tick that looked
+  Clock::time_point write_stalled_since_{};
 };
 
 ConnectionSet::ConnectionSet(asio::io_context& io, const ConnectionSettings& settings, Dispatcher& dispatcher)

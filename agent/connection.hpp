@@ -23,6 +23,9 @@ struct ConnectionSettings {
   /// How long a connection that we close waits for the peer to close its side (so that our last
   /// frames are not destroyed by a reset when the peer still had bytes in flight).
   std::chrono::milliseconds linger{1000};
+  /// A connection whose pending output has made no progress for this long (the peer stopped reading
+  /// and its receive window is full) is closed. 0 = never.
+  std::chrono::milliseconds write_timeout{30000};
 };
 
 /// Owns nothing but the list: each Connection is owned by its coroutine and unlinks itself when it

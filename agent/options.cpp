@@ -100,6 +100,11 @@ ParseResult parse_options(int argc, const char* const* argv) {
   ValueArg<std::string> log_level("", "log-level",
                                   "trace, debug, info, warning, error or critical (default: info; -d: debug)",
                                   false, "info", "level", cmd);
+  ValueArg<std::string> write_timeout("", "write-timeout",
+                                      "Close a connection whose pending output has made no progress for "
+                                      "this long: the peer stopped reading (default: 30s; a bare number "
+                                      "is seconds; 0 = never)",
+                                      false, "30s", "time", cmd);
   ValueArg<std::string> drain_timeout("", "drain-timeout",
                                       "Time a worker takes at most to finish its connections after SIGTERM "
                                       "(default: 5s; a bare number is seconds)",
@@ -205,6 +210,9 @@ ParseResult parse_options(int argc, const char* const* argv) {
   auto drain = parse_duration(drain_timeout.getValue(), seconds);
   if (!drain) return {std::nullopt, bad_value("--drain-timeout", drain_timeout.getValue(), "e.g. 500ms, 5s")};
   o.drain_timeout = *drain;
+  auto write = parse_duration(write_timeout.getValue(), seconds);
+  if (!write) return {std::nullopt, bad_value("--write-timeout", write_timeout.getValue(), "e.g. 10s, 500ms, 0")};
+  o.write_timeout = *write;
   auto budget = parse_duration(call_budget.getValue(), millis);
   if (!budget) return {std::nullopt, bad_value("--call-budget", call_budget.getValue(), "e.g. 1000, 250ms, 2s")};
   o.engine.call_budget = *budget;

@@ -26,6 +26,7 @@ struct Options {
   std::optional<std::filesystem::path> ready_file; ///< --ready-file
   std::size_t max_connections = 10000;       ///< per worker
   std::chrono::milliseconds drain_timeout{5000};
+  std::chrono::milliseconds write_timeout{30000};  ///< --write-timeout; 0 = never
   LogLevel log_level = LogLevel::info;
   bool log_level_given = false;
 

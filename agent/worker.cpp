@@ -70,6 +70,7 @@ class Worker {
       if (fd < 0) throw std::system_error(errno, std::generic_category(), "dup " + s.display());
       acceptors_.push_back(std::make_unique<Acceptor>(Acceptor{asio::posix::stream_descriptor(io_, fd), s.family, s.display()}));
     }
+    settings_.write_timeout = options.write_timeout;
     connections_.on_close([this] { on_connection_closed(); });
   }
 

@@ -2,6 +2,11 @@
 # Throughput of spoa with the standard example's handler (no printing) in Lua and Python, next to the
 # empty handler: one worker pinned to CPU 0 and the load generator to CPU 1, then (Python) two workers
 # sharing both cores with the load generator.
+#
+# Besides NOTIFY/s, each row gives the agent's CPU time per NOTIFY (utime + stime of all workers from
+# /proc, warm-up included) and its inverse, the NOTIFYs one fully used core could answer. The CPU figure
+# stays meaningful on a shared machine and when the load generator competes with the workers for the
+# cores (the two-worker row on a 2-core machine).
 # Usage: bench/run-engine-bench.sh [BUILD_DIR] [SECONDS]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,6 +18,15 @@ tmp=$(mktemp -d)
 agent_pid=""
 cleanup() { [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT
+hz=$(getconf CLK_TCK)
+
+workers_ticks() {  # utime + stime of every worker of the running agent
+  local total=0 w
+  for w in $(cat "/proc/$agent_pid/task/$agent_pid/children"); do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$w/stat")))
+  done
+  echo "$total"
+}
 
 run() {  # label workers agent_cpus load_cpus [script]
   local label=$1 workers=$2 agent_cpus=$3 load_cpus=$4 script=${5:-}
@@ -24,14 +38,19 @@ run() {  # label workers agent_cpus load_cpus [script]
   for _ in $(seq 1 200); do [ -s "$tmp/ready" ] && break; sleep 0.05; done
   [ -s "$tmp/ready" ] || { echo "spoa did not become ready" >&2; cat "$tmp/agent.log" >&2; exit 1; }
   local port; port=$(awk 'NR==1 {print $2}' "$tmp/ready")
-  local rate
-  rate=$(taskset -c "$load_cpus" "$load" -p "$port" -c 10 -d 20 -t "$seconds" | awk '$1 == "result" {print $2}')
-  printf '%-34s %8s workers=%s\n' "$label" "${rate:-?}" "$workers"
+  local before after rate
+  before=$(workers_ticks)
+  rate=$(taskset -c "$load_cpus" "$load" -p "$port" -c 10 -d 20 -t "$seconds" -w 1 | awk '$1 == "result" {print $2}')
+  after=$(workers_ticks)
+  awk -v label="$label" -v w="$workers" -v rate="${rate:-0}" -v t=$((after - before)) -v hz="$hz" -v s="$seconds" 'BEGIN {
+    n = rate * (s + 1); cost = n > 0 ? t / hz * 1e6 / n : 0
+    printf "%-36s %8d %10.0f %12.2f %14.0f\n", label, w, rate, cost, (cost > 0 ? 1e6 / cost : 0) }'
   kill "$agent_pid"; wait "$agent_pid" 2>/dev/null || true; agent_pid=""
 }
 
-echo "handler (10 connections x 20 in flight)   NOTIFY/s"
-run "empty handler, 1 worker" 1 0 1
-run "Lua standard handler, 1 worker" 1 0 1 "$root/bench/scripts/standard_noprint.lua"
-run "Python standard handler, 1 worker" 1 0 1 "$root/bench/scripts/standard_noprint.py"
-run "Python standard handler, 2 workers" 2 0,1 0,1 "$root/bench/scripts/standard_noprint.py"
+echo "10 connections x 20 in flight; ${seconds}s per row (+1 s warm-up)"
+printf '%-36s %8s %10s %12s %14s\n' handler workers NOTIFY/s "us/NOTIFY" "NOTIFY/s/core"
+run "empty handler (no script)" 1 0 1
+run "Lua standard handler" 1 0 1 "$root/bench/scripts/standard_noprint.lua"
+run "Python standard handler" 1 0 1 "$root/bench/scripts/standard_noprint.py"
+run "Python standard handler, CPUs 0-1" 2 0,1 0,1 "$root/bench/scripts/standard_noprint.py"

@@ -2,13 +2,16 @@
 // on each for N seconds, and prints NOTIFY->ACK per second and latency percentiles.
 //
 // One thread and epoll, so that it can run pinned to one core beside the agent on another
-// (bench/run-agent-bench.sh). NOTIFYs are built into a reused buffer and every batch of new NOTIFYs
+// (bench/run-agent-bench.sh). Two more modes serve the memory benchmark (bench/run-memory-bench.sh):
+// -n stops after a number of ACKs instead of a time, and -i opens idle connections (handshake only)
+// and holds them. NOTIFYs are built into a reused buffer and every batch of new NOTIFYs
 // for one connection leaves in one write, like HAProxy's pipelined connections.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -40,6 +43,8 @@ struct Config {
   double seconds = 5;
   double warmup = 1;
   std::string message = "check-client-ip";
+  std::uint64_t count = 0;  ///< -n: stop after this many ACKs (0: run for `seconds`)
+  int idle = 0;             ///< -i: open this many idle connections, print "idle-ready", hold `seconds`
 };
 
 [[noreturn]] void die(const std::string& what) {
@@ -50,8 +55,10 @@ struct Config {
 void usage() {
   std::printf(
       "usage: spoa_load [-h host] [-p port | -u unix-path] [-c connections] [-d in-flight-per-connection]\n"
-      "                 [-t seconds] [-w warmup-seconds] [-m message-name]\n"
-      "defaults: -h 127.0.0.1 -p 12345 -c 10 -d 20 -t 5 -w 1 -m check-client-ip\n");
+      "                 [-t seconds] [-w warmup-seconds] [-m message-name] [-n acks] [-i idle-connections]\n"
+      "defaults: -h 127.0.0.1 -p 12345 -c 10 -d 20 -t 5 -w 1 -m check-client-ip\n"
+      "-n N: stop after N ACKs (no warm-up; -t is ignored); -i N: open N connections, do the handshake,\n"
+      "print 'idle-ready', hold them for -t seconds, then close them\n");
 }
 
 Config parse(int argc, char** argv) {
@@ -70,6 +77,8 @@ Config parse(int argc, char** argv) {
     else if (a == "-t") c.seconds = std::stod(value());
     else if (a == "-w") c.warmup = std::stod(value());
     else if (a == "-m") c.message = value();
+    else if (a == "-n") c.count = std::stoull(value());
+    else if (a == "-i") c.idle = std::stoi(value());
     else if (a == "--help") {
       usage();
       std::exit(0);
@@ -79,6 +88,8 @@ Config parse(int argc, char** argv) {
     }
   }
   if (c.connections < 1 || c.depth < 1 || c.seconds <= 0) die("-c, -d and -t must be positive");
+  if (c.idle < 0) die("-i must not be negative");
+  if (c.count > 0) c.warmup = 0;
   return c;
 }
 
@@ -196,8 +207,28 @@ bool flush(Conn& c) {
 
 }  // namespace
 
+// -i: connections that only did the handshake, as HAProxy keeps them between requests.
+int hold_idle(const Config& cfg) {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  std::vector<Conn> conns(static_cast<std::size_t>(cfg.idle));
+  for (auto& c : conns) {
+    c.fd = open_socket(cfg);
+    handshake(c);
+  }
+  std::printf("idle-ready %d\n", cfg.idle);
+  std::fflush(stdout);
+  ::usleep(static_cast<useconds_t>(cfg.seconds * 1e6));
+  for (auto& c : conns) ::close(c.fd);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   Config cfg = parse(argc, argv);
+  if (cfg.idle > 0) return hold_idle(cfg);
   const spop::Argument args[] = {{"ip", spop::Value::ipv4({{192, 0, 2, 10}})}};
 
   std::vector<Conn> conns(static_cast<std::size_t>(cfg.connections));
@@ -236,7 +267,7 @@ int main(int argc, char** argv) {
       hist.clear();
       acks = 0;
     }
-    if (now >= end) break;
+    if (cfg.count > 0 ? acks >= cfg.count : now >= end) break;
     for (int k = 0; k < n; ++k) {
       Conn& c = conns[events[static_cast<std::size_t>(k)].data.u64];
       ssize_t r = ::recv(c.fd, c.in.data() + c.in_len, c.in.size() - c.in_len, 0);
@@ -273,7 +304,7 @@ int main(int argc, char** argv) {
       }
     }
   }
-  double secs = cfg.seconds;
+  double secs = cfg.count > 0 ? std::chrono::duration<double>(Clock::now() - start).count() : cfg.seconds;
   std::printf("connections %d  in-flight/conn %d  duration %.1fs\n", cfg.connections, cfg.depth, secs);
   std::printf("%-14s %12s %8s %8s %8s %8s %8s\n", "", "NOTIFY/s", "p50 us", "p90 us", "p99 us", "p99.9 us", "max us");
   std::printf("%-14s %12.0f %8.0f %8.0f %8.0f %8.0f %8lld\n", "result", static_cast<double>(acks) / secs,

@@ -184,5 +184,34 @@ TEST_F(LuaEngineTest, RepeatedAndChangingAddressesAreRenderedCorrectly) {
   EXPECT_EQ(run(v4(10, 0, 0, 1), 1), one);
 }
 
+TEST_F(LuaEngineTest, CachedArgumentStringsFollowTypeAndBytes) {
+  // Names and values are pushed from a per-slot cache when they repeat (lua_values.hpp): the same bytes
+  // under another type, or a changed name, must never be served from it.
+  auto engine = load_script(R"(
+    local seen = {}
+    spoa.register_message('m', function(args)
+      seen[#seen + 1] = args[1].name .. '=' .. args[1].value
+      if #seen == 5 then
+        local want = 'a=1.2.3.4|a=\1\2\3\4|b=\1\2\3\4|b=1.2.3.4|b=1.2.3.4'
+        local got = table.concat(seen, '|')
+        assert(got == want, got)
+        spoa.set_var_boolean('ok', spoa.scope.txn, true)
+      end
+    end)
+  )");
+  const spop::Ipv4Address address{{1, 2, 3, 4}};
+  const std::string raw("\x01\x02\x03\x04", 4);
+  const std::vector<std::vector<spop::Argument>> calls = {
+      {{"a", spop::Value::ipv4(address)}}, {{"a", spop::Value::string(raw)}}, {{"b", spop::Value::binary(raw)}},
+      {{"b", spop::Value::ipv4(address)}}, {{"b", spop::Value::ipv4(address)}},
+  };
+  Ack ack;
+  for (const auto& args : calls) {
+    ack = call(*engine, "m", args);
+    ASSERT_TRUE(ack.result.ok()) << ack.result.detail;
+  }
+  EXPECT_EQ(ack.actions, 1u) << "the last call checked what all five saw";
+}
+
 }  // namespace
 }  // namespace spoa::lua::test

@@ -191,5 +191,27 @@ spoa.register_message('m', handler)
   EXPECT_EQ(out.ack, ack_with("01 03 02 01 6e 02 02"));
 }
 
+// The engine hands out the last address object again when the same address comes back: each call must
+// still see its own address, whether it repeats or changes.
+TEST_F(PythonEngineTest, RepeatedAndChangingAddressesAreEachCallsOwn) {
+  load_script(std::string(prelude) + R"PY(
+import ipaddress
+seen = []
+def handler(args):
+    seen.append(str(args[0]['value']))
+    if len(seen) == 4:
+        assert seen == ['1.2.3.4', '1.2.3.4', '5.6.7.8', '1.2.3.4'], seen
+        spoa.set_var_int32('ok', spoa.scope_txn, 1)
+spoa.register_message('m', handler)
+)PY");
+  const spop::Value addresses[] = {v4(1, 2, 3, 4), v4(1, 2, 3, 4), v4(5, 6, 7, 8), v4(1, 2, 3, 4)};
+  Outcome out;
+  for (const auto& address : addresses) {
+    out = call("m", {{"", address}});
+    ASSERT_TRUE(out.result.ok()) << out.result.detail;
+  }
+  EXPECT_EQ(out.ack, ack_with("01 03 02 02 6f6b 02 01")) << "the last call checked what all four saw";
+}
+
 }  // namespace
 }  // namespace spoa::test

@@ -50,6 +50,15 @@ struct NameHash {
   std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
 };
 
+/// The last address text a setter parsed and its result: scripts set the same constant address over
+/// and over, and comparing a few bytes is far cheaper than parsing them again.
+template <typename Address>
+struct ParsedAddress {
+  std::string text;
+  Address address{};
+  bool valid = false;
+};
+
 struct LuaContext {
   EngineOptions options;
   MemoryAccount memory;
@@ -61,7 +70,9 @@ struct LuaContext {
 
   int runner = LUA_NOREF;              ///< registry ref of the C closure that builds `args` and calls a handler
   std::size_t argument_count = 0;      ///< `args` length of the previous call (what to clear)
-  AddressCache addresses;
+  ParsedAddress<spop::Ipv4Address> parsed_ipv4;
+  ParsedAddress<spop::Ipv6Address> parsed_ipv6;
+  ArgumentCache argument_cache;  ///< strings of the previous calls' arguments, per slot
 
   std::vector<Registration> registrations;
   std::unordered_map<std::string, Handler, NameHash, std::equal_to<>> handlers;

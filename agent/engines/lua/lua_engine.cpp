@@ -61,9 +61,9 @@ int run_handler(lua_State* L) {
   const auto* job = static_cast<const HandlerCall*>(lua_touserdata(L, 1));
   LuaContext& ctx = context(L);
   constexpr ArgumentTables tables{lua_upvalueindex(1), lua_upvalueindex(2), lua_upvalueindex(3),
-                                  lua_upvalueindex(4)};
+                                  lua_upvalueindex(4), lua_upvalueindex(5)};
   lua_rawgeti(L, LUA_REGISTRYINDEX, job->ref);
-  push_arguments(L, tables, job->args, ctx.argument_count, ctx.addresses);
+  push_arguments(L, tables, job->args, ctx.argument_count, ctx.argument_cache);
   lua_call(L, 1, 0);
   return 0;
 }
@@ -74,7 +74,7 @@ int set_up_state(lua_State* L) {
   lua_pushcfunction(L, open_spoa_library);
   lua_call(L, 0, 0);
   push_argument_tables(L);
-  lua_pushcclosure(L, run_handler, 4);
+  lua_pushcclosure(L, run_handler, 5);
   context(L).runner = luaL_ref(L, LUA_REGISTRYINDEX);
   return 0;
 }

@@ -132,20 +132,41 @@ int set(lua_State* L, const char* fn, const Target& target, const spop::Value& v
   }));
 }
 
+/// Parses `text` through the one-entry cache of its family. Never throws (a parser that throws counts
+/// as a refusal; a cache that cannot be updated is simply not updated).
+template <typename Address>
+bool parse_cached(ParsedAddress<Address>& cache, std::string_view text, bool (*parse)(std::string_view, Address&),
+                  Address& out) noexcept {
+  if (cache.valid && cache.text == text) {
+    out = cache.address;
+    return true;
+  }
+  try {
+    if (!parse(text, out)) return false;
+  } catch (...) {
+    return false;
+  }
+  try {
+    cache.valid = false;
+    cache.text.assign(text);
+    cache.address = out;
+    cache.valid = true;
+  } catch (...) {
+  }
+  return true;
+}
+
 /// set_var_ipv4 / set_var_ipv6: the value is address text, parsed by the core's parser.
 template <typename Address>
-int set_address(lua_State* L, const char* fn, const char* family, bool (*parse)(std::string_view, Address&),
-                spop::Value (*make)(const Address&) noexcept) {
+int set_address(lua_State* L, const char* fn, const char* family, ParsedAddress<Address> LuaContext::*cache,
+                bool (*parse)(std::string_view, Address&), spop::Value (*make)(const Address&) noexcept) {
   require_handler(L, fn);
   const Target target = check_target(L, fn);
   const std::string_view text = check_bytes(L, fn);
   Address address{};
-  bool parsed = false;
-  try {
-    parsed = parse(text, address);
-  } catch (...) {  // a parser that throws counts as a refusal
+  if (!parse_cached(context(L).*cache, text, parse, address)) {
+    return luaL_error(L, "%s: bad %s address '%s'", fn, family, lua_tostring(L, value_arg));
   }
-  if (!parsed) return luaL_error(L, "%s: bad %s address '%s'", fn, family, lua_tostring(L, value_arg));
   return set(L, fn, target, make(address));
 }
 
@@ -201,11 +222,13 @@ int set_var_uint64(lua_State* L) {
 }
 
 int set_var_ipv4(lua_State* L) {
-  return set_address<spop::Ipv4Address>(L, "set_var_ipv4", "IPv4", spop::parse_ipv4, spop::Value::ipv4);
+  return set_address<spop::Ipv4Address>(L, "set_var_ipv4", "IPv4", &LuaContext::parsed_ipv4, spop::parse_ipv4,
+                                        spop::Value::ipv4);
 }
 
 int set_var_ipv6(lua_State* L) {
-  return set_address<spop::Ipv6Address>(L, "set_var_ipv6", "IPv6", spop::parse_ipv6, spop::Value::ipv6);
+  return set_address<spop::Ipv6Address>(L, "set_var_ipv6", "IPv6", &LuaContext::parsed_ipv6, spop::parse_ipv6,
+                                        spop::Value::ipv6);
 }
 
 int set_var_str(lua_State* L) {

@@ -3,6 +3,8 @@
 
 #include <cstddef>
 #include <span>
+#include <string>
+#include <vector>
 
 #include <lua.hpp>
 
@@ -10,15 +12,20 @@
 
 namespace spoa::lua {
 
-/// The text of the last IPv4 and IPv6 argument seen. Client addresses repeat from one request to the
-/// next, and rendering one costs more than all the rest of an argument, so a hit skips it.
-struct AddressCache {
-  spop::Ipv4Address v4{};
-  spop::Ipv6Address v6{};
-  char v4_text[16] = {};
-  char v6_text[48] = {};
-  std::size_t v4_length = 0;  ///< 0: nothing cached yet
-  std::size_t v6_length = 0;
+/// What the previous call pushed for one argument slot. Names and many values repeat from one request
+/// to the next (HAProxy's unnamed arguments, the client address, the Host header): a repeated one is
+/// pushed from the Lua string kept in the `strings` table instead of being rendered, hashed and
+/// interned again, which costs more than all the rest of an argument.
+struct SlotCache {
+  std::string name;   ///< bytes of the name kept at strings[2i-1] (when name_cached)
+  std::string value;  ///< type byte + wire bytes of the value whose text is kept at strings[2i]
+  bool name_cached = false;
+  bool value_cached = false;
+};
+
+/// The per-slot caches of one state (only values short enough to be worth comparing are cached).
+struct ArgumentCache {
+  std::vector<SlotCache> slots;
 };
 
 /// Pushes one SPOP value, or nothing for NULL; returns how many values were pushed (0 or 1).
@@ -26,7 +33,7 @@ struct AddressCache {
 /// BOOL -> boolean; INT32/UINT32/INT64/UINT64 -> integer with all 64 wire bits (a UINT64 above
 /// 2^63-1 therefore reads as a negative integer); IPV4/IPV6 -> address text (spop::to_string);
 /// STRING/BINARY -> string. May raise a Lua error (memory), so call it only under lua_pcall.
-int push_value(lua_State* L, const spop::Value& value, AddressCache& cache);
+int push_value(lua_State* L, const spop::Value& value);
 
 /// The tables behind `args`, created once per state and refilled for every call.
 ///
@@ -42,15 +49,16 @@ struct ArgumentTables {
   int pool;       ///< stack index of the table holding entry table i at index i
   int name_key;   ///< stack index of the string "name"
   int value_key;  ///< stack index of the string "value"
+  int strings;    ///< stack index of the table of cached strings (SlotCache)
 };
 
-/// Pushes four new values in the order of ArgumentTables' members (for upvalues of a C closure).
+/// Pushes five new values in the order of ArgumentTables' members (for upvalues of a C closure).
 /// May raise a Lua error (memory).
 void push_argument_tables(lua_State* L);
 
 /// Refills the tables with `args` and pushes the array. `previous_count` is the count of the
 /// previous call (updated). May raise a Lua error (memory), so call it only under lua_pcall.
 void push_arguments(lua_State* L, const ArgumentTables& tables, std::span<const spop::Argument> args,
-                    std::size_t& previous_count, AddressCache& cache);
+                    std::size_t& previous_count, ArgumentCache& cache);
 
 }  // namespace spoa::lua

@@ -1,6 +1,7 @@
 // SPOP value <-> Python object conversions (see python_values.hpp).
 #include "agent/engines/python/python_values.hpp"
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -25,7 +26,7 @@ std::uint64_t big_endian(const std::uint8_t* bytes, std::size_t count) {
 
 /// ipaddress.IPv4Address(int) / IPv6Address(int): the classes' integer form is public API and about four
 /// times cheaper to construct than their packed-bytes form (no int.from_bytes in Python code).
-PyObject* address_object(PyObject* cls, const std::uint8_t* bytes, std::size_t count) {
+PyObject* new_address_object(PyObject* cls, const std::uint8_t* bytes, std::size_t count) {
   Ref number;
   if (count == 4) {
     number = Ref(PyLong_FromUnsignedLongLong(big_endian(bytes, 4)));
@@ -45,6 +46,27 @@ PyObject* address_object(PyObject* cls, const std::uint8_t* bytes, std::size_t c
   }
   if (!number) return nullptr;
   return PyObject_CallOneArg(cls, number.get());
+}
+
+/// The last address object built for each family. Client addresses repeat from one request to the next,
+/// and building an ipaddress object runs Python code (its __init__): about as much as the rest of a call
+/// with five arguments. The objects are immutable, so handing the same one out again is safe. One
+/// interpreter per process, driven from one thread: plain statics suffice.
+struct LastAddress {
+  std::array<std::uint8_t, 16> bytes{};
+  PyObject* object = nullptr;  // owned (one reference), never released: it lives as long as the interpreter
+};
+
+PyObject* address_object(PyObject* cls, const std::uint8_t* bytes, std::size_t count) {
+  static LastAddress last[2];
+  LastAddress& slot = last[count == 4 ? 0 : 1];
+  if (slot.object != nullptr && std::memcmp(slot.bytes.data(), bytes, count) == 0) return Py_NewRef(slot.object);
+  PyObject* made = new_address_object(cls, bytes, count);
+  if (made == nullptr) return nullptr;
+  Py_XDECREF(slot.object);
+  slot.object = Py_NewRef(made);
+  std::memcpy(slot.bytes.data(), bytes, count);
+  return made;
 }
 
 struct IntegerRange {
