@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "agent/dispatcher.hpp"
+#include "agent/metrics_server.hpp"
 
 namespace spoa {
 
@@ -100,6 +101,20 @@ ParseResult parse_options(int argc, const char* const* argv) {
   ValueArg<std::string> log_level("", "log-level",
                                   "trace, debug, info, warning, error or critical (default: info; -d: debug)",
                                   false, "info", "level", cmd);
+  // --- opsb: metrics and restart back-off ---
+  ValueArg<std::string> restart_backoff_max("", "restart-backoff-max",
+                                            "Longest delay before restarting a worker that keeps dying "
+                                            "(default: 10s; a bare number is milliseconds)",
+                                            false, "10s", "time", cmd);
+  ValueArg<std::string> restart_backoff("", "restart-backoff",
+                                        "Delay before restarting a dead worker; doubles at each quick death "
+                                        "(default: 100ms; a bare number is milliseconds)",
+                                        false, "100ms", "time", cmd);
+  ValueArg<std::string> metrics_address("", "metrics-address",
+                                        "Serve Prometheus metrics at http://HOST:PORT/metrics (HOST: an "
+                                        "IPv4 address; PORT 0 picks a free one; default: off)",
+                                        false, "", "host:port", cmd);
+  // --- end opsb ---
   ValueArg<std::string> drain_timeout("", "drain-timeout",
                                       "Time a worker takes at most to finish its connections after SIGTERM "
                                       "(default: 5s; a bare number is seconds)",
@@ -205,6 +220,25 @@ ParseResult parse_options(int argc, const char* const* argv) {
   auto drain = parse_duration(drain_timeout.getValue(), seconds);
   if (!drain) return {std::nullopt, bad_value("--drain-timeout", drain_timeout.getValue(), "e.g. 500ms, 5s")};
   o.drain_timeout = *drain;
+  // --- opsb: metrics and restart back-off ---
+  if (metrics_address.isSet()) {
+    if (auto problem = metrics::check_address(metrics_address.getValue())) {
+      return {std::nullopt, bad_value("--metrics-address", metrics_address.getValue(), *problem)};
+    }
+    o.metrics_address = metrics_address.getValue();
+  }
+  auto backoff = parse_duration(restart_backoff.getValue(), millis);
+  if (!backoff || backoff->count() < 1) {
+    return {std::nullopt, bad_value("--restart-backoff", restart_backoff.getValue(), "at least 1ms, e.g. 100ms, 1s")};
+  }
+  o.restart_backoff = *backoff;
+  auto backoff_max = parse_duration(restart_backoff_max.getValue(), millis);
+  if (!backoff_max || *backoff_max < o.restart_backoff) {
+    return {std::nullopt, bad_value("--restart-backoff-max", restart_backoff_max.getValue(),
+                                    "a time no shorter than --restart-backoff, e.g. 10s")};
+  }
+  o.restart_backoff_max = *backoff_max;
+  // --- end opsb ---
   auto budget = parse_duration(call_budget.getValue(), millis);
   if (!budget) return {std::nullopt, bad_value("--call-budget", call_budget.getValue(), "e.g. 1000, 250ms, 2s")};
   o.engine.call_budget = *budget;

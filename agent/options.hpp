@@ -26,6 +26,9 @@ struct Options {
   std::optional<std::filesystem::path> ready_file; ///< --ready-file
   std::size_t max_connections = 10000;       ///< per worker
   std::chrono::milliseconds drain_timeout{5000};
+  std::optional<std::string> metrics_address;           ///< --metrics-address IPv4:PORT; nullopt = off
+  std::chrono::milliseconds restart_backoff{100};       ///< --restart-backoff: first delay before a restart
+  std::chrono::milliseconds restart_backoff_max{10000}; ///< --restart-backoff-max: the doubling stops here
   LogLevel log_level = LogLevel::info;
   bool log_level_given = false;
 
