@@ -10,6 +10,7 @@
 #include <limits>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 #include <string_view>
 #include <vector>
 
@@ -38,15 +39,20 @@ struct MessageTotals {
   std::uint64_t duration_ns = 0;
 };
 
+// Families are filled through references while later ones are added: capacity is reserved so that
+// adding never moves them.
 class Families {
  public:
+  Families() { families_.reserve(max_families); }
   MetricFamily& add(std::string name, std::string help, MetricType type) {
+    if (families_.size() == max_families) throw std::logic_error("metrics: raise max_families");
     families_.push_back(MetricFamily{std::move(name), std::move(help), type, {}});
     return families_.back();
   }
   std::vector<MetricFamily> take() { return std::move(families_); }
 
  private:
+  static constexpr std::size_t max_families = 32;
   std::vector<MetricFamily> families_;
 };
 
