@@ -75,6 +75,7 @@ class Connection {
         id_(id) {
     set_.link(this);
     if (set_.draining_) draining_ = true;
+    set_.meter_.connection_opened();
   }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -82,6 +83,8 @@ class Connection {
   ~Connection() {
     boost::system::error_code ignored;
     socket_.close(ignored);
+    set_.meter_.frames(conn_.stats(), reported_);
+    set_.meter_.connection_closed();
     set_.unlink(this);
   }
 
@@ -181,6 +184,7 @@ class Connection {
       bool any = drain_events();
       if (used == 0 && !any) break;  // a partial frame, or backpressure until output is written
     }
+    set_.meter_.frames(conn_.stats(), reported_);
   }
 
   bool drain_events() {
@@ -205,16 +209,20 @@ class Connection {
     auto& ack = conn_.start_ack(e.stream_id, e.frame_id);
     Dispatcher& dispatcher = set_.dispatcher_;
     // No scripts and no debug log: nothing to look at, the empty ACK is the whole answer.
-    const bool look = !dispatcher.empty() || set_.debug_log_;
+    const bool look = !dispatcher.empty() || set_.debug_log_ || set_.meter_.on();
     for (const auto& message : look ? e.messages : spop::NotifyView{}) {
-      Engine* engine = dispatcher.find(message.name());
+      std::uint32_t slot = metrics::WorkerMeter::no_slot;
+      Engine* engine = dispatcher.find(message.name(), slot);
       if (engine == nullptr) {
+        set_.meter_.unhandled_message();
         spdlog::debug("c{} s{}/f{}: no handler for message '{}'", id_, e.stream_id, e.frame_id, message.name());
         continue;
       }
       message.arguments(args_);
       CallInfo info{message.name(), e.stream_id, e.frame_id};
+      const auto started = set_.meter_.on() ? Clock::now() : Clock::time_point{};
       CallResult r = engine->call(info, args_, ack);
+      if (set_.meter_.on()) set_.meter_.call(slot, Clock::now() - started, r.kind);
       if (!r.ok()) {
         spdlog::error("c{} s{}/f{}: message '{}': {}: {}", id_, e.stream_id, e.frame_id, message.name(),
                       kind_name(r.kind), r.detail);
@@ -238,6 +246,7 @@ class Connection {
 
   void on_event(const spop::DisconnectEvent& e) {
     auto code = static_cast<std::uint32_t>(e.status);
+    set_.meter_.disconnect(e.by_peer ? metrics::By::haproxy : metrics::By::agent, code);
     if (e.by_peer) {
       if (e.status == spop::Status::normal) {
         spdlog::debug("c{}: HAProxy disconnected: {}", id_, e.message);
@@ -335,7 +344,10 @@ class Connection {
       process_input(Clock::now());
       if (conn_.wants_write() && !co_await flush()) co_return false;
     }
-    if (conn_.state() < spop::AgentState::closing) conn_.submit_disconnect(spop::Status::normal, "normal");
+    if (conn_.state() < spop::AgentState::closing) {
+      conn_.submit_disconnect(spop::Status::normal, "normal");
+      set_.meter_.disconnect(metrics::By::agent, 0);
+    }
     co_return true;
   }
 
@@ -379,6 +391,7 @@ class Connection {
   std::size_t head_ = 0;
   std::size_t tail_ = 0;
   std::vector<spop::Argument> args_;  // reused for every message: no allocation per frame
+  spop::AgentConnectionStats reported_;  // what the metrics were last told
   std::uint64_t id_;
   Wait waiting_ = Wait::none;
   bool draining_ = false;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 
+#include "agent/metrics_meter.hpp"
 #include "spop/agent_connection.hpp"
 
 namespace boost::asio {
@@ -43,6 +44,8 @@ class ConnectionSet {
   std::size_t size() const noexcept { return size_; }
   /// Called after a connection has ended and left the set.
   void on_close(std::function<void()> callback) { on_close_ = std::move(callback); }
+  /// Where connections record metrics (default: nowhere).
+  void set_meter(metrics::WorkerMeter meter) noexcept { meter_ = meter; }
 
   /// Wakes the connections whose timeout is due so that they apply it (call every few tens of ms).
   void tick(spop::Clock::time_point now);
@@ -66,6 +69,7 @@ class ConnectionSet {
   std::uint64_t next_id_ = 1;
   bool draining_ = false;
   std::function<void()> on_close_;
+  metrics::WorkerMeter meter_;
 };
 
 }  // namespace spoa

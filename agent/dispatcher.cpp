@@ -87,4 +87,16 @@ Engine* Dispatcher::find(std::string_view message) const noexcept {
   return it == handlers_.end() ? nullptr : it->second.engine;
 }
 
+Engine* Dispatcher::find(std::string_view message, std::uint32_t& tag) const noexcept {
+  if (handlers_.empty()) return nullptr;
+  auto it = handlers_.find(message);
+  if (it == handlers_.end()) return nullptr;
+  tag = it->second.tag;
+  return it->second.engine;
+}
+
+void Dispatcher::tag_messages(const std::function<std::uint32_t(std::string_view)>& tag_of) {
+  for (auto& [name, entry] : handlers_) entry.tag = tag_of(name);
+}
+
 }  // namespace spoa

@@ -1,7 +1,9 @@
 // Message name -> engine: loads the -f scripts of one worker and finds the handler of each message.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -42,6 +44,10 @@ class Dispatcher {
 
   /// The engine handling `message`, or nullptr.
   Engine* find(std::string_view message) const noexcept;
+  /// The same, also giving the message's tag (see tag_messages(); 0 until tagged).
+  Engine* find(std::string_view message, std::uint32_t& tag) const noexcept;
+  /// Gives every registered message a number computed once here, not per call (its metrics entry).
+  void tag_messages(const std::function<std::uint32_t(std::string_view)>& tag_of);
   bool empty() const noexcept { return handlers_.empty(); }
   std::size_t message_count() const noexcept { return handlers_.size(); }
   std::size_t engine_count() const noexcept { return engines_.size(); }
@@ -54,6 +60,7 @@ class Dispatcher {
   struct Entry {
     Engine* engine;
     std::filesystem::path file;  // for duplicate messages
+    std::uint32_t tag = 0;
   };
 
   std::vector<std::unique_ptr<Engine>> engines_;

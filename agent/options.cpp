@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "agent/dispatcher.hpp"
+#include "agent/metrics_server.hpp"
 
 namespace spoa {
 
@@ -105,6 +106,20 @@ ParseResult parse_options(int argc, const char* const* argv) {
                                       "this long: the peer stopped reading (default: 30s; a bare number "
                                       "is seconds; 0 = never)",
                                       false, "30s", "time", cmd);
+  // --- opsb: metrics and restart back-off ---
+  ValueArg<std::string> restart_backoff_max("", "restart-backoff-max",
+                                            "Longest delay before restarting a worker that keeps dying "
+                                            "(default: 10s; a bare number is milliseconds)",
+                                            false, "10s", "time", cmd);
+  ValueArg<std::string> restart_backoff("", "restart-backoff",
+                                        "Delay before restarting a dead worker; doubles at each quick death "
+                                        "(default: 100ms; a bare number is milliseconds)",
+                                        false, "100ms", "time", cmd);
+  ValueArg<std::string> metrics_address("", "metrics-address",
+                                        "Serve Prometheus metrics at http://HOST:PORT/metrics (HOST: an "
+                                        "IPv4 address; PORT 0 picks a free one; default: off)",
+                                        false, "", "host:port", cmd);
+  // --- end opsb ---
   ValueArg<std::string> drain_timeout("", "drain-timeout",
                                       "Time a worker takes at most to finish its connections after SIGTERM "
                                       "(default: 5s; a bare number is seconds)",
@@ -213,6 +228,25 @@ ParseResult parse_options(int argc, const char* const* argv) {
   auto write = parse_duration(write_timeout.getValue(), seconds);
   if (!write) return {std::nullopt, bad_value("--write-timeout", write_timeout.getValue(), "e.g. 10s, 500ms, 0")};
   o.write_timeout = *write;
+  // --- opsb: metrics and restart back-off ---
+  if (metrics_address.isSet()) {
+    if (auto problem = metrics::check_address(metrics_address.getValue())) {
+      return {std::nullopt, bad_value("--metrics-address", metrics_address.getValue(), *problem)};
+    }
+    o.metrics_address = metrics_address.getValue();
+  }
+  auto backoff = parse_duration(restart_backoff.getValue(), millis);
+  if (!backoff || backoff->count() < 1) {
+    return {std::nullopt, bad_value("--restart-backoff", restart_backoff.getValue(), "at least 1ms, e.g. 100ms, 1s")};
+  }
+  o.restart_backoff = *backoff;
+  auto backoff_max = parse_duration(restart_backoff_max.getValue(), millis);
+  if (!backoff_max || *backoff_max < o.restart_backoff) {
+    return {std::nullopt, bad_value("--restart-backoff-max", restart_backoff_max.getValue(),
+                                    "a time no shorter than --restart-backoff, e.g. 10s")};
+  }
+  o.restart_backoff_max = *backoff_max;
+  // --- end opsb ---
   auto budget = parse_duration(call_budget.getValue(), millis);
   if (!budget) return {std::nullopt, bad_value("--call-budget", call_budget.getValue(), "e.g. 1000, 250ms, 2s")};
   o.engine.call_budget = *budget;

@@ -27,6 +27,9 @@ struct Options {
   std::size_t max_connections = 10000;       ///< per worker
   std::chrono::milliseconds drain_timeout{5000};
   std::chrono::milliseconds write_timeout{30000};  ///< --write-timeout; 0 = never
+  std::optional<std::string> metrics_address;           ///< --metrics-address IPv4:PORT; nullopt = off
+  std::chrono::milliseconds restart_backoff{100};       ///< --restart-backoff: first delay before a restart
+  std::chrono::milliseconds restart_backoff_max{10000}; ///< --restart-backoff-max: the doubling stops here
   LogLevel log_level = LogLevel::info;
   bool log_level_given = false;
 

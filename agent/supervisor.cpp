@@ -18,6 +18,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +26,8 @@
 #include "agent/exit_status.hpp"
 #include "agent/listener.hpp"
 #include "agent/logging.hpp"
+#include "agent/metrics_segment.hpp"
+#include "agent/metrics_server.hpp"
 #include "agent/options.hpp"
 #include "agent/ready_file.hpp"
 #include "agent/worker.hpp"
@@ -36,13 +39,16 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-constexpr milliseconds first_backoff{100};
-constexpr milliseconds max_backoff{10'000};
 constexpr milliseconds healthy_run{10'000};  // a worker that lived this long restarts without delay growth
 constexpr milliseconds kill_grace{2'000};    // after --drain-timeout, before SIGKILL
-// What a worker writes to its ready pipe.
+// What a worker writes to its status pipe (kept open for the worker's life).
 constexpr char ready_byte = 'r';
 constexpr char load_failed_byte = 'f';
+constexpr char reload_ok_byte = 'o';
+constexpr char reload_failed_byte = 'x';
+
+// In a worker: the supervisor's metrics endpoint, deliberately never destroyed (see run_agent()).
+metrics::Server* g_inherited_metrics_server = nullptr;
 
 // Thrown in a freshly forked child to leave the supervisor's stack and return the worker's status
 // from run_agent(): the child then frees what it inherited exactly as a normal exit does.
@@ -71,7 +77,8 @@ void raise_fd_limit() {
 
 class Supervisor {
  public:
-  Supervisor(const Options& options, Listeners& listeners) : options_(options), listeners_(listeners), slots_(options.workers) {
+  Supervisor(const Options& options, Listeners& listeners, metrics::Segment* metrics, metrics::Server* metrics_server)
+      : options_(options), listeners_(listeners), slots_(options.workers), metrics_(metrics), metrics_server_(metrics_server) {
     sigemptyset(&handled_);
     for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) sigaddset(&handled_, s);
     ::sigprocmask(SIG_BLOCK, &handled_, &previous_mask_);
@@ -114,6 +121,8 @@ class Supervisor {
     SteadyClock::time_point started{};
     std::optional<SteadyClock::time_point> restart_at;
     milliseconds backoff{0};
+    bool reload_pending = false;  // SIGHUP came before it was ready: send it once it is
+    bool reload_awaited = false;  // SIGHUP sent: its outcome has not come back yet
   };
 
   void spawn(int index) {
@@ -140,6 +149,8 @@ class Supervisor {
     slot.load_failed = false;
     slot.started = SteadyClock::now();
     slot.restart_at.reset();
+    slot.reload_pending = slot.reload_awaited = false;  // it loads the files as they are now
+    if (metrics_ != nullptr) metrics_->supervisor().workers_running.fetch_add(1, std::memory_order_relaxed);
     spdlog::debug("worker {} started (pid {})", index, pid);
   }
 
@@ -150,15 +161,23 @@ class Supervisor {
     ::close(signal_fd_);
     signal_fd_ = -1;
     for (auto& s : slots_) close_ready(s);
+    if (metrics_server_ != nullptr) metrics_server_->close_inherited_listener();
+    // Ignored until the worker's loop takes SIGHUP over: a reload asked for before that is sent again
+    // by the supervisor once the worker is ready.
     ::signal(SIGHUP, SIG_IGN);
     ::sigprocmask(SIG_SETMASK, &previous_mask_, nullptr);
     set_log_worker(index);
     WorkerParams params;
     params.index = index;
+    params.handle_sighup = true;
+    params.metrics = metrics_ != nullptr ? &metrics_->worker(static_cast<unsigned>(index)) : nullptr;
     params.on_ready = [ready_fd] {
       char c = ready_byte;
       [[maybe_unused]] auto n = ::write(ready_fd, &c, 1);
-      ::close(ready_fd);
+    };
+    params.on_reload = [ready_fd](bool ok) {
+      char c = ok ? reload_ok_byte : reload_failed_byte;
+      [[maybe_unused]] auto n = ::write(ready_fd, &c, 1);
     };
     int status = exit_status::internal;
     try {
@@ -171,8 +190,8 @@ class Supervisor {
       // by a leak checker reporting an embedded interpreter's leftovers).
       char c = load_failed_byte;
       [[maybe_unused]] auto n = ::write(ready_fd, &c, 1);
-      ::close(ready_fd);
     }
+    ::close(ready_fd);
     flush_logs();
     return status;
   }
@@ -200,7 +219,7 @@ class Supervisor {
           stop_workers();
           return exit_status::ok;
         }
-        if (sig == SIGHUP) spdlog::info("SIGHUP during start-up: ignored");
+        if (sig == SIGHUP) on_sighup();
         if (sig != SIGCHLD) continue;
         for (auto [index, status] : reap()) {
           const Slot& s = slots_[index];
@@ -232,7 +251,7 @@ class Supervisor {
           stop_workers();
           return exit_status::ok;
         }
-        if (sig == SIGHUP) spdlog::info("SIGHUP: reload not implemented yet; workers keep their scripts");
+        if (sig == SIGHUP) on_sighup();
         if (sig == SIGCHLD) {
           for (auto [index, status] : reap()) schedule_restart(index, status);
         }
@@ -247,9 +266,53 @@ class Supervisor {
   void schedule_restart(std::size_t index, int status) {
     Slot& s = slots_[index];
     auto ran = SteadyClock::now() - s.started;
-    s.backoff = (ran >= healthy_run || s.backoff.count() == 0) ? first_backoff : std::min(s.backoff * 2, max_backoff);
+    s.backoff = (ran >= healthy_run || s.backoff.count() == 0) ? options_.restart_backoff
+                                                                : std::min(s.backoff * 2, options_.restart_backoff_max);
     s.restart_at = SteadyClock::now() + s.backoff;
-    spdlog::warn("worker {} {}; restarting it in {} ms", index, describe_status(status), s.backoff.count());
+    if (metrics_ != nullptr) metrics_->supervisor().worker_restarts.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("worker {} {} after running {} ms; restarting it in {} ms", index, describe_status(status),
+                 std::chrono::duration_cast<milliseconds>(ran).count(), s.backoff.count());
+  }
+
+  // --- reload (SIGHUP) ---------------------------------------------------------------------------
+  // Each ready worker gets SIGHUP and reloads in place; one still starting gets it once it is ready.
+  // Each answers through its status pipe; when every answer is in (or its worker died: a restarted
+  // worker loads the files as they are), the round is over.
+  void on_sighup() {
+    spdlog::info("SIGHUP: reloading the scripts of {} worker(s)", live_count());
+    for (auto& s : slots_) {
+      if (s.pid <= 0) continue;
+      if (s.ready) {
+        ::kill(s.pid, SIGHUP);
+        s.reload_awaited = true;
+      } else {
+        s.reload_pending = true;
+      }
+    }
+    if (!reload_round_) reload_ok_ = reload_failed_ = 0;
+    reload_round_ = true;
+    finish_reload_round_if_done();
+  }
+
+  void on_reload_outcome(Slot& s, bool ok) {
+    s.reload_awaited = false;
+    ++(ok ? reload_ok_ : reload_failed_);
+    finish_reload_round_if_done();
+  }
+
+  void finish_reload_round_if_done() {
+    if (!reload_round_) return;
+    for (const auto& s : slots_) {
+      if (s.pid > 0 && (s.reload_pending || s.reload_awaited)) return;
+    }
+    reload_round_ = false;
+    // The point where the whole agent serves the new scripts (or kept the old ones).
+    if (reload_failed_ == 0) {
+      spdlog::info("reload done: {} worker(s) serve the new scripts", reload_ok_);
+    } else {
+      spdlog::error("reload done: {} worker(s) kept their old scripts (see their errors above), {} reloaded",
+                    reload_failed_, reload_ok_);
+    }
   }
 
   // Forwards SIGTERM and waits for every worker, with SIGKILL after --drain-timeout plus a grace.
@@ -289,9 +352,16 @@ class Supervisor {
         if (slots_[i].pid != pid) continue;
         slots_[i].pid = 0;
         close_ready(slots_[i]);
+        slots_[i].reload_pending = slots_[i].reload_awaited = false;
+        if (metrics_ != nullptr) {
+          // Its connections died with it; its counters stay for the next worker of this slot.
+          metrics_->worker(static_cast<unsigned>(i)).connections.store(0, std::memory_order_relaxed);
+          metrics_->supervisor().workers_running.fetch_sub(1, std::memory_order_relaxed);
+        }
         out.emplace_back(i, status);
       }
     }
+    if (!out.empty()) finish_reload_round_if_done();
     return out;
   }
 
@@ -318,14 +388,31 @@ class Supervisor {
       for (std::size_t i = 0; i < slots_.size(); ++i) {
         Slot& s = slots_[i];
         if (s.ready_fd != p.fd) continue;
-        char c = 0;
-        if (::read(s.ready_fd, &c, 1) == 1) {
-          s.ready = c == ready_byte;
-          s.load_failed = c == load_failed_byte;
-          if (s.ready) spdlog::debug("worker {} ready (pid {})", i, s.pid);
+        char bytes[64];
+        const ssize_t n = ::read(s.ready_fd, bytes, sizeof bytes);
+        if (n <= 0) {
+          close_ready(s);  // EOF: the worker is ending; SIGCHLD follows
+          continue;
         }
-        close_ready(s);  // one byte, or EOF when it died first: the pipe has served either way
+        for (ssize_t k = 0; k < n; ++k) on_status_byte(i, bytes[k]);
       }
+    }
+  }
+
+  void on_status_byte(std::size_t index, char c) {
+    Slot& s = slots_[index];
+    if (c == ready_byte) {
+      s.ready = true;
+      spdlog::debug("worker {} ready (pid {})", index, s.pid);
+      if (s.reload_pending) {
+        s.reload_pending = false;
+        s.reload_awaited = true;
+        ::kill(s.pid, SIGHUP);
+      }
+    } else if (c == load_failed_byte) {
+      s.load_failed = true;
+    } else if (c == reload_ok_byte || c == reload_failed_byte) {
+      on_reload_outcome(s, c == reload_ok_byte);
     }
   }
 
@@ -336,7 +423,7 @@ class Supervisor {
     }
     if (!next) return -1;
     auto ms = std::chrono::duration_cast<milliseconds>(*next - SteadyClock::now()).count() + 1;
-    return static_cast<int>(std::clamp<long long>(ms, 0, max_backoff.count()));
+    return static_cast<int>(std::clamp<long long>(ms, 0, options_.restart_backoff_max.count()));
   }
 
   int live_count() const {
@@ -350,13 +437,22 @@ class Supervisor {
   sigset_t previous_mask_{};
   int signal_fd_ = -1;
   pid_t pid_ = 0;
+  metrics::Segment* metrics_;
+  metrics::Server* metrics_server_;
+  bool reload_round_ = false;
+  int reload_ok_ = 0;
+  int reload_failed_ = 0;
 };
 
-int run_foreground(const Options& options, Listeners& listeners) {
+int run_foreground(const Options& options, Listeners& listeners, metrics::Segment* metrics) {
   set_log_worker(0);
   WorkerParams params;
   params.index = 0;
   params.handle_sighup = true;
+  if (metrics != nullptr) {
+    params.metrics = &metrics->worker(0);
+    metrics->supervisor().workers_running.store(1, std::memory_order_relaxed);
+  }
   bool ready_ok = true;
   params.on_ready = [&] {
     if (options.ready_file) ready_ok = write_ready_file(*options.ready_file, listeners);
@@ -381,18 +477,37 @@ int run_agent(const Options& options) {
   }
   for (const auto& s : listeners->sockets()) spdlog::info("listening on {}", s.display());
 
+  // Metrics: the segment is mapped and the endpoint bound before any fork, so that a bad address stops
+  // start-up like a bad listening address does.
+  std::unique_ptr<metrics::Segment> metrics;
+  std::unique_ptr<metrics::Server> metrics_server;
+  if (options.metrics_address) {
+    try {
+      metrics = std::make_unique<metrics::Segment>(options.workers);
+      metrics_server = std::make_unique<metrics::Server>(*options.metrics_address, *metrics);
+    } catch (const std::exception& e) {
+      spdlog::critical("{}", e.what());
+      listeners->remove_unix_socket();
+      return exit_status::listen_failure;
+    }
+    spdlog::info("metrics on {}", metrics_server->url());
+  }
+
   int status = exit_status::ok;
   bool child = false;
   try {
     if (options.debug) {
-      status = run_foreground(options, *listeners);
+      status = run_foreground(options, *listeners, metrics.get());
     } else {
-      Supervisor supervisor(options, *listeners);
+      Supervisor supervisor(options, *listeners, metrics.get(), metrics_server.get());
       status = supervisor.run();
     }
   } catch (const ChildExit& e) {
     child = true;
     status = e.status;
+    // The endpoint's threads stayed in the supervisor: a worker must not try to stop them. Kept
+    // reachable so that leak checkers do not count it.
+    g_inherited_metrics_server = metrics_server.release();
   } catch (const std::system_error& e) {
     spdlog::critical("{}", e.what());
     status = exit_status::internal;

@@ -28,7 +28,9 @@
 #include "agent/exit_status.hpp"
 #include "agent/listener.hpp"
 #include "agent/logging.hpp"
+#include "agent/metrics_meter.hpp"
 #include "agent/options.hpp"
+#include "agent/script_reload.hpp"
 
 namespace spoa {
 
@@ -55,8 +57,12 @@ struct Acceptor {
 
 class Worker {
  public:
-  Worker(const Options& options, const Listeners& listeners, Dispatcher dispatcher)
+  Worker(const Options& options, const Listeners& listeners, Dispatcher dispatcher, EngineOptions engine_options,
+         const WorkerParams& params)
       : options_(options),
+        engine_options_(std::move(engine_options)),
+        params_(params),
+        meter_(params.metrics),
         dispatcher_(std::move(dispatcher)),
         settings_{options.agent},
         connections_(io_, settings_, dispatcher_),
@@ -72,18 +78,20 @@ class Worker {
     }
     settings_.write_timeout = options.write_timeout;
     connections_.on_close([this] { on_connection_closed(); });
+    tag_for_metrics(dispatcher_);
+    connections_.set_meter(meter_);
   }
 
   ~Worker() { connections_.on_close(nullptr); }
 
-  int run(const WorkerParams& params) {
+  int run() {
     signals_.add(SIGTERM);
     signals_.add(SIGINT);
-    if (params.handle_sighup) signals_.add(SIGHUP);
+    if (params_.handle_sighup) signals_.add(SIGHUP);
     asio::co_spawn(io_, signal_loop(), asio::detached);
     asio::co_spawn(io_, tick_loop(), asio::detached);
     for (auto& a : acceptors_) asio::co_spawn(io_, accept_loop(*a), asio::detached);
-    if (params.on_ready) params.on_ready();
+    if (params_.on_ready) params_.on_ready();
     io_.run();
     return exit_status::ok;
   }
@@ -94,7 +102,7 @@ class Worker {
       auto [ec, sig] = co_await signals_.async_wait(use_tuple);
       if (ec) co_return;
       if (sig == SIGHUP) {
-        spdlog::info("SIGHUP: reload not implemented yet; carrying on with the loaded scripts");
+        reload();
         continue;
       }
       if (draining_) {
@@ -143,6 +151,21 @@ class Worker {
         break;
       }
     }
+  }
+
+  // --- reload (SIGHUP) -------------------------------------------------------------------------
+  // Runs inside the event loop, between two handler calls: the swap is atomic for every connection.
+  void reload() {
+    if (draining_) return;  // shutting down: the old scripts answer what is left
+    const bool ok = reload_scripts(options_.files, engine_options_, dispatcher_,
+                                   [this](Dispatcher& fresh) { tag_for_metrics(fresh); });
+    meter_.reload(ok);
+    if (params_.on_reload) params_.on_reload(ok);
+  }
+
+  void tag_for_metrics(Dispatcher& d) {
+    if (!meter_.on()) return;
+    d.tag_messages([this](std::string_view name) { return meter_.slot_for(name); });
   }
 
   void note_limit_reached() {
@@ -206,6 +229,9 @@ class Worker {
   }
 
   const Options& options_;
+  EngineOptions engine_options_;  // for reloads
+  const WorkerParams& params_;
+  metrics::WorkerMeter meter_;
   Dispatcher dispatcher_;  // destroyed last: connections call into its engines
   ConnectionSettings settings_;
   // connections_ only keeps a reference to io_ and is declared first so that it outlives io_: if
@@ -238,8 +264,8 @@ int run_worker(const Options& options, const Listeners& listeners, const WorkerP
   if (!options.files.empty()) {
     spdlog::debug("{} script(s) loaded: {} message(s) registered", options.files.size(), dispatcher.message_count());
   }
-  Worker worker(options, listeners, std::move(dispatcher));
-  return worker.run(params);
+  Worker worker(options, listeners, std::move(dispatcher), std::move(engine_options), params);
+  return worker.run();
 }
 
 }  // namespace spoa

@@ -8,12 +8,17 @@ namespace spoa {
 
 struct Options;
 class Listeners;
+namespace metrics {
+struct WorkerCounters;
+}
 
 /// What run_worker() needs besides the options.
 struct WorkerParams {
   int index = 0;                  ///< 0..n-1, for log lines
-  bool handle_sighup = false;     ///< true in the foreground (-d); a supervised worker ignores SIGHUP
+  bool handle_sighup = false;     ///< SIGHUP reloads the scripts (else it is left to the caller's disposition)
   std::function<void()> on_ready; ///< called once scripts are loaded and accepting has started
+  std::function<void(bool ok)> on_reload;      ///< called after each reload, with its outcome
+  metrics::WorkerCounters* metrics = nullptr;  ///< this worker's metrics slot; nullptr: metrics off
 };
 
 /// Runs the worker and returns its exit status (exit_status::ok after a drain, load_failure when the

@@ -68,6 +68,7 @@ std::size_t AgentConnection::feed(std::span<const std::byte> data, Clock::time_p
     }
     used += n;
     ++stats_.frames_in;
+    ++stats_.frames_in_by_type[std::min<std::size_t>(static_cast<std::size_t>(frame.header.type), 4)];
     stats_.bytes_in += n;
     last_activity_ = now;
     on_frame(frame);
@@ -131,6 +132,7 @@ void AgentConnection::on_hello(const Frame& frame) {
     // Cannot happen with a frame size >= 256 (an AGENT-HELLO is under 100 bytes); fail loudly anyway.
     return fail(Status::resource_allocation, "AGENT-HELLO does not fit");
   }
+  ++stats_.agent_hellos;
   events_.emplace_back(HelloEvent{healthcheck_, frame_size_, capabilities_, engine_id_});
   if (healthcheck_) {
     enter_closing();  // HAProxy resets the connection after reading the answer
@@ -289,6 +291,7 @@ void AgentConnection::queue_disconnect(Status status, std::string_view message) 
   if (write_disconnect(out, FrameType::agent_disconnect, code, message, frame_size_) != Errc::ok) {
     write_disconnect(out, FrameType::agent_disconnect, code, status_message(status), frame_size_);
   }
+  ++stats_.agent_disconnects;
   enter_closing();
 }
 

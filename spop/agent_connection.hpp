@@ -1,6 +1,7 @@
 // The agent side of one SPOP connection as a sans-I/O state machine: bytes in, events out, bytes to send.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -87,6 +88,11 @@ struct AgentConnectionStats {
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
   std::uint64_t unknown_frames = 0;  ///< ignored frames of unknown type after the handshake
+  /// Whole frames received by wire type: [0] UNSET, [1] HAPROXY-HELLO, [2] HAPROXY-DISCONNECT,
+  /// [3] NOTIFY, [4] any other type (agent frame types, unknown types).
+  std::array<std::uint64_t, 5> frames_in_by_type{};
+  std::uint64_t agent_hellos = 0;       ///< AGENT-HELLO frames queued
+  std::uint64_t agent_disconnects = 0;  ///< AGENT-DISCONNECT frames queued (ACKs: `acks`)
 };
 
 /// One agent-side connection.

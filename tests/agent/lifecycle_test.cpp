@@ -148,7 +148,7 @@ TEST(Lifecycle, SighupIsAcceptedWithoutDying) {
   ASSERT_TRUE(agent.ready()) << agent.log();
   auto workers = agent.workers();
   agent.signal(SIGHUP);
-  EXPECT_TRUE(agent.wait_log("reload not implemented yet")) << agent.log();
+  EXPECT_TRUE(agent.wait_log("reload done")) << agent.log();
   EXPECT_EQ(agent.workers(), workers);
   TestClient c(agent.port());
   ASSERT_TRUE(c.hello());

@@ -1,0 +1,187 @@
+// Reading the shared counters at scrape time (see metrics_collector.hpp). The metric names and labels
+// are listed in the README ("Metrics"); keep both in step.
+#include "agent/metrics_collector.hpp"
+
+#include <prometheus/collectable.h>
+#include <prometheus/metric_family.h>
+#include <prometheus/text_serializer.h>
+
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+#include <string_view>
+#include <vector>
+
+#include "agent/metrics_segment.hpp"
+
+namespace spoa::metrics {
+
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+constexpr std::array<const char*, failure_kinds> failure_names{"script_error", "timeout", "out_of_memory"};
+constexpr std::array<const char*, 2> by_names{"agent", "haproxy"};
+
+std::string status_label(std::size_t slot) { return slot <= 13 ? std::to_string(slot) : slot == 14 ? "99" : "other"; }
+
+std::uint64_t load(const Counter& c) { return c.load(std::memory_order_relaxed); }
+
+/// One message's numbers summed over the workers that saw it.
+struct MessageTotals {
+  std::uint64_t calls = 0;
+  std::array<std::uint64_t, failure_kinds> failures{};
+  std::array<std::uint64_t, latency_buckets> buckets{};
+  std::uint64_t duration_ns = 0;
+};
+
+// Families are filled through references while later ones are added: capacity is reserved so that
+// adding never moves them.
+class Families {
+ public:
+  Families() { families_.reserve(max_families); }
+  MetricFamily& add(std::string name, std::string help, MetricType type) {
+    if (families_.size() == max_families) throw std::logic_error("metrics: raise max_families");
+    families_.push_back(MetricFamily{std::move(name), std::move(help), type, {}});
+    return families_.back();
+  }
+  std::vector<MetricFamily> take() { return std::move(families_); }
+
+ private:
+  static constexpr std::size_t max_families = 32;
+  std::vector<MetricFamily> families_;
+};
+
+ClientMetric sample(double value, MetricType type, std::vector<ClientMetric::Label> labels = {}) {
+  ClientMetric m;
+  m.label = std::move(labels);
+  if (type == MetricType::Gauge) m.gauge.value = value;
+  else m.counter.value = value;
+  return m;
+}
+
+double as_double(std::uint64_t v) { return static_cast<double>(v); }
+
+std::vector<MetricFamily> collect(const Segment& seg) {
+  std::int64_t connections = 0;
+  std::uint64_t connections_total = 0, notifies = 0, unhandled = 0, reloads_ok = 0, reloads_failed = 0;
+  std::array<std::uint64_t, frame_in_names.size()> frames_in{};
+  std::array<std::uint64_t, frame_out_names.size()> frames_out{};
+  std::array<std::array<std::uint64_t, status_slots>, 2> disconnects{};
+  std::map<std::string, MessageTotals, std::less<>> messages;  // sorted: a stable exposition order
+
+  for (unsigned w = 0; w < seg.workers(); ++w) {
+    const WorkerCounters& c = seg.worker(w);
+    connections += c.connections.load(std::memory_order_relaxed);
+    connections_total += load(c.connections_total);
+    notifies += load(c.notifies);
+    unhandled += load(c.unhandled_messages);
+    reloads_ok += load(c.reloads_ok);
+    reloads_failed += load(c.reloads_failed);
+    for (std::size_t i = 0; i < frames_in.size(); ++i) frames_in[i] += load(c.frames_in[i]);
+    for (std::size_t i = 0; i < frames_out.size(); ++i) frames_out[i] += load(c.frames_out[i]);
+    for (std::size_t b = 0; b < 2; ++b) {
+      for (std::size_t s = 0; s < status_slots; ++s) disconnects[b][s] += load(c.disconnects[b][s]);
+    }
+    const std::uint32_t count = std::min<std::uint32_t>(c.message_count.load(std::memory_order_acquire),
+                                                        static_cast<std::uint32_t>(max_messages));
+    for (std::uint32_t i = 0; i < count; ++i) {
+      const MessageCounters& m = c.messages[i];
+      MessageTotals& t = messages[std::string(m.name.data(), m.name_length)];
+      t.calls += load(m.calls);
+      for (std::size_t k = 0; k < failure_kinds; ++k) t.failures[k] += load(m.failures[k]);
+      for (std::size_t k = 0; k < latency_buckets; ++k) t.buckets[k] += load(m.buckets[k]);
+      t.duration_ns += load(m.duration_ns);
+    }
+  }
+
+  Families f;
+  f.add("spoa_connections", "SPOP connections open now", MetricType::Gauge)
+      .metric.push_back(sample(static_cast<double>(connections), MetricType::Gauge));
+  f.add("spoa_connections_total", "SPOP connections accepted", MetricType::Counter)
+      .metric.push_back(sample(as_double(connections_total), MetricType::Counter));
+
+  auto& in = f.add("spoa_frames_received_total", "Frames received, by frame type", MetricType::Counter);
+  for (std::size_t i = 0; i < frames_in.size(); ++i) {
+    in.metric.push_back(sample(as_double(frames_in[i]), MetricType::Counter, {{"type", frame_in_names[i]}}));
+  }
+  auto& out = f.add("spoa_frames_sent_total", "Frames sent, by frame type", MetricType::Counter);
+  for (std::size_t i = 0; i < frames_out.size(); ++i) {
+    out.metric.push_back(sample(as_double(frames_out[i]), MetricType::Counter, {{"type", frame_out_names[i]}}));
+  }
+  f.add("spoa_notifies_total", "Whole NOTIFYs received", MetricType::Counter)
+      .metric.push_back(sample(as_double(notifies), MetricType::Counter));
+
+  auto& disc = f.add("spoa_disconnects_total", "DISCONNECT frames, by sender and status code", MetricType::Counter);
+  for (std::size_t b = 0; b < 2; ++b) {
+    for (std::size_t s = 0; s < status_slots; ++s) {
+      if (disconnects[b][s] == 0) continue;  // only the codes that occurred
+      disc.metric.push_back(sample(as_double(disconnects[b][s]), MetricType::Counter,
+                                   {{"by", by_names[b]}, {"status", status_label(s)}}));
+    }
+  }
+
+  auto& calls = f.add("spoa_messages_total", "Handler calls, by message name", MetricType::Counter);
+  auto& errors = f.add("spoa_message_errors_total",
+                       "Failed handler calls, by message name and reason (timeout: stopped by --call-budget)",
+                       MetricType::Counter);
+  auto& latency = f.add("spoa_handler_duration_seconds", "Handler call duration, by message name",
+                        MetricType::Histogram);
+  for (const auto& [name, t] : messages) {
+    calls.metric.push_back(sample(as_double(t.calls), MetricType::Counter, {{"message", name}}));
+    for (std::size_t k = 0; k < failure_kinds; ++k) {
+      errors.metric.push_back(
+          sample(as_double(t.failures[k]), MetricType::Counter, {{"message", name}, {"reason", failure_names[k]}}));
+    }
+    ClientMetric h;
+    h.label = {{"message", name}};
+    std::uint64_t cumulative = 0;
+    for (std::size_t k = 0; k < latency_buckets; ++k) {
+      cumulative += t.buckets[k];
+      const double bound = k < latency_bounds.size() ? latency_bounds[k] : std::numeric_limits<double>::infinity();
+      h.histogram.bucket.push_back({cumulative, bound});
+    }
+    h.histogram.sample_count = cumulative;
+    h.histogram.sample_sum = static_cast<double>(t.duration_ns) / 1e9;
+    latency.metric.push_back(std::move(h));
+  }
+  f.add("spoa_messages_unhandled_total", "Messages no script registered a handler for", MetricType::Counter)
+      .metric.push_back(sample(as_double(unhandled), MetricType::Counter));
+
+  auto& reloads = f.add("spoa_reloads_total", "Script reloads (SIGHUP), per worker, by result", MetricType::Counter);
+  reloads.metric.push_back(sample(as_double(reloads_ok), MetricType::Counter, {{"result", "ok"}}));
+  reloads.metric.push_back(sample(as_double(reloads_failed), MetricType::Counter, {{"result", "failed"}}));
+  f.add("spoa_worker_restarts_total", "Workers restarted after they died", MetricType::Counter)
+      .metric.push_back(sample(as_double(load(seg.supervisor().worker_restarts)), MetricType::Counter));
+  f.add("spoa_workers", "Worker processes running", MetricType::Gauge)
+      .metric.push_back(sample(static_cast<double>(seg.supervisor().workers_running.load(std::memory_order_relaxed)),
+                               MetricType::Gauge));
+  return f.take();
+}
+
+class Collector final : public prometheus::Collectable {
+ public:
+  explicit Collector(const Segment& segment) : segment_(segment) {}
+  std::vector<MetricFamily> Collect() const override { return collect(segment_); }
+
+ private:
+  const Segment& segment_;
+};
+
+}  // namespace
+
+std::shared_ptr<prometheus::Collectable> make_collector(const Segment& segment) {
+  return std::make_shared<Collector>(segment);
+}
+
+std::string render_text(const Segment& segment) {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, collect(segment));
+  return out.str();
+}
+
+}  // namespace spoa::metrics
