@@ -27,6 +27,7 @@
 #include "agent/logging.hpp"
 #include "agent/options.hpp"
 #include "agent/ready_file.hpp"
+#include "agent/systemd.hpp"
 #include "agent/worker.hpp"
 
 namespace spoa {
@@ -102,6 +103,7 @@ class Supervisor {
       return exit_status::internal;
     }
     spdlog::info("{} worker(s) ready", slots_.size());
+    notify_ready(fmt::format("{} worker(s) serving", slots_.size()));  // systemd: Type=notify
     return supervise();
   }
 
@@ -153,6 +155,7 @@ class Supervisor {
     ::signal(SIGHUP, SIG_IGN);
     ::sigprocmask(SIG_SETMASK, &previous_mask_, nullptr);
     set_log_worker(index);
+    forget_notify_socket();  // systemd: only the supervisor speaks for the service
     WorkerParams params;
     params.index = index;
     params.on_ready = [ready_fd] {
@@ -197,6 +200,7 @@ class Supervisor {
       for (int sig : read_signals()) {
         if (sig == SIGTERM || sig == SIGINT) {
           spdlog::info("{} during start-up: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+          notify_stopping("stopping during start-up");
           stop_workers();
           return exit_status::ok;
         }
@@ -222,17 +226,25 @@ class Supervisor {
   int supervise() {
     for (;;) {
       std::vector<pollfd> fds = poll_set();
-      if (::poll(fds.data(), fds.size(), poll_timeout_ms()) < 0 && errno != EINTR) {
+      if (::poll(fds.data(), fds.size(), watchdog_.clamp(poll_timeout_ms())) < 0 && errno != EINTR) {
         throw std::system_error(errno, std::generic_category(), "poll");
       }
+      watchdog_.ping_if_due();
       read_ready_pipes(fds);
       for (int sig : read_signals()) {
         if (sig == SIGTERM || sig == SIGINT) {
           spdlog::info("{}: stopping {} worker(s)", sig == SIGTERM ? "SIGTERM" : "SIGINT", live_count());
+          notify_stopping(fmt::format("stopping {} worker(s)", live_count()));
           stop_workers();
           return exit_status::ok;
         }
-        if (sig == SIGHUP) spdlog::info("SIGHUP: reload not implemented yet; workers keep their scripts");
+        if (sig == SIGHUP) {
+          // systemd: RELOADING=1 when a reload starts, READY=1 once it is done. The reload itself
+          // (SIGHUP handling) belongs here, between the two notifications.
+          notify_reloading("reloading");
+          spdlog::info("SIGHUP: reload not implemented yet; workers keep their scripts");
+          notify_ready(fmt::format("{} worker(s) serving", live_count()));
+        }
         if (sig == SIGCHLD) {
           for (auto [index, status] : reap()) schedule_restart(index, status);
         }
@@ -250,6 +262,7 @@ class Supervisor {
     s.backoff = (ran >= healthy_run || s.backoff.count() == 0) ? first_backoff : std::min(s.backoff * 2, max_backoff);
     s.restart_at = SteadyClock::now() + s.backoff;
     spdlog::warn("worker {} {}; restarting it in {} ms", index, describe_status(status), s.backoff.count());
+    notify_status(fmt::format("worker {} {}; restarting it", index, describe_status(status)));
   }
 
   // Forwards SIGTERM and waits for every worker, with SIGKILL after --drain-timeout plus a grace.
@@ -343,8 +356,27 @@ class Supervisor {
     return static_cast<int>(std::count_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.pid > 0; }));
   }
 
+  // systemd: WATCHDOG=1 every half WatchdogSec, from the supervision loop (a stuck loop stops it).
+  struct Watchdog {
+    std::optional<milliseconds> interval = watchdog_interval();
+    SteadyClock::time_point next = SteadyClock::now();
+
+    int clamp(int timeout_ms) const {
+      if (!interval) return timeout_ms;
+      auto left = std::chrono::duration_cast<milliseconds>(next - SteadyClock::now()).count();
+      auto w = static_cast<int>(std::clamp<long long>(left, 0, interval->count()));
+      return timeout_ms < 0 ? w : std::min(timeout_ms, w);
+    }
+    void ping_if_due() {
+      if (!interval || SteadyClock::now() < next) return;
+      notify_watchdog();
+      next = SteadyClock::now() + *interval;
+    }
+  };
+
   const Options& options_;
   Listeners& listeners_;
+  Watchdog watchdog_;
   std::vector<Slot> slots_;
   sigset_t handled_{};
   sigset_t previous_mask_{};
@@ -361,6 +393,7 @@ int run_foreground(const Options& options, Listeners& listeners) {
   params.on_ready = [&] {
     if (options.ready_file) ready_ok = write_ready_file(*options.ready_file, listeners);
     spdlog::info("ready (foreground, one worker)");
+    notify_ready("serving (foreground, one worker)");  // systemd: Type=notify
   };
   int status = run_worker(options, listeners, params);
   return ready_ok ? status : exit_status::internal;
