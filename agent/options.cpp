@@ -83,7 +83,9 @@ ParseResult parse_options(int argc, const char* const* argv) {
 
   TCLAP::CmdLine cmd(
       "spoa: a SPOP agent for HAProxy's SPOE filter. It runs Lua (-f x.lua) and Python (-f x.py) "
-      "message handlers; without -f every NOTIFY gets an empty ACK.",
+      "message handlers; without -f every NOTIFY gets an empty ACK. Every long option may also be set "
+      "in a YAML file read with --config. SIGTERM drains and stops, SIGHUP reloads. Under systemd it "
+      "notifies readiness (Type=notify) and accepts socket activation. See spoa(1).",
       ' ', "0.1.0");
   cmd.setExceptionHandling(false);
 
