@@ -93,7 +93,7 @@ class Connection {
       co_await self->serve();
     } catch (const std::exception& e) {
       // Nothing in serve() is expected to throw (errors are values); this keeps the worker alive.
-      spdlog::error("c{}: closing after an internal error: {}", self->id_, e.what());
+      self->log(spdlog::level::err, "closing after an internal error: {}", e.what());
     }
     // `self` goes out of scope here: the socket closes and the set forgets the connection.
   }
@@ -126,6 +126,13 @@ class Connection {
  private:
   enum class Wait : std::uint8_t { none, read, write };
 
+  // Every record of a connection names it: the formatters and the journal read the LogScope.
+  template <class... Args>
+  void log(spdlog::level::level_enum level, spdlog::format_string_t<Args...> format, Args&&... args) const {
+    LogScope scope(LogContext::of_connection(id_));
+    spdlog::log(level, format, std::forward<Args>(args)...);
+  }
+
   void interrupt() {
     boost::system::error_code ignored;
     socket_.cancel(ignored);
@@ -148,7 +155,7 @@ class Connection {
   }
 
   asio::awaitable<void> serve() {
-    spdlog::debug("c{}: connected", id_);
+    log(spdlog::level::debug, "connected");
     for (;;) {
       if (forced_) co_return;
       auto now = Clock::now();
@@ -198,24 +205,27 @@ class Connection {
 
   void on_event(const spop::HelloEvent& e) {
     if (e.healthcheck) {
-      spdlog::debug("c{}: health check answered", id_);
+      log(spdlog::level::debug, "health check answered");
     } else {
-      spdlog::debug("c{}: hello: max-frame-size {}, capabilities \"{}\", engine-id \"{}\"", id_, e.max_frame_size,
+      log(spdlog::level::debug, "hello: max-frame-size {}, capabilities \"{}\", engine-id \"{}\"", e.max_frame_size,
                     e.capabilities, e.engine_id);
     }
   }
 
   void on_event(const spop::NotifyEvent& e) {
+    LogScope scope(LogContext::of_frame(id_, e.stream_id, e.frame_id));
     auto& ack = conn_.start_ack(e.stream_id, e.frame_id);
     Dispatcher& dispatcher = set_.dispatcher_;
     // No scripts and no debug log: nothing to look at, the empty ACK is the whole answer.
     const bool look = !dispatcher.empty() || set_.debug_log_ || set_.meter_.on();
     for (const auto& message : look ? e.messages : spop::NotifyView{}) {
+      // The handler's own records (spoa.log) and its errors name the message too.
+      LogScope message_scope(LogContext::of_frame(id_, e.stream_id, e.frame_id, message.name()));
       std::uint32_t slot = metrics::WorkerMeter::no_slot;
       Engine* engine = dispatcher.find(message.name(), slot);
       if (engine == nullptr) {
         set_.meter_.unhandled_message();
-        spdlog::debug("c{} s{}/f{}: no handler for message '{}'", id_, e.stream_id, e.frame_id, message.name());
+        spdlog::debug("no handler for this message");
         continue;
       }
       message.arguments(args_);
@@ -224,24 +234,23 @@ class Connection {
       CallResult r = engine->call(info, args_, ack);
       if (set_.meter_.on()) set_.meter_.call(slot, Clock::now() - started, r.kind);
       if (!r.ok()) {
-        spdlog::error("c{} s{}/f{}: message '{}': {}: {}", id_, e.stream_id, e.frame_id, message.name(),
-                      kind_name(r.kind), r.detail);
+        spdlog::error("{}: {}", kind_name(r.kind), r.detail);
       }
     }
     if (auto err = conn_.commit_ack(); err != spop::Errc::ok) {
       if (conn_.state() >= spop::AgentState::closing) {
         // The same read also brought a DISCONNECT or a protocol error: nothing may follow our
         // AGENT-DISCONNECT, so this NOTIFY goes unanswered. The peer's doing, logged with the close.
-        spdlog::debug("c{} s{}/f{}: NOTIFY not answered: the connection is closing", id_, e.stream_id, e.frame_id);
+        spdlog::debug("NOTIFY not answered: the connection is closing");
       } else {
-        spdlog::error("c{} s{}/f{}: ACK refused by the connection: {}", id_, e.stream_id, e.frame_id,
-                      spop::make_error_code(err).message());
+        spdlog::error("ACK refused by the connection: {}", spop::make_error_code(err).message());
       }
     }
   }
 
   void on_event(const spop::AbortEvent& e) {
-    spdlog::debug("c{} s{}/f{}: fragmented NOTIFY aborted by HAProxy", id_, e.stream_id, e.frame_id);
+    LogScope scope(LogContext::of_frame(id_, e.stream_id, e.frame_id));
+    spdlog::debug("fragmented NOTIFY aborted by HAProxy");
   }
 
   void on_event(const spop::DisconnectEvent& e) {
@@ -249,17 +258,17 @@ class Connection {
     set_.meter_.disconnect(e.by_peer ? metrics::By::haproxy : metrics::By::agent, code);
     if (e.by_peer) {
       if (e.status == spop::Status::normal) {
-        spdlog::debug("c{}: HAProxy disconnected: {}", id_, e.message);
+        log(spdlog::level::debug, "HAProxy disconnected: {}", e.message);
       } else {
-        spdlog::info("c{}: HAProxy disconnected with status {} ({}): {}", id_, code, spop::status_message(e.status),
+        log(spdlog::level::info, "HAProxy disconnected with status {} ({}): {}", code, spop::status_message(e.status),
                      e.message);
       }
     } else if (e.status == spop::Status::normal) {
-      spdlog::debug("c{}: disconnecting: {}", id_, e.message);
+      log(spdlog::level::debug, "disconnecting: {}", e.message);
     } else if (e.status == spop::Status::timeout) {
-      spdlog::info("c{}: closing: {}", id_, e.message);
+      log(spdlog::level::info, "closing: {}", e.message);
     } else {
-      spdlog::warn("c{}: protocol error, sending DISCONNECT {} ({}): {}", id_, code, spop::status_message(e.status),
+      log(spdlog::level::warn, "protocol error, sending DISCONNECT {} ({}): {}", code, spop::status_message(e.status),
                    e.message);
     }
   }
@@ -269,7 +278,7 @@ class Connection {
     if (tail_ == capacity_) {
       // Only reachable if the state machine refused a whole buffer of input without wanting to
       // write: report it rather than spin.
-      spdlog::error("c{}: input buffer full and nothing to send; closing", id_);
+      log(spdlog::level::err, "input buffer full and nothing to send; closing");
       co_return std::tuple{asio::error::make_error_code(asio::error::no_buffer_space), std::size_t{0}};
     }
     waiting_ = Wait::read;
@@ -335,7 +344,7 @@ class Connection {
     socket_.non_blocking(false, ec);
     if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
       // The peer is gone (or the drain timeout closed the socket): nothing to say goodbye to.
-      if (!is_normal_close(ec) && !forced_) spdlog::warn("c{}: read error while draining: {}", id_, ec.message());
+      if (!is_normal_close(ec) && !forced_) log(spdlog::level::warn, "read error while draining: {}", ec.message());
       co_return false;
     }
     // Whole frames already read but held back by backpressure get their answers too.
@@ -364,22 +373,22 @@ class Connection {
       auto [rec, n] = co_await read_some();
       if (rec && rec != asio::error::operation_aborted) break;
     }
-    spdlog::debug("c{}: closed ({} NOTIFYs answered)", id_, conn_.stats().acks);
+    log(spdlog::level::debug, "closed ({} NOTIFYs answered)", conn_.stats().acks);
   }
 
   void log_read_end(const boost::system::error_code& ec) {
     if (is_normal_close(ec) || forced_) {
-      spdlog::debug("c{}: closed by peer ({}; {} NOTIFYs answered)", id_, ec.message(), conn_.stats().acks);
+      log(spdlog::level::debug, "closed by peer ({}; {} NOTIFYs answered)", ec.message(), conn_.stats().acks);
     } else {
-      spdlog::warn("c{}: read error: {}", id_, ec.message());
+      log(spdlog::level::warn, "read error: {}", ec.message());
     }
   }
 
   void log_write_end(const boost::system::error_code& ec) {
     if (is_normal_close(ec)) {
-      spdlog::debug("c{}: peer closed before reading our reply ({})", id_, ec.message());
+      log(spdlog::level::debug, "peer closed before reading our reply ({})", ec.message());
     } else {
-      spdlog::warn("c{}: write error: {}", id_, ec.message());
+      log(spdlog::level::warn, "write error: {}", ec.message());
     }
   }
 

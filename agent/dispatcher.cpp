@@ -81,6 +81,15 @@ Dispatcher Dispatcher::load(const std::vector<std::filesystem::path>& files, con
   return d;
 }
 
+std::vector<Registration> Dispatcher::registrations() const {
+  std::vector<Registration> out;
+  for (const auto& engine : engines_) {
+    auto regs = engine->registrations();
+    out.insert(out.end(), regs.begin(), regs.end());
+  }
+  return out;
+}
+
 Engine* Dispatcher::find(std::string_view message) const noexcept {
   if (handlers_.empty()) return nullptr;
   auto it = handlers_.find(message);

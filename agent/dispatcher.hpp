@@ -51,6 +51,8 @@ class Dispatcher {
   bool empty() const noexcept { return handlers_.empty(); }
   std::size_t message_count() const noexcept { return handlers_.size(); }
   std::size_t engine_count() const noexcept { return engines_.size(); }
+  /// Every registered message with its file, in load order (for spoa --check).
+  std::vector<Registration> registrations() const;
 
  private:
   struct Hash {

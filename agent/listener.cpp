@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "agent/options.hpp"
+#include "agent/systemd.hpp"
 
 namespace spoa {
 
@@ -124,6 +125,31 @@ void clear_stale_unix_socket(const std::filesystem::path& path, const sockaddr_u
   ::unlink(path.c_str());
 }
 
+// Socket activation: describes a listening socket systemd passed us, after checking it is one.
+ListenSocket adopt_socket(int fd) {
+  int type = 0, listening = 0;
+  socklen_t len = sizeof type;
+  ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len);
+  len = sizeof listening;
+  ::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len);
+  sockaddr_storage ss{};
+  socklen_t slen = sizeof ss;
+  if (type != SOCK_STREAM || listening == 0 || ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &slen) != 0) {
+    throw ListenError("descriptor " + std::to_string(fd) +
+                      " passed by systemd (LISTEN_FDS) is not a listening stream socket");
+  }
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  ListenSocket s{fd, ss.ss_family, "", 0};
+  if (ss.ss_family == AF_UNIX) {
+    s.host = reinterpret_cast<const sockaddr_un*>(&ss)->sun_path;
+  } else {
+    s.host = numeric_host(reinterpret_cast<const sockaddr*>(&ss), slen);
+    s.port = bound_port(fd);
+  }
+  return s;
+}
+
 }  // namespace
 
 std::string ListenSocket::display() const {
@@ -138,6 +164,18 @@ std::string ListenSocket::ready_line() const {
 }
 
 Listeners::Listeners(const Options& options) {
+  // systemd socket activation: its sockets replace -p/--address/--unix. The socket file of a unix
+  // socket belongs to systemd, so unix_path_ stays empty and it is never removed here.
+  if (auto inherited = inherited_sockets(); !inherited.empty()) {
+    try {
+      for (int fd : inherited) sockets_.push_back(adopt_socket(fd));
+    } catch (...) {
+      close_all();
+      throw;
+    }
+    spdlog::info("using {} socket(s) passed by systemd; -p, --address and --unix are ignored", sockets_.size());
+    return;
+  }
   if (options.listen_tcp()) {
     bool defaults = options.addresses.empty();
     std::vector<Candidate> candidates;

@@ -7,7 +7,10 @@
 #include <iostream>
 #include <limits>
 #include <string_view>
+#include <variant>
+#include <vector>
 
+#include "agent/config_file.hpp"
 #include "agent/dispatcher.hpp"
 #include "agent/metrics_server.hpp"
 
@@ -81,7 +84,9 @@ ParseResult parse_options(int argc, const char* const* argv) {
 
   TCLAP::CmdLine cmd(
       "spoa: a SPOP agent for HAProxy's SPOE filter. It runs Lua (-f x.lua) and Python (-f x.py) "
-      "message handlers; without -f every NOTIFY gets an empty ACK.",
+      "message handlers; without -f every NOTIFY gets an empty ACK. Every long option may also be set "
+      "in a YAML file read with --config. SIGTERM drains and stops, SIGHUP reloads. Under systemd it "
+      "notifies readiness (Type=notify) and accepts socket activation. See spoa(1).",
       ' ', "0.1.0");
   cmd.setExceptionHandling(false);
 
@@ -98,6 +103,21 @@ ParseResult parse_options(int argc, const char* const* argv) {
   SwitchArg no_pipelining("", "no-pipelining",
                           "Do not offer the 'pipelining' capability (one NOTIFY at a time per connection)",
                           cmd);
+  ValueArg<std::string> syslog_socket("", "syslog-socket",
+                                      "Unix datagram socket of the syslog daemon (default: /dev/log)", false,
+                                      "/dev/log", "path", cmd);
+  ValueArg<std::string> syslog_facility("", "syslog-facility",
+                                        "Facility of syslog records: daemon, user, local0..local7 (default: "
+                                        "daemon)",
+                                        false, "daemon", "name", cmd);
+  ValueArg<std::string> log_format("", "log-format",
+                                   "text (one line per record) or json (one JSON object per line); applies "
+                                   "to stderr and syslog (default: text)",
+                                   false, "text", "format", cmd);
+  ValueArg<std::string> log_target("", "log-target",
+                                   "stderr, syslog or journal (the systemd journal, with SPOA_* fields) "
+                                   "(default: stderr)",
+                                   false, "stderr", "target", cmd);
   ValueArg<std::string> log_level("", "log-level",
                                   "trace, debug, info, warning, error or critical (default: info; -d: debug)",
                                   false, "info", "level", cmd);
@@ -169,9 +189,29 @@ ParseResult parse_options(int argc, const char* const* argv) {
   ValueArg<unsigned> port("p", "port", "TCP port to listen on; 0 picks a free one (default: 12345)", false,
                           12345, "port", cmd);
   SwitchArg debug("d", "debug", "Debug: verbose logs, stay in the foreground, a single worker", cmd);
+  SwitchArg check("", "check",
+                  "Load the scripts and check every option, print what would run, and exit (0: all good, 1: "
+                  "not) without listening",
+                  cmd);
+  ValueArg<std::string> config("", "config",
+                               "Read options from this YAML file: keys are long option names (workers: 4); "
+                               "the command line wins over the file",
+                               false, "", "file", cmd);
+
+  // The file's options become arguments in front of the command line's, so TCLAP checks them all.
+  std::vector<OptionSpec> known;
+  for (TCLAP::Arg* a : cmd.getArgList()) {
+    known.push_back({a->getName(), a->getFlag(), a->isValueRequired(), a->acceptsMultipleValues()});
+  }
+  auto expanded = expand_config_file(known, std::vector<std::string>(argv, argv + argc));
+  if (auto* error = std::get_if<std::string>(&expanded)) {
+    std::cerr << "spoa: " << *error << "\n";
+    return {std::nullopt, 1};
+  }
+  auto& args = std::get<std::vector<std::string>>(expanded);
 
   try {
-    cmd.parse(argc, argv);
+    cmd.parse(args);
   } catch (TCLAP::ArgException& e) {
     try {
       cmd.getOutput()->failure(cmd, e);
@@ -264,6 +304,21 @@ ParseResult parse_options(int argc, const char* const* argv) {
     o.log_level = *level;
     o.log_level_given = true;
   }
+  auto target = parse_log_target(log_target.getValue());
+  if (!target) return {std::nullopt, bad_value("--log-target", log_target.getValue(), "stderr, syslog or journal")};
+  o.log_output.target = *target;
+  auto format = parse_log_format(log_format.getValue());
+  if (!format) return {std::nullopt, bad_value("--log-format", log_format.getValue(), "text or json")};
+  o.log_output.format = *format;
+  auto facility = parse_syslog_facility(syslog_facility.getValue());
+  if (!facility) {
+    return {std::nullopt, bad_value("--syslog-facility", syslog_facility.getValue(), "daemon, user, local0..local7")};
+  }
+  o.log_output.syslog_facility = *facility;
+  if (syslog_socket.getValue().empty()) return {std::nullopt, bad_value("--syslog-socket", "", "a socket path")};
+  o.log_output.syslog_socket = syslog_socket.getValue();
+  if (config.isSet()) o.config_file = config.getValue();
+  o.check = check.getValue();
 
   // An unknown suffix is a command-line mistake: refuse it here, before any process is forked.
   for (const auto& f : o.files) {

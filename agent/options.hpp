@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "agent/engines/engine.hpp"
+#include "agent/logging.hpp"
 #include "spop/agent_connection.hpp"
 
 namespace spoa {
@@ -32,6 +33,9 @@ struct Options {
   std::chrono::milliseconds restart_backoff_max{10000}; ///< --restart-backoff-max: the doubling stops here
   LogLevel log_level = LogLevel::info;
   bool log_level_given = false;
+  LogOutput log_output;                      ///< --log-target, --log-format, --syslog-*
+  std::optional<std::filesystem::path> config_file;  ///< --config
+  bool check = false;                        ///< --check: validate, print, exit
 
   spop::AgentOptions agent;    ///< protocol limits, timeouts and capabilities of every connection
   EngineOptions engine;        ///< call budget and memory limit (the log sink is set per worker)
@@ -46,8 +50,9 @@ struct ParseResult {
   int exit_status = 0;
 };
 
-/// Parses argv. -h prints usage on stdout (exit 0); a bad or unknown option prints a message and the
-/// short usage on stderr (exit 1). Never throws.
+/// Parses argv, after inserting the options of the --config file (see config_file.hpp). -h prints
+/// usage on stdout (exit 0); a bad or unknown option prints a message and the short usage on stderr
+/// (exit 1). Never throws.
 ParseResult parse_options(int argc, const char* const* argv);
 
 /// "250ms", "10s", "2m", or a bare number in `bare_unit`; nullopt when unparsable or negative.

@@ -30,6 +30,7 @@
 #include "agent/metrics_server.hpp"
 #include "agent/options.hpp"
 #include "agent/ready_file.hpp"
+#include "agent/systemd.hpp"
 #include "agent/worker.hpp"
 
 namespace spoa {
@@ -109,6 +110,7 @@ class Supervisor {
       return exit_status::internal;
     }
     spdlog::info("{} worker(s) ready", slots_.size());
+    notify_ready(fmt::format("{} worker(s) serving", slots_.size()));  // systemd: Type=notify
     return supervise();
   }
 
@@ -167,6 +169,7 @@ class Supervisor {
     ::signal(SIGHUP, SIG_IGN);
     ::sigprocmask(SIG_SETMASK, &previous_mask_, nullptr);
     set_log_worker(index);
+    forget_notify_socket();  // systemd: only the supervisor speaks for the service
     WorkerParams params;
     params.index = index;
     params.handle_sighup = true;
@@ -216,6 +219,7 @@ class Supervisor {
       for (int sig : read_signals()) {
         if (sig == SIGTERM || sig == SIGINT) {
           spdlog::info("{} during start-up: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+          notify_stopping("stopping during start-up");
           stop_workers();
           return exit_status::ok;
         }
@@ -241,13 +245,15 @@ class Supervisor {
   int supervise() {
     for (;;) {
       std::vector<pollfd> fds = poll_set();
-      if (::poll(fds.data(), fds.size(), poll_timeout_ms()) < 0 && errno != EINTR) {
+      if (::poll(fds.data(), fds.size(), watchdog_.clamp(poll_timeout_ms())) < 0 && errno != EINTR) {
         throw std::system_error(errno, std::generic_category(), "poll");
       }
+      watchdog_.ping_if_due();
       read_ready_pipes(fds);
       for (int sig : read_signals()) {
         if (sig == SIGTERM || sig == SIGINT) {
           spdlog::info("{}: stopping {} worker(s)", sig == SIGTERM ? "SIGTERM" : "SIGINT", live_count());
+          notify_stopping(fmt::format("stopping {} worker(s)", live_count()));
           stop_workers();
           return exit_status::ok;
         }
@@ -272,6 +278,7 @@ class Supervisor {
     if (metrics_ != nullptr) metrics_->supervisor().worker_restarts.fetch_add(1, std::memory_order_relaxed);
     spdlog::warn("worker {} {} after running {} ms; restarting it in {} ms", index, describe_status(status),
                  std::chrono::duration_cast<milliseconds>(ran).count(), s.backoff.count());
+    notify_status(fmt::format("worker {} {}; restarting it", index, describe_status(status)));
   }
 
   // --- reload (SIGHUP) ---------------------------------------------------------------------------
@@ -279,6 +286,8 @@ class Supervisor {
   // Each answers through its status pipe; when every answer is in (or its worker died: a restarted
   // worker loads the files as they are), the round is over.
   void on_sighup() {
+    // systemd: RELOADING=1 now, READY=1 when the round is over (finish_reload_round_if_done).
+    notify_reloading("reloading");
     spdlog::info("SIGHUP: reloading the scripts of {} worker(s)", live_count());
     for (auto& s : slots_) {
       if (s.pid <= 0) continue;
@@ -306,6 +315,7 @@ class Supervisor {
       if (s.pid > 0 && (s.reload_pending || s.reload_awaited)) return;
     }
     reload_round_ = false;
+    notify_ready(fmt::format("{} worker(s) serving", live_count()));
     // The point where the whole agent serves the new scripts (or kept the old ones).
     if (reload_failed_ == 0) {
       spdlog::info("reload done: {} worker(s) serve the new scripts", reload_ok_);
@@ -430,8 +440,27 @@ class Supervisor {
     return static_cast<int>(std::count_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.pid > 0; }));
   }
 
+  // systemd: WATCHDOG=1 every half WatchdogSec, from the supervision loop (a stuck loop stops it).
+  struct Watchdog {
+    std::optional<milliseconds> interval = watchdog_interval();
+    SteadyClock::time_point next = SteadyClock::now();
+
+    int clamp(int timeout_ms) const {
+      if (!interval) return timeout_ms;
+      auto left = std::chrono::duration_cast<milliseconds>(next - SteadyClock::now()).count();
+      auto w = static_cast<int>(std::clamp<long long>(left, 0, interval->count()));
+      return timeout_ms < 0 ? w : std::min(timeout_ms, w);
+    }
+    void ping_if_due() {
+      if (!interval || SteadyClock::now() < next) return;
+      notify_watchdog();
+      next = SteadyClock::now() + *interval;
+    }
+  };
+
   const Options& options_;
   Listeners& listeners_;
+  Watchdog watchdog_;
   std::vector<Slot> slots_;
   sigset_t handled_{};
   sigset_t previous_mask_{};
@@ -457,6 +486,7 @@ int run_foreground(const Options& options, Listeners& listeners, metrics::Segmen
   params.on_ready = [&] {
     if (options.ready_file) ready_ok = write_ready_file(*options.ready_file, listeners);
     spdlog::info("ready (foreground, one worker)");
+    notify_ready("serving (foreground, one worker)");  // systemd: Type=notify
   };
   int status = run_worker(options, listeners, params);
   return ready_ok ? status : exit_status::internal;

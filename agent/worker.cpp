@@ -31,6 +31,7 @@
 #include "agent/metrics_meter.hpp"
 #include "agent/options.hpp"
 #include "agent/script_reload.hpp"
+#include "agent/systemd.hpp"
 
 namespace spoa {
 
@@ -186,6 +187,7 @@ class Worker {
   void begin_drain() {
     draining_ = true;
     spdlog::info("shutting down: draining {} connection(s)", connections_.size());
+    notify_stopping("draining");  // systemd: heard only with -d (supervised workers have no NOTIFY_SOCKET)
     boost::system::error_code ignored;
     for (auto& a : acceptors_) a->descriptor.close(ignored);
     slot_timer_.cancel();

@@ -71,7 +71,7 @@ spoa.register_message("boom", function(args) error("kaboom") end)
   EXPECT_EQ(failed->header.stream_id, 13u);
   EXPECT_TRUE(agent.wait_log("kaboom")) << agent.log();
   auto log = agent.log();
-  EXPECT_NE(log.find("s13/f7: message 'boom'"), std::string::npos) << log;
+  EXPECT_NE(log.find("s13/f7 boom: script error"), std::string::npos) << log;
 
   // Messages nobody registered get an empty contribution.
   ASSERT_TRUE(c.notify(15, 1, "nobody-handles-this"));
