@@ -54,7 +54,7 @@ std::chrono::milliseconds check_ttl(lua_State* L, const char* fn, int arg) {
   if (is_number == 0) raise_type_error(L, fn, arg, "number of seconds");
   const auto ttl = state_ttl_from_seconds(static_cast<double>(seconds));
   if (!ttl) {
-    luaL_error(L, "%s: bad TTL %f (expected 0..%d seconds; 0 or nil = no expiry)", fn, static_cast<double>(seconds),
+    luaL_error(L, "%s: bad TTL %s (expected 0..%d seconds; 0 or nil = no expiry)", fn, luaL_tolstring(L, arg, nullptr),
                static_cast<int>(state_limits::max_ttl.count() / 1000));
   }
   return *ttl;
