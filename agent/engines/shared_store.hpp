@@ -3,6 +3,12 @@
 //
 // Two implementations live in agent/state/: the embedded store (a table in memory shared by the workers
 // of one agent) and the Redis store (shared by several agents). Both keep the same rules, listed here.
+//
+// A language binding takes the store from EngineOptions::state (null: raise "no shared store is
+// configured"), converts its arguments (state_ttl_from_seconds for TTLs), calls the store and turns a
+// StateError into the language's error with the text "<function>: <what()>". Bindings: Lua
+// (lua/lua_state_api.cpp), Python (python/python_state_api.cpp); PHP is expected to offer
+// spoa_state_get/set/incr/del throwing SpoaStateError (see the README).
 #pragma once
 
 #include <chrono>

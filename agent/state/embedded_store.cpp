@@ -74,7 +74,11 @@ class EmbeddedStore::Lock {
   explicit Lock(EmbeddedStore& store) : mutex_(&store.header_->mutex) {
     int rc = ::pthread_mutex_lock(mutex_);
     if (rc == EOWNERDEAD) {
-      store.repair();
+      try {
+        store.repair();
+      } catch (...) {  // no memory for the copy: an empty table is still a consistent one
+        store.clear();
+      }
       ++store.header_->recoveries;
       ::pthread_mutex_consistent(mutex_);
       rc = 0;
@@ -209,6 +213,11 @@ void EmbeddedStore::write_value(Slot& s, const StateValue& value) {
   if (!value.is_integer()) std::memcpy(s.value, value.data.data(), value.data.size());
 }
 
+void EmbeddedStore::clear() noexcept {
+  for (std::size_t i = 0; i < header_->slots; ++i) slot(i).state = slot_empty;
+  header_->entries = 0;
+}
+
 void EmbeddedStore::repair() {
   // Copies of the complete entries, the first of each key kept (an interrupted move leaves two).
   std::vector<std::size_t> kept;
@@ -219,8 +228,7 @@ void EmbeddedStore::repair() {
   }
   copy.resize(kept.size() * slot_size());
   for (std::size_t k = 0; k < kept.size(); ++k) std::memcpy(copy.data() + k * slot_size(), &slot(kept[k]), sizeof(Slot));
-  for (std::size_t i = 0; i < n; ++i) slot(i).state = slot_empty;
-  header_->entries = 0;
+  clear();
   for (std::size_t k = 0; k < kept.size(); ++k) {
     const Slot& s = *reinterpret_cast<const Slot*>(copy.data() + k * slot_size());
     if (s.key_length == 0 || s.key_length > state_limits::max_key || s.value_length > state_limits::max_value) continue;

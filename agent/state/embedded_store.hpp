@@ -67,6 +67,8 @@ class EmbeddedStore final : public SharedStore {
   /// After a dead lock owner: rebuilds the table from its complete entries (drops half-written ones and
   /// duplicates left by an interrupted move).
   void repair();
+  /// Empties the table (repair's fallback when it cannot allocate its copy).
+  void clear() noexcept;
   static void write_value(Slot& s, const StateValue& value);
 
   void* base_ = nullptr;
