@@ -1,7 +1,11 @@
 // spoa: parses the command line (and --config file) and runs the agent, or checks it (--check).
+#include <spdlog/spdlog.h>
+
+#include <exception>
 #include <iostream>
 
 #include "agent/check.hpp"
+#include "agent/exit_status.hpp"
 #include "agent/logging.hpp"
 #include "agent/options.hpp"
 #include "agent/supervisor.hpp"
@@ -9,12 +13,21 @@
 int main(int argc, char** argv) {
   auto parsed = spoa::parse_options(argc, argv);
   if (!parsed.options) return parsed.exit_status;
-  const spoa::Options& options = *parsed.options;
+  spoa::Options& options = *parsed.options;
   if (options.check) {
     // Script load messages belong on the terminal of whoever runs --check, whatever --log-target says.
     spoa::setup_logging(options.log_level);
-    return spoa::run_check(options, std::cout, std::cerr);
+  } else {
+    spoa::setup_logging(options.log_level, options.log_output);
   }
-  spoa::setup_logging(options.log_level, options.log_output);
+  // The shared state store: created before the supervisor forks, so that the workers inherit the
+  // embedded store's shared memory. Scripts may use it while they load, under --check too.
+  try {
+    options.engine.state = spoa::make_shared_store(options.state, spoa::engine_log_sink());
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot create the shared state store: {}", e.what());
+    return spoa::exit_status::internal;
+  }
+  if (options.check) return spoa::run_check(options, std::cout, std::cerr);
   return spoa::run_agent(options);
 }

@@ -92,6 +92,7 @@ ParseResult parse_options(int argc, const char* const* argv) {
 
   // TCLAP lists arguments in reverse order of creation; they are declared bottom-up so that the
   // usage text reads in a sensible order.
+  StateArgs state_args(cmd);  // --state, --state-size, --state-timeout (agent/state_options.cpp)
   SwitchArg fragmentation("", "fragmentation",
                           "Accept fragmented NOTIFYs from HAProxy 2.6 (not recommended; off by default)",
                           cmd);
@@ -293,6 +294,8 @@ ParseResult parse_options(int argc, const char* const* argv) {
   auto memory = parse_size(memory_limit.getValue());
   if (!memory) return {std::nullopt, bad_value("--memory-limit", memory_limit.getValue(), "e.g. 0, 64M, 1G")};
   o.engine.memory_limit = *memory;
+
+  if (auto bad = state_args.apply(o.state)) return {std::nullopt, bad_value(bad->option, bad->value, bad->expected)};
 
   if (o.debug) o.log_level = LogLevel::debug;
   if (log_level.isSet()) {

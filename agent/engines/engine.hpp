@@ -18,6 +18,8 @@
 
 namespace spoa {
 
+class SharedStore;  // agent/engines/shared_store.hpp
+
 enum class LogLevel : std::uint8_t { trace, debug, info, warning, error, critical };
 
 /// Where engines send records (spoa.log() from scripts, warnings such as a dropped variable).
@@ -28,6 +30,8 @@ struct EngineOptions {
   std::chrono::milliseconds call_budget{1000};  ///< wall time allowed per handler call; 0 = unlimited
   std::size_t memory_limit = 0;                 ///< bytes per script state where the engine can cap it; 0 = none
   LogSink log;                                  ///< may be empty: records are then dropped
+  /// The store behind spoa.state_get/set/incr/del (issue #11). Null: those functions raise "no shared store".
+  std::shared_ptr<SharedStore> state;
 };
 
 /// What a handler call is about (for error records and spoa.log context).

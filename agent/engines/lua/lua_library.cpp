@@ -7,6 +7,7 @@
 
 #include "agent/engines/lua/lua_context.hpp"
 #include "agent/engines/lua/lua_setters.hpp"
+#include "agent/engines/lua/lua_state_api.hpp"
 
 // As in lua_setters.cpp: no object with a destructor is alive when a Lua error may be raised, and no
 // C++ exception leaves a function that Lua calls.
@@ -146,6 +147,7 @@ int open_spoa_library(lua_State* L) {
   lua_createtable(L, 0, 16);
   luaL_setfuncs(L, library_functions, 0);
   luaL_setfuncs(L, action_functions(), 0);
+  luaL_setfuncs(L, state_functions(), 0);  // shared state extension (lua_state_api.cpp)
   add_scopes(L);
 
   lua_pushvalue(L, -1);

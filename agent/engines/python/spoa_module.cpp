@@ -13,6 +13,7 @@
 
 #include "agent/engines/python/python_errors.hpp"
 #include "agent/engines/python/python_handlers.hpp"
+#include "agent/engines/python/python_state_api.hpp"
 #include "agent/engines/python/python_values.hpp"
 #include "spop/types.hpp"
 
@@ -368,6 +369,7 @@ extern "C" PyObject* init_spoa_module() {
                   add_int(module.get(), "log_error", level(LogLevel::error)) &&
                   add_int(module.get(), "log_critical", level(LogLevel::critical));
   if (!ok) return nullptr;
+  if (!add_state_api(module.get())) return nullptr;  // shared state extension (python_state_api.cpp)
   return module.release();
 }
 

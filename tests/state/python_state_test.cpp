@@ -1,0 +1,150 @@
+// spoa.state_get/set/incr/del in Python: every function, the value mapping, TTL, and every error path.
+#include <memory>
+#include <string>
+
+#include "agent/state/embedded_store.hpp"
+#include "tests/python/python_test_support.hpp"
+#include "tests/state/failing_store.hpp"
+
+namespace spoa::test {
+namespace {
+
+class PythonState : public PythonEngineTest {
+ protected:
+  void use_embedded() {
+    auto now = now_;
+    store_ = std::make_shared<EmbeddedStore>(256 * 1024, [now] { return *now; });
+    options().state = store_;
+  }
+  void expect_ok(std::string_view message) {
+    const auto out = call(message);
+    EXPECT_TRUE(out.result.ok()) << out.result.detail;
+  }
+  std::shared_ptr<std::int64_t> now_ = std::make_shared<std::int64_t>(1000);
+  std::shared_ptr<EmbeddedStore> store_;
+};
+
+TEST_F(PythonState, EveryFunctionRoundTripsItsValues) {
+  use_embedded();
+  load_script(std::string(prelude) + R"PY(
+spoa.state_set('at-load', 1)   # the store also works while the script loads
+
+def handler(args):
+    assert spoa.state_get('k') is None
+    spoa.state_set('k', 'text')
+    assert spoa.state_get('k') == 'text'
+    spoa.state_set(b'bin', b'\x00\xff')
+    v = spoa.state_get('bin')
+    assert v == b'\x00\xff' and type(v) is bytes, repr(v)
+    spoa.state_set('ba', bytearray(b'ab'))
+    assert spoa.state_get('ba') == b'ab'
+    spoa.state_set('n', -5)
+    v = spoa.state_get('n')
+    assert v == -5 and type(v) is int, repr(v)
+    assert spoa.state_incr('n') == -4
+    assert spoa.state_incr('n', 10) == 6
+    assert spoa.state_incr('n', -6, None) == 0
+    assert spoa.state_incr('fresh', 2, 1.5) == 2
+    spoa.state_set('short', 'x', 1)
+    spoa.state_set('big', 2**63 - 1)
+    assert spoa.state_get('big') == 2**63 - 1
+    spoa.state_set('odd', 'x\udcff')      # surrogateescape: the bytes go through unchanged
+    assert spoa.state_get('odd') == 'x\udcff'
+    assert spoa.state_del('n') is True
+    assert spoa.state_del('n') is False
+    assert spoa.state_get('at-load') == 1
+
+def later(args):
+    assert spoa.state_get('fresh') is None, 'fresh should have expired'
+    assert spoa.state_get('short') is None
+    assert spoa.state_get('k') == 'text'
+
+spoa.register_message('m', handler)
+spoa.register_message('later', later)
+)PY");
+  expect_ok("m");
+  // What Python stored, seen from C++: str is text, bytes are bytes.
+  EXPECT_EQ(store_->get("k"), StateValue::of_text("text"));
+  EXPECT_EQ(store_->get("bin"), StateValue::of_bytes(std::string("\0\xff", 2)));
+  EXPECT_EQ(store_->get("odd"), StateValue::of_text("x\xff"));
+  EXPECT_EQ(store_->get("fresh"), StateValue::of_integer(2));
+  *now_ += 1500;
+  expect_ok("later");
+}
+
+TEST_F(PythonState, WrongArgumentsRaiseTheRightExceptions) {
+  use_embedded();
+  load_script(std::string(prelude) + R"PY(
+def handler(args):
+    cases = [
+        (TypeError, spoa.state_get, (), "state_get() takes exactly 1 argument (0 given)"),
+        (TypeError, spoa.state_get, (1,), "state_get(): key must be str or bytes, not int"),
+        (TypeError, spoa.state_set, ('k',), "state_set() takes from 2 to 3 arguments (1 given)"),
+        (TypeError, spoa.state_set, ('k', None), "state_set(): value must be int, str or bytes, not NoneType"),
+        (TypeError, spoa.state_set, ('k', True), "state_set(): value must be int, str or bytes, not bool"),
+        (TypeError, spoa.state_set, ('k', 1.5), "state_set(): value must be int, str or bytes, not float"),
+        (OverflowError, spoa.state_set, ('k', 2**63), "state_set(): value 9223372036854775808 is out of range for int64"),
+        (ValueError, spoa.state_set, ('k', 'v', -1), "state_set(): ttl must be 0..2147483 seconds (0 or None = no expiry), not -1"),
+        (TypeError, spoa.state_set, ('k', 'v', '10'), "state_set(): ttl must be a number of seconds (int or float) or None, not str"),
+        (TypeError, spoa.state_incr, ('k', 'x'), "state_incr(): delta must be an int, not str"),
+        (TypeError, spoa.state_incr, ('k', 1, 2, 3), "state_incr() takes from 1 to 3 arguments (4 given)"),
+        (TypeError, spoa.state_del, (None,), "state_del(): key must be str or bytes, not NoneType"),
+        (spoa.state_error, spoa.state_set, ('k' * 251, 1), "state_set(): embedded store: key too long (251 bytes, limit 250)"),
+        (spoa.state_error, spoa.state_set, ('k', b'v' * 1001), "state_set(): embedded store: value too long (1001 bytes, limit 1000)"),
+        (spoa.state_error, spoa.state_get, ('',), "state_get(): embedded store: empty key"),
+    ]
+    for exc, fn, fargs, text in cases:
+        got = raises(exc, fn, *fargs)
+        assert got == text, '%r != %r' % (got, text)
+    spoa.state_set('s', 'abc')
+    got = raises(spoa.state_error, spoa.state_incr, 's')
+    assert got == "state_incr(): embedded store: value of key 's' is not an integer", got
+    spoa.state_set('max', 2**63 - 1)
+    got = raises(spoa.state_error, spoa.state_incr, 'max')
+    assert got == "state_incr(): embedded store: incrementing key 'max' by 1 would overflow int64", got
+    assert issubclass(spoa.state_error, spoa.error)
+    assert spoa.state_get('k') is None   # nothing was stored by the failed calls
+spoa.register_message('m', handler)
+)PY");
+  expect_ok("m");
+}
+
+TEST_F(PythonState, AnUnavailableStoreIsAStateErrorNamingIt) {
+  options().state = std::make_shared<UnreachableStore>();
+  load_script(std::string(prelude) + R"PY(
+def caught(args):
+    got = raises(spoa.state_error, spoa.state_incr, 'hits')
+    assert got == 'state_incr(): redis 127.0.0.1:1: connection lost: Connection reset by peer', got
+    spoa.set_var_int32('fallback', spoa.scope_txn, 1)
+
+def uncaught(args):
+    spoa.state_get('hits')
+
+spoa.register_message('caught', caught)
+spoa.register_message('uncaught', uncaught)
+)PY");
+  const auto ok = call("caught");
+  EXPECT_TRUE(ok.result.ok()) << ok.result.detail;
+  EXPECT_EQ(ok.actions, 1u);
+  const auto failed = call("uncaught");
+  EXPECT_EQ(failed.result.kind, CallResult::Kind::script_error);
+  EXPECT_NE(failed.result.detail.find("spoa.state_error: state_get(): redis 127.0.0.1:1: connection lost"),
+            std::string::npos)
+      << failed.result.detail;
+}
+
+TEST_F(PythonState, WithoutAStoreTheFunctionsSaySo) {
+  load_script(std::string(prelude) + R"PY(
+def handler(args):
+    for fn, fargs in ((spoa.state_get, ('k',)), (spoa.state_set, ('k', 1)), (spoa.state_incr, ('k',)),
+                      (spoa.state_del, ('k',))):
+        got = raises(spoa.state_error, fn, *fargs)
+        assert got.endswith('(): no shared store is configured'), got
+spoa.register_message('m', handler)
+)PY");
+  const auto out = call("m");
+  EXPECT_TRUE(out.result.ok()) << out.result.detail;
+}
+
+}  // namespace
+}  // namespace spoa::test
