@@ -28,6 +28,12 @@ function raises(string $class, callable $fn, ...$args): string {
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
+int line_of(std::string_view script, std::string_view needle) {
+  const std::size_t at = script.find(needle);
+  if (at == std::string_view::npos) return 0;
+  return 1 + static_cast<int>(std::count(script.begin(), script.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+}
+
 void PhpEngineTest::SetUp() {
   static std::atomic<int> counter{0};
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();

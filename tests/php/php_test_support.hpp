@@ -64,4 +64,7 @@ extern const char* const prelude;
 
 bool contains(const std::string& text, const std::string& part);
 
+/// The 1-based number of the first line of `script` that contains `needle` (0 if none).
+int line_of(std::string_view script, std::string_view needle);
+
 }  // namespace spoa::test

@@ -136,6 +136,19 @@ Outcome run_handler(php::Handler& handler, std::span<const spop::Argument> args)
   return out;
 }
 
+/// E_ERROR and the other error types after which PHP does not go on with the script.
+bool is_fatal(int type) {
+  return (type & (E_ERROR | E_CORE_ERROR | E_COMPILE_ERROR | E_USER_ERROR | E_RECOVERABLE_ERROR | E_PARSE)) != 0;
+}
+
+/// A fatal error ended the code: PHP left by longjmp, or (memory_limit, Debian's "delayed OOM") unwound the
+/// stack the way exit() does after recording the error. Takes the error into `error`.
+bool ended_by_fatal_error(const Outcome& outcome, php::LastError& error) {
+  if (!outcome.bailed_out && !outcome.exception.unwind_exit) return false;
+  error = php::take_last_error();
+  return outcome.bailed_out || is_fatal(error.type);
+}
+
 /// "/a.php:3: PHP Fatal error:  message" from PHP's last error.
 std::string fatal_text(const php::LastError& e) {
   if (e.type == 0) return "PHP fatal error (no message)";
@@ -204,16 +217,20 @@ std::string PhpEngine::run_script(const std::filesystem::path& file) {
   if (!outcome.bailed_out && !outcome.exception.present && outcome.compiled) return {};
 
   std::string text;
-  if (outcome.exception.present && !outcome.exception.unwind_exit) {
-    const php::PhpException& e = outcome.exception;
-    text = (e.file.empty() ? file.string() : e.file) + ":" + std::to_string(e.line) + ": " + e.summary + "\n" + e.text;
+  php::LastError error;
+  const bool fatal = ended_by_fatal_error(outcome, error);
+  if (fatal) {
+    text = fatal_text(error);
   } else if (outcome.exception.unwind_exit) {
     text = file.string() + ": exit() called while loading the script";
+  } else if (outcome.exception.present) {
+    const php::PhpException& e = outcome.exception;
+    text = (e.file.empty() ? file.string() : e.file) + ":" + std::to_string(e.line) + ": " + e.summary + "\n" + e.text;
   } else {
-    text = fatal_text(php::take_last_error());
+    text = fatal_text(php::take_last_error());  // did not compile, without an exception
   }
   if (text.rfind(file.string(), 0) != 0) text = file.string() + ": " + text;  // name the script first
-  if (outcome.bailed_out) {
+  if (fatal) {
     // PHP's state cannot be trusted after a fatal error: start over with the scripts that loaded.
     const std::string why = restart();
     if (!why.empty()) text += "\n(" + why + ")";
@@ -284,8 +301,7 @@ CallResult PhpEngine::failure(const CallInfo& info, Outcome& outcome, bool timed
   const std::string what = php::describe(info);
   const std::string budget = std::to_string(options_.call_budget.count()) + " ms";
   const std::string where = php::take_interrupt_location();
-  if (outcome.bailed_out) {
-    const php::LastError e = php::take_last_error();
+  if (php::LastError e; ended_by_fatal_error(outcome, e)) {
     CallResult result{CallResult::Kind::script_error, what + ": " + fatal_text(e)};
     if (e.message.rfind("Allowed memory size", 0) == 0) result.kind = CallResult::Kind::out_of_memory;
     else if (timed_out) result.kind = CallResult::Kind::timeout;

@@ -28,6 +28,7 @@ bool g_module_started = false;
 bool g_request_active = false;
 void (*g_previous_interrupt)(zend_execute_data*) = nullptr;
 std::string g_interrupt_location;
+bool g_quiet = false;  // PHP's log lines are dropped (we report the problem ourselves)
 
 char g_ini[] =
     "html_errors=0\n"
@@ -50,6 +51,7 @@ LogLevel level_of(int syslog_type) noexcept {
 /// CallResult or the LoadError carries them, as one record.
 void on_log_message(const char* message, int syslog_type) {
   const Session& s = g_session;
+  if (g_quiet) return;
   if (s.options == nullptr || !s.options->log) {
     std::fprintf(stderr, "%s\n", message);
     return;
@@ -115,11 +117,13 @@ void start_module() {
 std::string apply_memory_limit(std::size_t bytes) {
   const std::string value = std::to_string(bytes);
   zend_string* name = zend_string_init("memory_limit", sizeof "memory_limit" - 1, false);
+  g_quiet = true;  // PHP's warning about a refused value: our message below says more
   const zend_result rc = zend_alter_ini_entry_chars(name, value.data(), value.size(), ZEND_INI_SYSTEM,
                                                     ZEND_INI_STAGE_RUNTIME);
   auto* entry = static_cast<zend_ini_entry*>(zend_hash_find_ptr(EG(ini_directives), name));
+  g_quiet = false;
   zend_string_release(name);
-  take_last_error();  // PHP's own warning about a refused value; our message below says more
+  take_last_error();
   if (rc == FAILURE) {
     return "memory_limit of " + value + " bytes refused: PHP already uses " +
            std::to_string(zend_memory_usage(true)) + " bytes";
