@@ -81,32 +81,47 @@ struct Outcome {
   php::PhpException exception;
 };
 
+/// Runs `body` under zend_try: true if PHP left it by longjmp (a fatal error). The setjmp lives in this small
+/// function that is never inlined and whose only local is volatile, so the longjmp can clobber no C++ object
+/// of a caller; `body` itself must not keep objects with destructors alive while PHP runs.
+[[gnu::noinline]] bool bailed_out(void (*body)(void*), void* context) noexcept {
+  volatile bool bailed = false;
+  zend_try { body(context); }
+  zend_catch { bailed = true; }
+  zend_end_try();
+  return bailed;
+}
+
+template <typename Body>
+bool bails_out(Body& body) noexcept {
+  return bailed_out([](void* context) { (*static_cast<Body*>(context))(); }, &body);
+}
+
 /// Compiles and runs `file` as top-level code. No frame of ours here: top-level code gets the global symbol
 /// table only when no frame is current, and an exception it does not catch stays in EG(exception) anyway.
 Outcome run_file(const std::string& file) {
   Outcome out;
   zend_file_handle handle;
   zend_stream_init_filename(&handle, file.c_str());
-  {
-    zend_try {
-      zend_op_array* code = zend_compile_file(&handle, ZEND_REQUIRE);
-      if (handle.opened_path != nullptr) zend_hash_add_empty_element(&EG(included_files), handle.opened_path);
-      if (code == nullptr) {
-        out.compiled = false;
-      } else {
-        zval result;
-        ZVAL_UNDEF(&result);
-        zend_execute(code, &result);
-        zval_ptr_dtor(&result);
-        zend_destroy_static_vars(code);
-        destroy_op_array(code);
-        efree_size(code, sizeof(zend_op_array));
-      }
+  bool compiled = true;
+  auto body = [&handle, &compiled] {
+    zend_op_array* code = zend_compile_file(&handle, ZEND_REQUIRE);
+    if (handle.opened_path != nullptr) zend_hash_add_empty_element(&EG(included_files), handle.opened_path);
+    if (code == nullptr) {
+      compiled = false;
+      return;
     }
-    zend_catch { out.bailed_out = true; }
-    zend_end_try();
-    if (!out.bailed_out) out.exception = php::take_exception();
-  }
+    zval result;
+    ZVAL_UNDEF(&result);
+    zend_execute(code, &result);
+    zval_ptr_dtor(&result);
+    zend_destroy_static_vars(code);
+    destroy_op_array(code);
+    efree_size(code, sizeof(zend_op_array));
+  };
+  out.bailed_out = bails_out(body);
+  out.compiled = compiled;
+  if (!out.bailed_out) out.exception = php::take_exception();
   zend_destroy_file_handle(&handle);
   return out;
 }
@@ -115,7 +130,7 @@ Outcome run_file(const std::string& file) {
 Outcome run_handler(php::Handler& handler, std::span<const spop::Argument> args) {
   Outcome out;
   EngineFrame frame;
-  zend_try {
+  auto body = [&handler, args] {
     zval list;
     php::make_args(args, &list);
     zval result;
@@ -129,9 +144,8 @@ Outcome run_handler(php::Handler& handler, std::span<const spop::Argument> args)
     zend_call_function(&call, &handler.cache);
     zval_ptr_dtor(&result);
     zval_ptr_dtor(&list);
-  }
-  zend_catch { out.bailed_out = true; }
-  zend_end_try();
+  };
+  out.bailed_out = bails_out(body);
   if (!out.bailed_out) out.exception = php::take_exception();
   return out;
 }
@@ -201,9 +215,8 @@ class PhpEngine final : public Engine {
 void PhpEngine::release_handlers() noexcept {
   if (!php::request_active()) return;
   EngineFrame frame;
-  zend_try { handlers_.clear(); }
-  zend_catch {}
-  zend_end_try();
+  auto body = [this] { handlers_.clear(); };
+  bails_out(body);
   php::take_exception();  // a destructor that threw
 }
 
@@ -236,9 +249,8 @@ std::string PhpEngine::run_script(const std::filesystem::path& file) {
     if (!why.empty()) text += "\n(" + why + ")";
   } else {
     EngineFrame frame;
-    zend_try { handlers_.truncate(before); }  // a file that fails registers nothing
-    zend_catch {}
-    zend_end_try();
+    auto body = [this, before] { handlers_.truncate(before); };  // a file that fails registers nothing
+    bails_out(body);
   }
   return text;
 }
