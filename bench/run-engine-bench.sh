@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Throughput of spoa with the standard example's handler (no printing) in Lua and Python, next to the
-# empty handler: one worker pinned to CPU 0 and the load generator to CPU 1, then (Python) two workers
+# Throughput of spoa with the standard example's handler (no printing) in Lua, Python and PHP, next to the
+# empty handler: one worker pinned to CPU 0 and the load generator to CPU 1, then (Python, PHP) two workers
 # sharing both cores with the load generator.
 # Usage: bench/run-engine-bench.sh [BUILD_DIR] [SECONDS]
 set -euo pipefail
@@ -35,3 +35,5 @@ run "empty handler, 1 worker" 1 0 1
 run "Lua standard handler, 1 worker" 1 0 1 "$root/bench/scripts/standard_noprint.lua"
 run "Python standard handler, 1 worker" 1 0 1 "$root/bench/scripts/standard_noprint.py"
 run "Python standard handler, 2 workers" 2 0,1 0,1 "$root/bench/scripts/standard_noprint.py"
+run "PHP standard handler, 1 worker" 1 0 1 "$root/bench/scripts/standard_noprint.php"
+run "PHP standard handler, 2 workers" 2 0,1 0,1 "$root/bench/scripts/standard_noprint.php"
