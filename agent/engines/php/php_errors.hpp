@@ -5,6 +5,7 @@
 #include <string>
 
 #include "agent/engines/engine.hpp"
+#include "agent/engines/support/call_text.hpp"
 
 namespace spoa::php {
 
@@ -22,6 +23,6 @@ struct PhpException {
 PhpException take_exception();
 
 /// "message 'check-client-ip' (stream 1, frame 2)": the prefix of call errors and of spoa\log() records.
-std::string describe(const CallInfo& call);
+using spoa::describe;
 
 }  // namespace spoa::php

@@ -9,6 +9,7 @@
 #include "agent/engines/php/php_runtime.hpp"
 
 #include <csignal>
+#include <cstdlib>
 #include <stdexcept>
 
 #include <syslog.h>
@@ -92,6 +93,20 @@ void on_vm_interrupt(zend_execute_data* execute_data) {
   zend_throw_unwind_exit();
 }
 
+/// At exit: end PHP as php_embed_shutdown() does, so that its module-lifetime allocations are freed (leak
+/// checkers see none) and extensions' shutdown hooks run.
+void stop_module() {
+  if (!g_module_started) return;
+  if (g_request_active) {
+    php_request_shutdown(nullptr);
+    g_request_active = false;
+  }
+  zend_interrupt_function = g_previous_interrupt;
+  php_module_shutdown();
+  sapi_shutdown();
+  g_module_started = false;
+}
+
 void start_module() {
   if (g_module_started) return;
   g_sapi = php_embed_module;  // its output and flush callbacks: script output goes to our stdout
@@ -111,6 +126,7 @@ void start_module() {
   g_previous_interrupt = zend_interrupt_function;
   zend_interrupt_function = &on_vm_interrupt;
   g_module_started = true;
+  std::atexit(&stop_module);
 }
 
 /// memory_limit for this request, locked against ini_set() (PHP restores both at the end of the request).
