@@ -1,6 +1,8 @@
 // A handler that throws or dies: one CallResult with the message name, the ids and PHP's trace; the ACK keeps
 // what was set before; later calls work. Also fatal errors, exit(), PHP warnings, spoa\log and script output.
+#include <csignal>
 #include <string>
+#include <vector>
 
 #include "tests/php/php_test_support.hpp"
 
@@ -168,6 +170,36 @@ spoa\register_message('m', function ($args) {
   EXPECT_EQ(logs()[2].first, LogLevel::error);
   EXPECT_EQ(logs()[2].second, "message 'm' (stream 1, frame 1): 42");
   EXPECT_EQ(logs()[3].second, "message 'm' (stream 1, frame 1): through error_log");
+}
+
+}  // namespace
+}  // namespace spoa::test
+
+namespace spoa::test {
+namespace {
+
+/// The handler of every signal the agent or PHP's signal layer would care about. (SIGPROF is left out: PHP's
+/// max_execution_time installs a handler for it at each request start, but with max_execution_time=0 it never
+/// starts the timer that would send it.)
+std::vector<void*> signal_handlers() {
+  std::vector<void*> out;
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGCHLD}) {
+    struct sigaction current {};
+    sigaction(sig, nullptr, &current);
+    out.push_back(reinterpret_cast<void*>(current.sa_handler));
+  }
+  return out;
+}
+
+TEST_F(PhpEngineTest, PhpLeavesTheProcessSignalHandlersAlone) {
+  const auto before = signal_handlers();
+  load_script(std::string(prelude) + R"PHP(
+spoa\register_message('fatal', fn ($args) => trigger_error('x', E_USER_ERROR));
+spoa\register_message('fine', fn ($args) => null);
+)PHP");
+  EXPECT_EQ(call("fatal").result.kind, CallResult::Kind::script_error);  // restarts the PHP request
+  EXPECT_TRUE(call("fine").result.ok());
+  EXPECT_EQ(signal_handlers(), before);
 }
 
 }  // namespace
