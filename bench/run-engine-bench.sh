@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Throughput of spoa with the standard example's handler (no printing) in Lua and Python, next to the
-# empty handler: one worker pinned to CPU 0 and the load generator to CPU 1, then (Python) two workers
+# Throughput of spoa with the standard example's handler (no printing) in Lua, Python and PHP, next to the
+# empty handler: one worker pinned to CPU 0 and the load generator to CPU 1, then (Python, PHP) two workers
 # sharing both cores with the load generator.
 #
 # Besides NOTIFY/s, each row gives the agent's CPU time per NOTIFY (utime + stime of all workers from
@@ -54,3 +54,5 @@ run "empty handler (no script)" 1 0 1
 run "Lua standard handler" 1 0 1 "$root/bench/scripts/standard_noprint.lua"
 run "Python standard handler" 1 0 1 "$root/bench/scripts/standard_noprint.py"
 run "Python standard handler, CPUs 0-1" 2 0,1 0,1 "$root/bench/scripts/standard_noprint.py"
+run "PHP standard handler" 1 0 1 "$root/bench/scripts/standard_noprint.php"
+run "PHP standard handler, CPUs 0-1" 2 0,1 0,1 "$root/bench/scripts/standard_noprint.php"

@@ -1,4 +1,5 @@
-"""standard-lua, standard-python: the standard example (examples/ps_lua.lua, examples/ps_python.py).
+"""standard-lua, standard-python, standard-php: the standard example (examples/ps_lua.lua, examples/ps_python.py,
+examples/ps_php.php).
 
 The SPOE file is examples/spoe-ps.conf as it ships; haproxy.cfg is templates/standard.cfg.in, the frontend of
 examples/haproxy-ps.cfg with response headers added.
@@ -99,5 +100,14 @@ def standard_python(case):
     run_standard(case, "examples/ps_python.py", python_bin_value(script))
 
 
+def standard_php(case):
+    # The PHP example sets bin = "\x01\x02\x00\x03" (a double-quoted PHP string: escapes are bytes).
+    script = os.path.join(harness.SOURCE_ROOT, "examples", "ps_php.php")
+    with open(script, encoding="utf-8") as f:
+        check("set_var_bin('bin', $txn, \"\\x01\\x02\\x00\\x03\")" in f.read(),
+              f"{script}: the test expects set_var_bin('bin', $txn, \"\\x01\\x02\\x00\\x03\")")
+    run_standard(case, "examples/ps_php.php", b"\x01\x02\x00\x03")
+
+
 if __name__ == "__main__":
-    harness.main({"standard-lua": standard_lua, "standard-python": standard_python})
+    harness.main({"standard-lua": standard_lua, "standard-python": standard_python, "standard-php": standard_php})

@@ -28,7 +28,7 @@ class PythonEngine final : public Engine {
  public:
   explicit PythonEngine(const EngineOptions& options) : options_(options) {
     const python::Runtime& rt = python::start_runtime();
-    watchdog_ = &python::Watchdog::instance();
+    watchdog_ = &python::watchdog();
     static bool notes_logged = false;  // start-up remarks concern the process, not each engine
     if (!notes_logged && options_.log) {
       for (const std::string& note : rt.notes) options_.log(LogLevel::info, note);
@@ -59,7 +59,7 @@ class PythonEngine final : public Engine {
   EngineOptions options_;
   python::HandlerTable handlers_;
   std::vector<Ref> modules_;  // the scripts' __main__ modules: their globals live as long as the handlers
-  python::Watchdog* watchdog_ = nullptr;
+  CallWatchdog* watchdog_ = nullptr;
 };
 
 CallResult PythonEngine::call(const CallInfo& info, std::span<const spop::Argument> args,
@@ -77,7 +77,7 @@ CallResult PythonEngine::call(const CallInfo& info, std::span<const spop::Argume
 
   python::CallScope scope(options_, info, actions);
   const bool budgeted = options_.call_budget.count() > 0;
-  if (budgeted) watchdog_->arm(options_.call_budget);
+  if (budgeted) watchdog_->arm(options_.call_budget, python::watchdog_interrupt());
   // fn(args=list): one keyword argument, passed by vectorcall without building a kwargs dict. Slot 0 is
   // scratch space that PY_VECTORCALL_ARGUMENTS_OFFSET lets the callee use.
   PyObject* stack[2] = {nullptr, list.get()};

@@ -122,9 +122,4 @@ PythonError take_error(std::string_view focus_file) {
   return out;
 }
 
-std::string describe(const CallInfo& call) {
-  return "message '" + std::string(call.message) + "' (stream " + std::to_string(call.stream_id) + ", frame " +
-         std::to_string(call.frame_id) + ")";
-}
-
 }  // namespace spoa::python

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "agent/engines/engine.hpp"
+#include "agent/engines/support/call_text.hpp"
 
 namespace spoa::python {
 
@@ -22,6 +23,6 @@ struct PythonError {
 PythonError take_error(std::string_view focus_file = {});
 
 /// "message 'check-client-ip' (stream 1, frame 2)": the prefix of call errors and of spoa.log() records.
-std::string describe(const CallInfo& call);
+using spoa::describe;
 
 }  // namespace spoa::python
