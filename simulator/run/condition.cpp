@@ -57,6 +57,7 @@ std::optional<bool> evaluate_static_condition(std::string_view condition, std::s
       if (term) i += 2;
       else w = words[i + 1];
     }
+    if (!term && w == "{" && i + 1 < words.size()) w = words[i + 1];
     if (!term) {
       why = "the ACL '" + std::string(w) + "' depends on traffic spop-sim does not model";
       return std::nullopt;

@@ -557,8 +557,10 @@ class Runner {
       } else if (const auto* ack = std::get_if<spop::AckEvent>(&*ev)) {
         on_ack(c, *ack, now);
       } else if (const auto* d = std::get_if<spop::AgentDisconnectedEvent>(&*ev)) {
-        const std::string what = "AGENT-DISCONNECT " + status_text(static_cast<std::uint32_t>(d->status)) +
-                                 (d->message.empty() ? "" : " \"" + std::string(d->message) + "\"");
+        const auto code = static_cast<std::uint32_t>(d->status);
+        const bool usual = spop::is_known_status(code) && d->message == spop::status_message(d->status);
+        const std::string what = "AGENT-DISCONNECT " + status_text(code) +
+                                 (usual ? "" : " with message \"" + std::string(d->message) + "\"");
         if (c.poison != Poison::none) {
           if (!c.reacted) react(c.fault, what, true);
           c.reacted = true;
