@@ -29,6 +29,9 @@ std::string to_text(const RunReport& r) {
          number(r.error_rate() * 100, 3) + "%), " + std::to_string(r.aborted) + " aborted by faults\n";
   out += "throughput " + number(r.throughput(), 0) + " req/s, " + std::to_string(r.connections_opened) +
          " connections opened, " + std::to_string(r.ignored_acks) + " ACKs ignored (late or unmatched)\n";
+  if (r.sent > 0)
+    out += "spop-sim CPU " + number(r.cpu_s, 2) + " s, " + number(r.cpu_s * 1e6 / static_cast<double>(r.sent), 2) +
+           " us per NOTIFY\n";
   out += "latency (ms):";
   for (const NamedQuantile& q : report_quantiles) out += std::string("  ") + q.label + " " + ms(r.latency.value_at(q.quantile));
   out += "  (mean " + ms(static_cast<std::uint64_t>(r.latency.mean())) + ")\n";
@@ -104,6 +107,8 @@ nlohmann::json to_json(const RunReport& r) {
               {"connections_opened", r.connections_opened},
               {"bytes_out", r.bytes_out},
               {"bytes_in", r.bytes_in},
+              {"cpu_s", r.cpu_s},
+              {"cpu_us_per_notify", r.sent > 0 ? r.cpu_s * 1e6 / static_cast<double>(r.sent) : 0.0},
               {"throughput_rps", r.throughput()},
               {"latency", std::move(latency)},
               {"errors_by_kind", r.errors_by_kind},

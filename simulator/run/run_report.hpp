@@ -55,6 +55,7 @@ struct RunReport {
   std::uint64_t ignored_acks = 0;
   std::uint64_t connections_opened = 0;
   std::uint64_t bytes_out = 0, bytes_in = 0;
+  double cpu_s = 0;                 ///< CPU time (user + system) spop-sim used during the run
   std::map<std::string, std::uint64_t> errors_by_kind;
   /// Agent behaviour HAProxy tolerates but that deserves a look ("ACK actions cut short: ..."), with counts.
   std::map<std::string, std::uint64_t> anomalies;

@@ -1,6 +1,7 @@
 #include "simulator/run/runner.hpp"
 
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -109,6 +110,7 @@ class Runner {
     }
     if (plan_.initial_healthcheck) run_initial_healthcheck();
     t0_ = Clock::now();
+    cpu0_ = cpu_seconds();
     next_progress_ = t0_ + hooks_.progress_interval;
     const LoadSpec& load = plan_.scenario.load;
     if (load.duration) end_ = t0_ + *load.duration;
@@ -340,7 +342,7 @@ class Runner {
   // more can be sent on this connection now.
   bool send_request(Conn& c, Clock::time_point start, Clock::time_point now) {
     const std::uint64_t seq = issued_++;
-    request_ = gen_.next();
+    gen_.next(request_);
     std::uint32_t tmpl = static_cast<std::uint32_t>(gen_.last_template());
     const TemplateMessages& tm = plan_.templates[tmpl];
     // Arguments first (their vector must not move while the message spans point into it).
@@ -886,6 +888,13 @@ class Runner {
     initial_check_ = false;
   }
 
+  static double cpu_seconds() {
+    rusage u{};
+    ::getrusage(RUSAGE_SELF, &u);
+    auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+    return secs(u.ru_utime) + secs(u.ru_stime);
+  }
+
   TimeSlice& slice(Clock::time_point now) {
     const double t = std::chrono::duration<double>(now - t0_).count();
     const auto i = static_cast<std::size_t>(std::max(0.0, t / report_.slice_s));
@@ -914,6 +923,7 @@ class Runner {
       if (c->poison != Poison::none && !c->reacted) react(c->fault, "no reaction before the end of the run", true);
       close_conn(*c, false, now);
     }
+    report_.cpu_s = cpu_seconds() - cpu0_;
     report_.elapsed_s = std::chrono::duration<double>((stopping_ ? stop_at_ : now) - t0_).count();
     if (report_.elapsed_s <= 0) report_.elapsed_s = std::chrono::duration<double>(now - t0_).count();
     RunTotals totals;
@@ -941,6 +951,7 @@ class Runner {
   std::vector<std::unique_ptr<Conn>> slots_;   // the pool of traffic connections
   std::vector<std::unique_ptr<Conn>> extra_;   // health checks, and poisoned connections draining
   Clock::time_point t0_;
+  double cpu0_ = 0;
   Clock::time_point next_progress_;
   std::optional<Clock::time_point> end_, rate_next_, reopen_at_, soft_stop_at_, storm_next_;
   Clock::time_point flood_next_;
