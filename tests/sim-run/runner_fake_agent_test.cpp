@@ -247,5 +247,83 @@ TEST(SimRunActions, AFailedVariableExpectationIsAViolation) {
   EXPECT_EQ(r.violations.size(), 2u);  // distinct ones kept
 }
 
+TEST(SimRunMessages, AGroupIsSentInsteadOfTheEventsMessages) {
+  FakeAgent agent([](AgentSide& s) { serve_empty(s); });
+  const std::string spoe =
+      "spoe-agent a\n    messages m1\n    groups g1\n    use-backend be\n"
+      "spoe-message m1\n    args n=int(1)\n    event on-frontend-http-request\n"
+      "spoe-message m2\n    args k=str(grouped)\n"
+      "spoe-group g1\n    messages m2\n";
+  RunOptions o = options_for(spoe, basic_scenario("{count: 2}"), agent.port());
+  o.group = "g1";
+  EXPECT_EQ(run(o).completed, 2u);
+  const auto n = notifies(agent);
+  ASSERT_EQ(n.size(), 2u);
+  const std::string bytes(reinterpret_cast<const char*>(n[0].data()), n[0].size());
+  EXPECT_NE(bytes.find("m2"), std::string::npos);
+  EXPECT_NE(bytes.find("grouped"), std::string::npos);
+  EXPECT_EQ(bytes.find("m1"), std::string::npos);
+}
+
+TEST(SimRunMessages, ConstantConditionsAreEvaluatedOthersReported) {
+  FakeAgent agent([](AgentSide& s) { serve_empty(s); });
+  const std::string spoe =
+      "spoe-agent a\n    messages on off acl\n    use-backend be\n"
+      "spoe-message on\n    args n=int(1)\n    event on-frontend-http-request if TRUE\n"
+      "spoe-message off\n    args n=int(1)\n    event on-frontend-http-request unless TRUE\n"
+      "spoe-message acl\n    args n=int(1)\n    event on-frontend-http-request if { src 10.0.0.0/8 }\n";
+  const RunPlan plan = make_plan(options_for(spoe, basic_scenario("{count: 1}"), agent.port()));
+  ASSERT_EQ(plan.templates[0].messages.size(), 2u);
+  EXPECT_EQ(plan.templates[0].messages[0]->name, "on");
+  EXPECT_EQ(plan.templates[0].messages[1]->name, "acl");
+  EXPECT_THAT(plan.warnings, testing::Contains(testing::AllOf(testing::HasSubstr("spoe-message acl"),
+                                                                testing::HasSubstr("'src'"))));
+  EXPECT_EQ(run_simulation(plan).completed, 1u);
+}
+
+TEST(SimRunOptions, CommandLineOverridesTheScenario) {
+  RunOptions o = options_for(basic_spoe(), "profile: \"2.6\"\nload: {connections: 3, rate: 50, duration: 1m}\n"
+                                           "requests:\n  - path: /\nfaults:\n  - invalid_frame\n", 1);
+  o.profile = Profile::haproxy_3_1;
+  o.connections = 2;
+  o.in_flight = 5;
+  o.requests = 7;
+  o.no_faults = true;
+  std::string error;
+  o.faults.push_back(*parse_fault_option("split_frames", error));
+  const RunPlan p = make_plan(o);
+  EXPECT_EQ(p.scenario.profile, Profile::haproxy_3_1);
+  EXPECT_EQ(p.haproxy.profile, spop::HaproxyProfile::v3_1);
+  EXPECT_EQ(p.scenario.load.connections, 2u);
+  EXPECT_EQ(p.scenario.load.in_flight, 5u);
+  EXPECT_FALSE(p.scenario.load.open_loop());
+  EXPECT_EQ(p.scenario.load.count, 7u);
+  EXPECT_FALSE(p.scenario.load.duration);
+  ASSERT_EQ(p.scenario.faults.size(), 1u);
+  EXPECT_EQ(p.scenario.faults[0].kind, FaultKind::split_frames);
+  EXPECT_EQ(p.processing_timeout, 300ms);  // the SPOE file's
+  EXPECT_EQ(p.agent.port, 1);
+}
+
+TEST(SimRunOptions, ProfileOptionsFollowTheSpoeAgent) {
+  SpoeAgent a;
+  a.max_frame_size = 4096;
+  a.max_waiting_frames = 5;
+  a.async = false;
+  a.var_prefix = "pre";
+  a.timeout_idle = 30s;
+  const spop::HaproxyOptions v26 = haproxy_options_for(a, Profile::haproxy_2_6, "id");
+  EXPECT_EQ(v26.max_frame_size, 4096u);
+  EXPECT_EQ(v26.max_in_flight, 5u);
+  EXPECT_EQ(v26.async, false);
+  EXPECT_EQ(v26.pipelining, true);
+  EXPECT_EQ(v26.var_prefix, "pre");
+  EXPECT_EQ(v26.idle_timeout, 30s);
+  EXPECT_EQ(v26.engine_id, "id");
+  const spop::HaproxyOptions v31 = haproxy_options_for(a, Profile::haproxy_3_1, "id");
+  EXPECT_EQ(v31.max_in_flight, 20u);  // 3.1 ignores max-waiting-frames
+  EXPECT_EQ(v31.idle_timeout, 0ms);   // and timeout idle
+}
+
 }  // namespace
 }  // namespace spop::sim
