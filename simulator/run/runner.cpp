@@ -202,7 +202,9 @@ class Runner {
       for (auto& c : extra_) write_conn(*c, now);
       reap(now);
       if (stopping_) {
-        if (in_flight() == 0 || now >= stop_at_ + plan_.processing_timeout + 100ms) break;
+        // Settle: answers to requests in flight, and the agent's reactions to the last faults.
+        const auto limit = std::max<Clock::duration>(plan_.processing_timeout, plan_.reaction_timeout) + 100ms;
+        if ((in_flight() == 0 && !reactions_pending()) || now >= stop_at_ + limit) break;
       }
       if (!ever_connected_ && now - t0_ > std::max<Clock::duration>(plan_.processing_timeout, 2s)) {
         // The agent is not there, or never answers a HELLO: do not spin until the end of the run.
@@ -250,6 +252,12 @@ class Runner {
     for (const auto& [kind, n] : report_.errors_by_kind)
       if (!kind.starts_with("connect")) return false;
     return true;
+  }
+
+  bool reactions_pending() const {
+    for (const auto& c : extra_)
+      if (c->poison != Poison::none && !c->reacted && c->fd >= 0) return true;
+    return false;
   }
 
   std::size_t in_flight() const {
