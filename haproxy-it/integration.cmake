@@ -23,6 +23,7 @@ set(_it_cases
   "test_limits:limits-lua,limits-python"
   "test_healthcheck:healthcheck"
   "test_concurrency:concurrency-lua,concurrency-python"
+  "test_tools:tools"
   "test_faults:faults-error-lua,faults-error-python,faults-timeout,faults-budget-lua,faults-budget-python,faults-restart,faults-reload,faults-reload-noasync"
 )
 
@@ -44,6 +45,11 @@ foreach(entry IN LISTS _it_cases)
     # 77: no haproxy binary found (reported as skipped, not failed).
     set_tests_properties(haproxy-it.${_case} PROPERTIES
       LABELS integration TIMEOUT 120 SKIP_RETURN_CODE 77)
+    if(_case STREQUAL "tools" AND TARGET spop-cli AND TARGET spop-sim)
+      # The tools under test: spop-cli and spop-sim, against the harness's agent.
+      set_tests_properties(haproxy-it.${_case} PROPERTIES ENVIRONMENT
+        "SPOP_CLI_BIN=$<TARGET_FILE:spop-cli>;SPOP_SIM_BIN=$<TARGET_FILE:spop-sim>")
+    endif()
     if(_case MATCHES "^concurrency")
       set_tests_properties(haproxy-it.${_case} PROPERTIES PROCESSORS 2)
     endif()

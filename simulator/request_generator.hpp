@@ -21,6 +21,8 @@ class RequestGenerator {
   /// The next request: a template chosen by weight, a client address from the template's (or the
   /// scenario's) ranges, a client port in client_ports, then the url and headers expanded in order.
   Request next();
+  /// The same into an existing Request, reusing its strings' capacity (no allocation in steady state).
+  void next(Request& out);
 
   /// How many requests next() has produced; also the {seq} of the next one.
   std::uint64_t produced() const noexcept { return seq_; }

@@ -9,13 +9,14 @@
 #include <set>
 
 #include "simulator/cfg_lexer.hpp"
+#include "simulator/spoe_event.hpp"
 #include "simulator/yaml_fields.hpp"
 
 namespace spop::sim {
 
 namespace {
 
-constexpr std::array<std::pair<FaultKind, std::string_view>, 11> fault_names = {{
+constexpr std::array<std::pair<FaultKind, std::string_view>, 12> fault_names = {{
     {FaultKind::split_frames, "split_frames"},
     {FaultKind::delay_bytes, "delay_bytes"},
     {FaultKind::slow_reader, "slow_reader"},
@@ -27,6 +28,7 @@ constexpr std::array<std::pair<FaultKind, std::string_view>, 11> fault_names = {
     {FaultKind::truncated_frame, "truncated_frame"},
     {FaultKind::invalid_frame, "invalid_frame"},
     {FaultKind::unknown_message, "unknown_message"},
+    {FaultKind::batch_frames, "batch_frames"},
 }};
 
 // Parameters each fault accepts, and the ones it needs.
@@ -38,7 +40,7 @@ struct FaultRule {
 };
 
 const FaultRule& rule_of(FaultKind kind) {
-  static const std::array<FaultRule, 11> rules = {{
+  static const std::array<FaultRule, 12> rules = {{
       {FaultKind::split_frames, {"chunk", "probability"}, {}, 1.0},
       {FaultKind::delay_bytes, {"delay", "chunk", "probability"}, {"delay"}, 1.0},
       {FaultKind::slow_reader, {"rate"}, {"rate"}, 1.0},
@@ -50,6 +52,7 @@ const FaultRule& rule_of(FaultKind kind) {
       {FaultKind::truncated_frame, {"probability", "every"}, {}, 0.01},
       {FaultKind::invalid_frame, {"probability", "every"}, {}, 0.01},
       {FaultKind::unknown_message, {"probability", "every", "message"}, {}, 0.01},
+      {FaultKind::batch_frames, {"count"}, {}, 1.0},
   }};
   for (const FaultRule& r : rules)
     if (r.kind == kind) return r;
@@ -85,9 +88,18 @@ class ScenarioReader : private YamlFields {
       return s;
     }
     check_keys(root, "the scenario",
-               {"profile", "seed", "load", "frontend", "clients", "client_ports", "requests", "faults", "expect"});
+               {"profile", "seed", "event", "load", "frontend", "clients", "client_ports", "requests", "faults",
+                "expect"});
     if (const YAML::Node n = root["profile"]) read_profile(n, s);
     if (const YAML::Node n = root["seed"]) s.seed = unsigned_value(n, "seed", 0, UINT64_MAX).value_or(1);
+    if (const YAML::Node n = root["event"]) {
+      s.event_where = at(n);
+      if (std::optional<std::string> v = scalar(n, "event")) {
+        if (parse_event(*v)) s.event = *v;
+        else error(n, "unknown event '" + *v + "' (known: on-client-session, on-frontend-tcp-request, "
+                      "on-frontend-http-request, on-backend-tcp-request, on-backend-http-request, ...)");
+      }
+    }
     if (const YAML::Node n = root["load"]) read_load(n, s.load);
     else error(root, "missing 'load' (connections, in_flight or rate, duration or count)");
     if (const YAML::Node n = root["frontend"]) read_frontend(n, s);
@@ -108,6 +120,7 @@ class ScenarioReader : private YamlFields {
   void read_profile(const YAML::Node& n, Scenario& s) {
     const std::optional<std::string> v = scalar(n, "profile");
     if (!v) return;
+    s.profile_set = true;
     if (*v == "2.6") s.profile = Profile::haproxy_2_6;
     else if (*v == "3.1") s.profile = Profile::haproxy_3_1;
     else error(n, "profile must be \"2.6\" or \"3.1\", not '" + *v + "'");
@@ -227,7 +240,7 @@ class ScenarioReader : private YamlFields {
   void read_request(const YAML::Node& n, std::size_t index, RequestTemplate& r) {
     r.where = at(n);
     r.name = "request-" + std::to_string(index + 1);
-    if (!check_keys(n, "a request", {"name", "weight", "method", "path", "headers", "ssl", "clients"})) return;
+    if (!check_keys(n, "a request", {"name", "weight", "method", "path", "headers", "ssl", "clients", "group"})) return;
     if (const YAML::Node v = n["name"]) r.name = scalar(v, "name").value_or(r.name);
     if (const YAML::Node v = n["weight"]) r.weight = unsigned_value(v, "weight", 0, 1'000'000'000).value_or(1);
     if (const YAML::Node v = n["method"]) {
@@ -246,6 +259,7 @@ class ScenarioReader : private YamlFields {
     if (const YAML::Node v = n["headers"]) read_headers(v, r);
     if (const YAML::Node v = n["ssl"]) r.ssl = boolean(v, "ssl").value_or(false);
     if (const YAML::Node v = n["clients"]) r.clients = read_pool(v, "clients");
+    if (const YAML::Node v = n["group"]) r.group = scalar(v, "group").value_or("");
   }
 
   void read_requests(const YAML::Node& n, std::vector<RequestTemplate>& out) {
@@ -277,8 +291,11 @@ class ScenarioReader : private YamlFields {
     else if (k == "size")
       f.size = static_cast<std::uint32_t>(unsigned_value(v, "size", 257, 16 * 1024 * 1024).value_or(257));
     else if (k == "message") f.message = scalar(v, "message").value_or(f.message);
+    else if (k == "count") f.count = static_cast<std::uint32_t>(unsigned_value(v, "count", 1, 10000).value_or(16));
   }
 
+  // Public: parse_fault_option() reads command-line faults with the same rules.
+ public:
   void read_fault(const YAML::Node& n, FaultSpec& f) {
     f.where = at(n);
     const YAML::Node name = n.IsMap() ? n["name"] : n;
@@ -319,6 +336,8 @@ class ScenarioReader : private YamlFields {
     if (n["probability"] && n["every"]) error(n, "fault '" + *s + "': use either 'probability' or 'every'");
   }
 
+
+ private:
   void read_faults(const YAML::Node& n, std::vector<FaultSpec>& out) {
     if (!n.IsSequence()) {
       error(n, "faults must be a list");
@@ -451,6 +470,43 @@ Scenario parse_scenario(std::string_view yaml, const std::string& file_name) {
   }
   log.throw_if_errors();
   return s;
+}
+
+std::optional<FaultSpec> parse_fault_option(std::string_view text, std::string& error) {
+  // "name:k=v,k=v" becomes the YAML mapping {name: name, k: v, ...}, read by the scenario's own rules.
+  const std::size_t colon = text.find(':');
+  YAML::Node node;
+  if (colon == std::string_view::npos) {
+    node = YAML::Node(std::string(text));
+  } else {
+    node["name"] = std::string(text.substr(0, colon));
+    std::string_view rest = text.substr(colon + 1);
+    while (!rest.empty()) {
+      const std::size_t comma = rest.find(',');
+      const std::string_view item = rest.substr(0, comma);
+      const std::size_t eq = item.find('=');
+      if (eq == std::string_view::npos || eq == 0) {
+        error = "--fault " + std::string(text) + ": expected key=value, not '" + std::string(item) + "'";
+        return std::nullopt;
+      }
+      const std::string key(item.substr(0, eq));
+      if (node[key]) {
+        error = "--fault " + std::string(text) + ": '" + key + "' is given twice";
+        return std::nullopt;
+      }
+      node[key] = std::string(item.substr(eq + 1));
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+  }
+  DiagnosticLog log;
+  const std::string file = "--fault";
+  FaultSpec f;
+  ScenarioReader(file, log).read_fault(node, f);
+  if (log.has_errors()) {
+    error = "--fault " + std::string(text) + ": " + log.errors().front().message;
+    return std::nullopt;
+  }
+  return f;
 }
 
 Scenario load_scenario(const std::filesystem::path& file) {

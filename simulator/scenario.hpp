@@ -38,6 +38,9 @@ struct RequestTemplate {
   std::vector<HeaderTemplate> headers;            ///< in order; duplicates allowed
   bool ssl = false;
   AddressPool clients;          ///< empty: the scenario's clients
+  /// `group`: send this spoe-group's messages (as `http-request send-spoe-group`) instead of the
+  /// messages bound to the scenario's event. Empty: the event's messages.
+  std::string group;
   SourceLocation where;
 };
 
@@ -64,6 +67,7 @@ enum class FaultKind : std::uint8_t {
   truncated_frame,    ///< a NOTIFY cut short, then the connection closed
   invalid_frame,      ///< a malformed frame
   unknown_message,    ///< a NOTIFY with message `message`, which the agent does not know
+  batch_frames,       ///< hold NOTIFYs and write `count` of them in one write
 };
 std::string_view to_string(FaultKind kind);
 std::optional<FaultKind> parse_fault_kind(std::string_view name);
@@ -82,7 +86,12 @@ struct FaultSpec {
   double rate = 0;                                    ///< slow_reader (bytes/s), healthcheck_flood (checks/s)
   std::optional<std::uint32_t> size;                  ///< oversize_frame; nullopt: max-frame-size + 1
   std::string message = "spop-sim-unknown";           ///< unknown_message
+  std::uint32_t count = 16;                           ///< batch_frames: NOTIFYs per write
 };
+
+/// Parses a fault given on the command line: "NAME" or "NAME:key=value,key=value" with the same
+/// parameters and checks as the scenario's `faults` entries. nullopt with `error` set when invalid.
+std::optional<FaultSpec> parse_fault_option(std::string_view text, std::string& error);
 
 /// Accepted values of one variable: it passes when any alternative matches.
 struct VarExpectation {
@@ -116,7 +125,11 @@ struct Expectations {
 struct Scenario {
   std::string file;
   Profile profile = Profile::haproxy_2_6;
+  bool profile_set = false;                    ///< `profile` was written (else a driver may pick)
   std::uint64_t seed = 1;
+  /// `event`: the SPOE event each request triggers (default on-frontend-http-request).
+  std::string event = "on-frontend-http-request";
+  SourceLocation event_where;
   LoadSpec load;
   IpAddress frontend_address = loopback_v4();  ///< dst of every request
   std::uint16_t frontend_port = 80;            ///< dst_port

@@ -178,6 +178,7 @@ TEST(Scenario, EveryFaultName) {
       {"truncated_frame", FaultKind::truncated_frame},
       {"invalid_frame", FaultKind::invalid_frame},
       {"unknown_message", FaultKind::unknown_message},
+      {"{name: batch_frames, count: 4}", FaultKind::batch_frames},
   };
   for (const auto& [yaml, kind] : faults) {
     const Scenario s = scenario(std::string(base) + "faults:\n  - " + yaml + "\n");
@@ -185,6 +186,35 @@ TEST(Scenario, EveryFaultName) {
     EXPECT_EQ(s.faults[0].kind, kind);
     EXPECT_EQ(parse_fault_kind(to_string(kind)), kind);
   }
+}
+
+TEST(Scenario, EventAndGroup) {
+  const Scenario s = scenario("event: on-frontend-tcp-request\nload: {count: 1}\nrequests:\n  - group: g1\n");
+  EXPECT_EQ(s.event, "on-frontend-tcp-request");
+  EXPECT_EQ(s.requests[0].group, "g1");
+  EXPECT_FALSE(s.profile_set);
+  EXPECT_THAT(errors_with("event: on-lunch\n"), testing::Contains(testing::HasSubstr("unknown event 'on-lunch'")));
+}
+
+TEST(Scenario, FaultsFromTheCommandLineFollowTheScenarioRules) {
+  std::string error;
+  const auto f = parse_fault_option("rst_mid_frame:every=10", error);
+  ASSERT_TRUE(f) << error;
+  EXPECT_EQ(f->kind, FaultKind::rst_mid_frame);
+  EXPECT_EQ(f->every, 10u);
+  const auto d = parse_fault_option("delay_bytes:delay=2ms,chunk=3", error);
+  ASSERT_TRUE(d) << error;
+  EXPECT_EQ(d->delay, std::chrono::milliseconds(2));
+  EXPECT_EQ(d->chunk, 3u);
+  const auto plain = parse_fault_option("truncated_frame", error);
+  ASSERT_TRUE(plain);
+  EXPECT_DOUBLE_EQ(plain->probability, 0.01);
+  EXPECT_FALSE(parse_fault_option("soft_stop", error));
+  EXPECT_EQ(error, "--fault soft_stop: fault 'soft_stop' needs 'at'");
+  EXPECT_FALSE(parse_fault_option("split_frames:chunk", error));
+  EXPECT_EQ(error, "--fault split_frames:chunk: expected key=value, not 'chunk'");
+  EXPECT_FALSE(parse_fault_option("split_frames:every=2", error));
+  EXPECT_THAT(error, testing::HasSubstr("has no parameter 'every'"));
 }
 
 TEST(Scenario, ExampleOfTheStandardExample) {
@@ -206,8 +236,8 @@ TEST(Scenario, ExampleOfTheStandardExample) {
 
 TEST(ScenarioErrors, TopLevel) {
   EXPECT_THAT(errors_with("bogus: 1\n"),
-              ElementsAre("s.yaml:3:1: unknown key 'bogus' in the scenario (expected profile, seed, load, frontend, "
-                          "clients, client_ports, requests, faults, expect)"));
+              ElementsAre("s.yaml:3:1: unknown key 'bogus' in the scenario (expected profile, seed, event, load, "
+                          "frontend, clients, client_ports, requests, faults, expect)"));
   EXPECT_THAT(errors_with("profile: 2.7\n"), ElementsAre("s.yaml:3:10: profile must be \"2.6\" or \"3.1\", not '2.7'"));
   EXPECT_THAT(errors_with("seed: -1\n"),
               ElementsAre("s.yaml:3:7: seed must be an integer from 0 to 18446744073709551615, not '-1'"));
@@ -282,7 +312,7 @@ TEST(ScenarioErrors, Requests) {
   EXPECT_THAT(with_request("{ssl: maybe}"), ElementsAre("s.yaml:3:11: ssl must be true or false"));
   EXPECT_THAT(with_request("{query: x}"),
               ElementsAre("s.yaml:3:6: unknown key 'query' in a request (expected name, weight, method, path, headers, "
-                          "ssl, clients)"));
+                          "ssl, clients, group)"));
   EXPECT_THAT(scenario_errors("load: {count: 1}\nrequests:\n  - {name: a}\n  - {name: a}\n"),
               ElementsAre("s.yaml:4:5: request name 'a' is used twice"));
   EXPECT_THAT(scenario_errors("load: {count: 1}\nrequests: []\n"),
@@ -294,7 +324,7 @@ TEST(ScenarioErrors, Faults) {
   EXPECT_THAT(with_fault("cosmic_ray"),
               ElementsAre("s.yaml:4:5: unknown fault 'cosmic_ray' (known: split_frames, delay_bytes, slow_reader, "
                           "rst_mid_frame, reconnect_storm, soft_stop, healthcheck_flood, oversize_frame, "
-                          "truncated_frame, invalid_frame, unknown_message)"));
+                          "truncated_frame, invalid_frame, unknown_message, batch_frames)"));
   EXPECT_THAT(with_fault("delay_bytes"), ElementsAre("s.yaml:4:5: fault 'delay_bytes' needs 'delay'"));
   EXPECT_THAT(with_fault("{name: soft_stop}"), ElementsAre("s.yaml:4:5: fault 'soft_stop' needs 'at'"));
   EXPECT_THAT(with_fault("{name: split_frames, every: 2}"),
