@@ -48,7 +48,6 @@ int conform_command(int argc, char** argv) {
   TCLAP::SwitchArg list("", "list", "list the checks instead of running them", cmd, false);
   TCLAP::SwitchArg markdown("", "markdown", "with --list: print the README's Markdown table", cmd, false);
 
-  const std::string program = argc > 0 ? argv[0] : "spop-sim conform";
   try {
     std::vector<std::string> args{"spop-sim conform"};
     for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
@@ -118,7 +117,6 @@ int conform_command(int argc, char** argv) {
       return exit_usage;
     }
   }
-  (void)program;
   return report->exit_status();
 }
 

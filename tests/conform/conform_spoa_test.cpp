@@ -98,6 +98,17 @@ TEST(ConformSpoa, FragmentationChecksPassWhenAnnounced) {
   EXPECT_EQ(report->results.size(), 5u);
 }
 
+TEST(ConformSpoa, OverAUnixSocket) {
+  const auto dir = spoa::test::make_temp_dir();
+  const std::string path = (dir / "spoa.sock").string();
+  spoa::test::AgentProcess agent({"-n", "1", "-f", example("conformance.lua"), "--unix", path});
+  ASSERT_TRUE(agent.ready()) << agent.log();
+  const auto r = test::run_cli({"--unix", path, "--profile", "3.1", "--only", "HS-01", "--only", "TY"});
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("agent unix:" + path + " as HAProxy 3.1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("summary: 10 passed, 0 failed (MUST)"), std::string::npos) << r.out;
+}
+
 TEST(ConformSpoa, WithoutTheEchoScriptTheEchoChecksAreSkipped) {
   spoa::test::AgentProcess agent({"-n", "1"});
   ASSERT_TRUE(agent.ready()) << agent.log();
