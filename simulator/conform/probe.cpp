@@ -1,0 +1,235 @@
+// Raw POSIX connection with deadlines for the conformance checks.
+#include "simulator/conform/probe.hpp"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <thread>
+
+namespace spop::sim::conform {
+
+namespace {
+
+constexpr std::uint32_t largest_readable_frame = 16u << 20;
+
+int poll_ms(Clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<Millis>(deadline - Clock::now()).count();
+  return left <= 0 ? 0 : static_cast<int>(std::min<long long>(left, 60'000)) + 1;
+}
+
+// Waits for `events` on fd until the deadline: 1 ready, 0 timed out, -1 error.
+int wait_fd(int fd, short events, Clock::time_point deadline) {
+  for (;;) {
+    pollfd p{fd, events, 0};
+    const int rc = ::poll(&p, 1, poll_ms(deadline));
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc == 0 && Clock::now() < deadline) continue;  // poll rounds down; wait out the rest
+    return rc > 0 ? 1 : rc;
+  }
+}
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+}  // namespace
+
+std::string Endpoint::to_string() const {
+  if (!unix_path.empty()) return "unix:" + unix_path;
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+  return host + ":" + std::to_string(port);
+}
+
+Probe::Probe(Probe&& other) noexcept : fd_(other.fd_), in_(std::move(other.in_)) { other.fd_ = -1; }
+
+Probe& Probe::operator=(Probe&& other) noexcept {
+  if (this != &other) {
+    close();
+    fd_ = other.fd_;
+    in_ = std::move(other.in_);
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+Probe::~Probe() { close(); }
+
+std::string Probe::connect(const Endpoint& endpoint, Clock::time_point deadline) {
+  close();
+  in_.clear();
+  if (!endpoint.unix_path.empty()) {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (endpoint.unix_path.size() >= sizeof addr.sun_path) return "unix socket path too long";
+    std::memcpy(addr.sun_path, endpoint.unix_path.c_str(), endpoint.unix_path.size() + 1);
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return "socket(): " + errno_text(errno);
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+      const int err = errno;
+      ::close(fd);
+      return "cannot connect to " + endpoint.to_string() + ": " + errno_text(err);
+    }
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    fd_ = fd;
+    return "";
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* list = nullptr;
+  const std::string port = std::to_string(endpoint.port);
+  if (const int rc = ::getaddrinfo(endpoint.host.c_str(), port.c_str(), &hints, &list); rc != 0) {
+    return "cannot resolve '" + endpoint.host + "': " + ::gai_strerror(rc);
+  }
+  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> guard(list, &::freeaddrinfo);
+  std::string last = "no address for " + endpoint.host;
+  for (addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
+    const int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) {
+      last = "socket(): " + errno_text(errno);
+      continue;
+    }
+    int err = 0;
+    if (::connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+      err = errno;
+      if (err == EINPROGRESS) {
+        const int rc = wait_fd(fd, POLLOUT, deadline);
+        if (rc == 0) {
+          ::close(fd);
+          return "cannot connect to " + endpoint.to_string() + ": timed out";
+        }
+        socklen_t len = sizeof err;
+        err = rc < 0 ? errno : 0;
+        if (rc > 0) ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      }
+    }
+    if (err == 0) {
+      const int one = 1;
+      // Checks that split frames rely on each send() leaving as its own segment.
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      fd_ = fd;
+      return "";
+    }
+    ::close(fd);
+    last = "cannot connect to " + endpoint.to_string() + ": " + errno_text(err);
+  }
+  return last;
+}
+
+bool Probe::send(std::span<const std::byte> bytes, Clock::time_point deadline) {
+  if (fd_ < 0) return false;
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+    if (n >= 0) {
+      done += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return false;
+    if (wait_fd(fd_, POLLOUT, deadline) <= 0) return false;
+  }
+  return true;
+}
+
+bool Probe::send_chunked(std::span<const std::byte> bytes, std::size_t chunk, Millis gap,
+                         Clock::time_point deadline) {
+  chunk = std::max<std::size_t>(chunk, 1);
+  for (std::size_t off = 0; off < bytes.size(); off += chunk) {
+    if (off > 0 && gap.count() > 0) std::this_thread::sleep_for(gap);  // pacing, not synchronisation
+    if (!send(bytes.subspan(off, std::min(chunk, bytes.size() - off)), deadline)) return false;
+  }
+  return true;
+}
+
+Probe::Fill Probe::fill(Clock::time_point deadline) {
+  for (;;) {
+    std::byte buf[16384];
+    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n > 0) {
+      in_.insert(in_.end(), buf, buf + n);
+      return Fill::ok;
+    }
+    if (n == 0) return Fill::closed;
+    if (errno == EINTR) continue;
+    if (errno == ECONNRESET || errno == EPIPE) return Fill::reset;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return Fill::reset;
+    const int rc = wait_fd(fd_, POLLIN, deadline);
+    if (rc == 0) return Fill::timeout;
+    if (rc < 0) return Fill::reset;
+  }
+}
+
+Received Probe::read_frame(Clock::time_point deadline) {
+  Received r;
+  if (fd_ < 0) {
+    r.status = ReadStatus::closed;
+    return r;
+  }
+  for (;;) {
+    std::uint32_t len = 0;
+    if (peek_frame_length(in_, len) == Errc::ok) {
+      if (len < min_frame_length || len > largest_readable_frame) {
+        r.status = ReadStatus::broken;
+        r.error = "LEN " + std::to_string(len) + (len < min_frame_length ? " is below 7" : " is absurdly large");
+        return r;
+      }
+      if (in_.size() >= frame_length_prefix + len) {
+        Frame frame;
+        const auto body = std::span<const std::byte>(in_).subspan(frame_length_prefix, len);
+        if (const Errc e = decode_frame(body, frame); e != Errc::ok) {
+          r.status = ReadStatus::broken;
+          r.error = "frame header does not decode (" + make_error_code(e).message() + ")";
+          return r;
+        }
+        r.status = ReadStatus::frame;
+        r.header = frame.header;
+        r.length = len;
+        r.payload.assign(frame.payload.begin(), frame.payload.end());
+        in_.erase(in_.begin(), in_.begin() + static_cast<std::ptrdiff_t>(frame_length_prefix + len));
+        return r;
+      }
+    }
+    switch (fill(deadline)) {
+      case Fill::ok: continue;
+      case Fill::closed:
+        r.status = in_.empty() ? ReadStatus::closed : ReadStatus::broken;
+        if (!in_.empty()) r.error = "connection closed in the middle of a frame";
+        return r;
+      case Fill::reset: r.status = ReadStatus::reset; return r;
+      case Fill::timeout: r.status = ReadStatus::timeout; return r;
+    }
+  }
+}
+
+bool Probe::readable(Millis wait) {
+  if (fd_ < 0) return true;
+  if (!in_.empty()) return true;
+  return wait_fd(fd_, POLLIN, Clock::now() + wait) != 0;
+}
+
+void Probe::reset() noexcept {
+  if (fd_ < 0) return;
+  const linger l{1, 0};
+  ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  close();
+}
+
+void Probe::close() noexcept {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+void Probe::shutdown_write() noexcept {
+  if (fd_ >= 0) ::shutdown(fd_, SHUT_WR);
+}
+
+}  // namespace spop::sim::conform

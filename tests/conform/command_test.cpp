@@ -1,0 +1,209 @@
+// The command line of `spop-sim conform`: exit statuses, selection, and the structure of the table,
+// JSON and JUnit outputs.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "simulator/conform/check.hpp"
+#include "tests/conform/cli_capture.hpp"
+#include "tests/conform/fake_agent.hpp"
+
+namespace spop::sim::conform {
+namespace {
+
+using test::Fault;
+using test::FakeAgent;
+using test::run_cli;
+
+std::string port_of(const FakeAgent& a) { return std::to_string(a.port()); }
+
+// A port nothing listens on: bound, then closed.
+std::uint16_t dead_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+std::size_t count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) ++n;
+  return n;
+}
+
+// A minimal well-formedness check of our JUnit output: every element opened is closed, in order.
+bool balanced_xml(const std::string& xml, std::string& why) {
+  std::vector<std::string> stack;
+  const std::regex tag(R"(<(/?)([A-Za-z-]+)([^>]*?)(/?)>)");
+  for (auto it = std::sregex_iterator(xml.begin(), xml.end(), tag); it != std::sregex_iterator(); ++it) {
+    const std::smatch& m = *it;
+    if (m.str(0).starts_with("<?")) continue;
+    if (m.str(1) == "/") {
+      if (stack.empty() || stack.back() != m.str(2)) {
+        why = "unexpected </" + m.str(2) + ">";
+        return false;
+      }
+      stack.pop_back();
+    } else if (m.str(4) != "/") {
+      stack.push_back(m.str(2));
+    }
+  }
+  if (!stack.empty()) why = "<" + stack.back() + "> never closed";
+  return stack.empty();
+}
+
+std::string attribute(const std::string& xml, const std::string& element, const std::string& name) {
+  const std::regex re("<" + element + "\\s(?:[^>]*\\s)?" + name + "=\"([^\"]*)\"");
+  std::smatch m;
+  return std::regex_search(xml, m, re) ? m.str(1) : "";
+}
+
+TEST(ConformCommand, ExitZeroWhenNoMustFails) {
+  FakeAgent agent(Fault::none);
+  const auto r = run_cli({"--port", port_of(agent), "--profile", "2.6", "--only", "HS-01", "--only", "NA-01"});
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("HS-01  MUST    pass"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("summary: 2 passed, 0 failed (MUST)"), std::string::npos) << r.out;
+}
+
+TEST(ConformCommand, ExitOneWhenAMustFails) {
+  FakeAgent agent(Fault::wrong_ids);
+  const auto r = run_cli({"--port", port_of(agent), "--profile", "3.1", "--only", "NA-01", "--timeout", "1000"});
+  EXPECT_EQ(r.status, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("NA-01  MUST    FAIL"), std::string::npos) << r.out;
+  // The failure says what came instead.
+  EXPECT_NE(r.out.find("ACK for sid=1 fid=2 instead of sid=1 fid=1"), std::string::npos) << r.out;
+}
+
+TEST(ConformCommand, ShouldFailuresWarnWithoutFailing) {
+  FakeAgent agent(Fault::ack_non_notify);
+  const auto r = run_cli({"--port", port_of(agent), "--profile", "2.6", "--only", "LM-11"});
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("LM-11  SHOULD  warn"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1 warning(s) (SHOULD)"), std::string::npos) << r.out;
+}
+
+TEST(ConformCommand, ExitTwoForUsageAndConnectionErrors) {
+  const auto unreachable = run_cli({"--port", std::to_string(dead_port()), "--timeout", "1000"});
+  EXPECT_EQ(unreachable.status, 2);
+  EXPECT_NE(unreachable.err.find("cannot connect to 127.0.0.1:"), std::string::npos) << unreachable.err;
+
+  const auto no_socket = run_cli({"--unix", "/nonexistent/spoa.sock"});
+  EXPECT_EQ(no_socket.status, 2);
+  EXPECT_NE(no_socket.err.find("unix:/nonexistent/spoa.sock"), std::string::npos) << no_socket.err;
+
+  const auto profile = run_cli({"--profile", "2.4"});
+  EXPECT_EQ(profile.status, 2);
+  EXPECT_NE(profile.err.find("--profile 2.4: expected 2.6, 3.1 or all"), std::string::npos) << profile.err;
+
+  const auto only = run_cli({"--only", "XX-99"});
+  EXPECT_EQ(only.status, 2);
+  EXPECT_NE(only.err.find("--only XX-99: no check has this id or group"), std::string::npos) << only.err;
+
+  EXPECT_EQ(run_cli({"--markdown"}).status, 2);
+  EXPECT_EQ(run_cli({"--no-such-option"}).status, 2);
+  EXPECT_EQ(run_cli({"--port", "0"}).status, 2);
+  EXPECT_EQ(run_cli({"--timeout", "abc"}).status, 2);
+}
+
+TEST(ConformCommand, ListsEveryCheck) {
+  const auto list = run_cli({"--list"});
+  EXPECT_EQ(list.status, 0);
+  EXPECT_EQ(count(list.out, "\n"), all_checks().size());
+  EXPECT_GE(all_checks().size(), 40u);
+  const auto md = run_cli({"--list", "--markdown", "--only", "HS"});
+  EXPECT_EQ(md.status, 0);
+  EXPECT_EQ(md.out.rfind("| id | level | rule | check | sent | expected |\n|---|", 0), 0u) << md.out;
+  EXPECT_EQ(count(md.out, "\n| HS-"), 21u) << md.out;
+}
+
+TEST(ConformCommand, RegistryIsWellFormed) {
+  std::set<std::string_view> ids;
+  for (const Check& c : all_checks()) {
+    EXPECT_TRUE(ids.insert(c.id).second) << "duplicate id " << c.id;
+    EXPECT_TRUE(std::regex_match(std::string(c.id), std::regex("[A-Z]{2}-[0-9]{2}"))) << c.id;
+    EXPECT_TRUE(c.rule.starts_with("§")) << c.id << " cites no section";
+    EXPECT_FALSE(c.title.empty() || c.sent.empty() || c.expected.empty()) << c.id;
+    EXPECT_NE(c.run, nullptr) << c.id;
+  }
+}
+
+TEST(ConformCommand, JsonReport) {
+  FakeAgent agent(Fault::wrong_ids);
+  const auto r = run_cli({"--port", port_of(agent), "--profile", "all", "--only", "NA", "--json", "--timeout", "1000"});
+  EXPECT_EQ(r.status, 1) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["agent"], "127.0.0.1:" + port_of(agent));
+  ASSERT_EQ(j["profiles"].size(), 2u);
+  EXPECT_EQ(j["profiles"][0]["profile"], "2.6");
+  EXPECT_EQ(j["profiles"][1]["profile"], "3.1");
+  // The echo probe itself gets a wrongly numbered ACK, so the echo counts as absent, with the reason.
+  EXPECT_EQ(j["profiles"][0]["echo"], false);
+  EXPECT_NE(j["profiles"][0]["echo_detail"].get<std::string>().find("the echo NOTIFY failed: ACK for sid="),
+            std::string::npos);
+  ASSERT_EQ(j["results"].size(), 2u * 15u);
+  std::size_t fails = 0, passes = 0, skips = 0;
+  for (const auto& res : j["results"]) {
+    for (const char* key : {"id", "profile", "group", "level", "rule", "title", "sent", "expected", "result",
+                            "detail", "duration_ms"}) {
+      EXPECT_TRUE(res.contains(key)) << key;
+    }
+    const std::string result = res["result"];
+    fails += result == "fail";
+    passes += result == "pass";
+    skips += result == "skip";
+    if (result == "fail") {
+      EXPECT_FALSE(res["detail"].get<std::string>().empty());
+    }
+  }
+  EXPECT_EQ(j["summary"]["failed"], fails);
+  EXPECT_EQ(j["summary"]["passed"], passes);
+  EXPECT_EQ(j["summary"]["skipped"], skips);
+  EXPECT_EQ(j["summary"]["exit_status"], 1);
+  EXPECT_GT(fails, 0u);
+  EXPECT_EQ(j["results"][0]["id"], "NA-01");
+  EXPECT_EQ(j["results"][0]["result"], "fail");
+}
+
+TEST(ConformCommand, JunitReport) {
+  FakeAgent agent(Fault::ack_non_notify);
+  const auto file = std::filesystem::temp_directory_path() /
+                    ("conform-junit-" + std::to_string(::getpid()) + ".xml");
+  const auto r = run_cli({"--port", port_of(agent), "--profile", "2.6", "--only", "LC-01", "--only", "LM-11",
+                          "--only", "FR-01", "--only", "HS-01", "--junit", file.string(), "--timeout", "1000"});
+  EXPECT_EQ(r.status, 1) << r.out << r.err;
+  std::ifstream in(file);
+  std::stringstream buf;
+  buf << in.rdbuf();
+  const std::string xml = buf.str();
+  std::filesystem::remove(file);
+  std::string why;
+  EXPECT_TRUE(balanced_xml(xml, why)) << why << "\n" << xml;
+  EXPECT_EQ(xml.rfind("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites ", 0), 0u) << xml;
+  EXPECT_EQ(attribute(xml, "testsuites", "tests"), "4") << xml;
+  EXPECT_EQ(attribute(xml, "testsuites", "failures"), "1") << xml;
+  EXPECT_EQ(attribute(xml, "testsuites", "skipped"), "1") << xml;
+  EXPECT_EQ(attribute(xml, "testsuite", "name"), "HAProxy 2.6") << xml;
+  EXPECT_EQ(count(xml, "<testcase "), 4u);
+  EXPECT_EQ(count(xml, "<failure type=\"MUST\""), 1u);     // LC-01
+  EXPECT_EQ(count(xml, "<skipped message="), 1u);          // FR-01
+  EXPECT_EQ(count(xml, "<system-out>warning (SHOULD"), 1u);  // LM-11
+  EXPECT_NE(xml.find("name=\"LC-01 HAPROXY-DISCONNECT is answered\""), std::string::npos) << xml;
+  EXPECT_NE(xml.find("classname=\"spop-conform.2.6.lifecycle\""), std::string::npos) << xml;
+}
+
+}  // namespace
+}  // namespace spop::sim::conform
