@@ -80,16 +80,31 @@ def main() -> None:
         for a in acks:
             write(args.out, "haproxy_session", h + a)
 
-    # spoe_config: SPOE configs, haproxy.cfg files and scenarios, each behind its selector byte.
-    confs = list((ROOT / "tests/captures/haproxy-2.6/config").glob("*")) + list((ROOT / "examples").glob("*"))
+    # spoe_config: a reader byte ('S' SPOE, 'H' haproxy.cfg, 'Y' scenario), an options byte, the text.
+    confs = sorted((ROOT / "tests/captures/haproxy-2.6/config").glob("*")) + sorted((ROOT / "examples").glob("*"))
+    confs += sorted((ROOT / "tests/simulator").rglob("*.yaml")) + sorted((ROOT / "simulator").rglob("*.yaml"))
     for f in confs:
-        name = f.name
+        name, text = f.name, f.read_bytes()
         if name.startswith("spoe") or name.endswith(".conf"):
-            write(args.out, "spoe_config", b"S" + f.read_bytes())
+            for opts in range(4):  # engine none / spoe-test / iprep / x
+                write(args.out, "spoe_config", b"S" + bytes([opts]) + text)
         elif name.endswith(".cfg"):
-            write(args.out, "spoe_config", b"H" + f.read_bytes())
+            write(args.out, "spoe_config", b"H\0" + text)
         elif name.endswith((".yaml", ".yml")):
-            write(args.out, "spoe_config", b"Y" + f.read_bytes())
+            write(args.out, "spoe_config", b"Y\0" + text)
+
+    # ... and the texts the simulator's unit tests read (raw string literals).
+    for test, kind in (("spoe_config_test", b"S"), ("spoe_config_errors_test", b"S"), ("haproxy_config_test", b"H"),
+                       ("scenario_test", b"Y")):
+        src = (ROOT / "tests/simulator" / (test + ".cpp")).read_text()
+        for m in re.finditer(r'R"\((.*?)\)"', src, re.S):
+            write(args.out, "spoe_config", kind + b"\0" + m.group(1).encode())
+        # runs of adjacent "..." literals spanning lines: "spoe-agent a\n" "    messages m\n" ...
+        for m in re.finditer(r'((?:"(?:[^"\\\n]|\\.)*"\s*){2,})', src):
+            parts = re.findall(r'"((?:[^"\\\n]|\\.)*)"', m.group(1))
+            text = "".join(parts).encode().decode("unicode_escape").encode("latin-1")
+            if b"\n" in text:
+                write(args.out, "spoe_config", kind + b"\0" + text)
 
     # lua_engine / python_engine: the NOTIFY payloads (a 0 first byte: replay as a NOTIFY frame).
     for n in notifies:
