@@ -1,12 +1,11 @@
 // Fuzz target (structure-aware): random typed values, KV lists, NOTIFYs and ACKs are encoded, then
 // decoded, and must come back equal; no builder may ever produce a frame above its size limit.
-#include <fuzzer/FuzzedDataProvider.h>
-
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "fuzz/fuzz_support.hpp"
 #include "spop/ack_builder.hpp"
 #include "spop/ack_reader.hpp"
 #include "spop/frame.hpp"
@@ -16,37 +15,11 @@
 
 namespace {
 
-void require(bool condition) {
-  if (!condition) std::abort();
-}
-
-// Strings live in `storage` (a deque-like vector of std::string reserved up front) because Value views them.
-spop::Value random_value(FuzzedDataProvider& in, std::vector<std::string>& storage) {
-  switch (in.ConsumeIntegralInRange<int>(0, 9)) {
-    case 0: return spop::Value::null();
-    case 1: return spop::Value::boolean(in.ConsumeBool());
-    case 2: return spop::Value::int32(in.ConsumeIntegral<std::int32_t>());
-    case 3: return spop::Value::uint32(in.ConsumeIntegral<std::uint32_t>());
-    case 4: return spop::Value::int64(in.ConsumeIntegral<std::int64_t>());
-    case 5: return spop::Value::uint64(in.ConsumeIntegral<std::uint64_t>());
-    case 6: {
-      spop::Ipv4Address a;
-      for (auto& b : a.bytes) b = in.ConsumeIntegral<std::uint8_t>();
-      return spop::Value::ipv4(a);
-    }
-    case 7: {
-      spop::Ipv6Address a;
-      for (auto& b : a.bytes) b = in.ConsumeIntegral<std::uint8_t>();
-      return spop::Value::ipv6(a);
-    }
-    case 8: storage.push_back(in.ConsumeRandomLengthString(600)); return spop::Value::string(storage.back());
-    default: storage.push_back(in.ConsumeRandomLengthString(600)); return spop::Value::binary(storage.back());
-  }
-}
+using fuzz::random_value;
+using fuzz::require;
 
 void roundtrip_notify(FuzzedDataProvider& in, std::uint32_t limit) {
-  std::vector<std::string> storage;
-  storage.reserve(4096);
+  fuzz::Storage storage;
   struct Message {
     std::string name;
     std::vector<spop::Argument> args;
@@ -88,8 +61,7 @@ void roundtrip_notify(FuzzedDataProvider& in, std::uint32_t limit) {
 }
 
 void roundtrip_ack(FuzzedDataProvider& in, std::uint32_t limit) {
-  std::vector<std::string> storage;
-  storage.reserve(4096);
+  fuzz::Storage storage;
   std::vector<spop::Action> accepted;
   std::vector<std::byte> out;
   spop::AckBuilder b(out, in.ConsumeIntegral<std::uint32_t>(), in.ConsumeIntegral<std::uint32_t>(), limit);
@@ -127,8 +99,7 @@ void roundtrip_ack(FuzzedDataProvider& in, std::uint32_t limit) {
 }
 
 void roundtrip_kv(FuzzedDataProvider& in, std::uint32_t limit) {
-  std::vector<std::string> storage;
-  storage.reserve(512);
+  fuzz::Storage storage;
   std::vector<spop::KvItem> accepted;
   std::vector<std::byte> out;
   spop::FrameWriter fw(out, spop::FrameHeader{spop::FrameType::haproxy_hello, spop::frame_flags::fin, 0, 0}, limit);

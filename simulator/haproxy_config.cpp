@@ -121,6 +121,8 @@ class HaproxyReader {
             : kw == "listen"  ? Kind::listen
                               : Kind::other;
     current_ = defaults_;
+    // HAProxy refuses a nameless proxy; its filters and servers would belong to nothing.
+    if (kind_ != Kind::other && name_.empty()) error("'" + kw + "' expects <name> as an argument");
     if (kind_ == Kind::backend || kind_ == Kind::listen) {
       HaproxyBackend b;
       b.name = name_;

@@ -194,6 +194,8 @@ Status HaproxyConnection::check_agent_hello(std::span<const std::byte> payload, 
   std::optional<std::uint64_t> size;
   Errc e;
   while ((e = kv.next(item)) == Errc::ok) {
+    // Both 2.6 and 3.x refuse an empty key before looking at anything else (status 4).
+    if (item.key.empty()) return reject(Status::invalid_frame, "empty key in AGENT-HELLO");
     const Value& v = item.value;
     // HAProxy looks at the low nibble only: a STRING byte with flags (read as BINARY) is still a string.
     const auto type = static_cast<DataType>(item.type_byte & data_type_mask);

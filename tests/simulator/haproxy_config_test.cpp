@@ -149,6 +149,18 @@ TEST(HaproxyConfig, Errors) {
                           "h.cfg:10: 'timeout server' expects a time value, got '1x'"));
 }
 
+// Found by the spoe_config fuzz target: a proxy section without a name was accepted.
+TEST(HaproxyConfig, ProxyWithoutNameIsAnError) {
+  EXPECT_THAT(errors_of("frontend\n"
+                        "    filter spoe config a.conf\n"
+                        "backend\n"
+                        "listen\n"
+                        "global\n"),
+              ElementsAre("h.cfg:1: 'frontend' expects <name> as an argument",
+                          "h.cfg:3: 'backend' expects <name> as an argument",
+                          "h.cfg:4: 'listen' expects <name> as an argument"));
+}
+
 TEST(HaproxyConfig, LoadResolvesSpoePathsAgainstItsDirectory) {
   test::TempDir dir;
   const auto cfg = dir.write("etc/haproxy.cfg", "frontend fe\n    filter spoe config ../spoe/agent.conf\n");

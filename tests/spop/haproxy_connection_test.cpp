@@ -281,6 +281,8 @@ TEST(HaproxyConnection, ValidatesTheAgentHelloPerProfile) {
        Status::invalid_frame, Status::invalid_frame},
       {"capabilities as BOOL", agent_hello(kVersion + " " + mfs + " " + raw("capabilities") + " 11"),
        Status::invalid_frame, Status::invalid_frame},
+      // Found by the haproxy_session fuzz target: both versions refuse an empty key (flt_spoe.c, mux_spop.c).
+      {"empty key", agent_hello(kVersion + " " + mfs + " 00 " + str("x")), Status::invalid_frame, Status::invalid_frame},
       {"truncated item", agent_hello(kVersion + " " + raw("max-frame-size") + " 03"), Status::invalid_frame,
        Status::invalid_frame},
       {"without FIN", agent_hello(kVersion + " " + mfs, "00000000"), Status::fragmentation_not_supported,

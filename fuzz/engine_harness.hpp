@@ -1,0 +1,95 @@
+// Shared body of the lua_engine and python_engine fuzz targets: a NOTIFY with random messages and
+// arguments goes through a real engine running fuzz/scripts/fuzz_engine.<lang> (which touches every
+// argument and calls every setter with values taken from them), as the agent would run it.
+// Invariants: the ACK is always valid: it splits as one frame within the negotiated frame size, the
+// ACK reader reads it to the end, and it holds exactly the actions the builder counted; the
+// handlers end as the script says ("touch" catches every setter error, "error" always raises).
+// An input starting with a 0 byte is a NOTIFY frame as captured (seeds), run with the default size.
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+
+#include "agent/engines/engine.hpp"
+#include "fuzz/fuzz_support.hpp"
+#include "spop/ack_builder.hpp"
+#include "spop/ack_reader.hpp"
+#include "spop/notify.hpp"
+
+namespace fuzz {
+
+class EngineHarness {
+ public:
+  explicit EngineHarness(std::unique_ptr<spoa::Engine> engine, const std::string& script) : engine_(std::move(engine)) {
+    engine_->load(script);
+    for (const auto& r : engine_->registrations()) registered_.insert(r.message);
+    require(registered_.size() == 3, "the fuzz script registers touch, raw and error");
+  }
+
+  void run(const std::uint8_t* data, std::size_t size) {
+    std::vector<std::byte> notify;
+    std::uint32_t frame_size = spop::default_max_frame_size;
+    if (size > 0 && data[0] == 0) {
+      notify.assign(reinterpret_cast<const std::byte*>(data), reinterpret_cast<const std::byte*>(data) + size);
+    } else {
+      FuzzedDataProvider in(data, size);
+      frame_size = in.ConsumeBool() ? in.ConsumeIntegralInRange<std::uint32_t>(spop::min_max_frame_size, 2000)
+                                    : spop::default_max_frame_size;
+      build_notify(in, notify);
+    }
+    spop::Frame f;
+    std::size_t used = 0;
+    if (spop::split_frame(notify, 1u << 24, f, used) != spop::Errc::ok) return;
+    spop::NotifyView view;
+    if (spop::NotifyView::parse(f.payload, view) != spop::Errc::ok) return;
+
+    std::vector<std::byte> out;
+    spop::AckBuilder ack(out, f.header.stream_id, f.header.frame_id, frame_size);
+    std::vector<spop::Argument> args;
+    for (const auto& m : view) {
+      if (registered_.count(std::string(m.name())) == 0) continue;  // the agent ignores unknown messages
+      m.arguments(args);
+      const spoa::CallInfo info{m.name(), f.header.stream_id, f.header.frame_id};
+      const spoa::CallResult r = engine_->call(info, args, ack);
+      using Kind = spoa::CallResult::Kind;
+      if (m.name() == "error") require(r.kind == Kind::script_error || r.kind == Kind::timeout, "error handler must fail");
+      if (m.name() == "touch") require(r.kind == Kind::ok || r.kind == Kind::timeout, "touch catches every error");
+      if (r.kind == Kind::script_error) require(!r.detail.empty(), "script error without detail");
+      require(ack.frame_length() <= frame_size, "ACK above the frame size while building");
+    }
+    const std::size_t actions = ack.action_count();
+    ack.finish();
+    spop::Frame got;
+    require(spop::split_frame(out, frame_size, got, used) == spop::Errc::ok && used == out.size(),
+            "ACK is one frame within the frame size");
+    require(got.header.type == spop::FrameType::ack && got.header.fin(), "ACK header");
+    spop::AckContents contents;
+    spop::read_ack_actions(got.payload, contents);
+    require(contents.stop_reason == spop::Errc::ok, "the ACK reader reads the whole ACK");
+    require(contents.actions.size() == actions, "ACK holds the actions counted");
+  }
+
+ private:
+  static void build_notify(FuzzedDataProvider& in, std::vector<std::byte>& out) {
+    static constexpr std::string_view names[] = {"touch", "touch", "raw", "error", "unknown"};
+    Storage storage;
+    spop::NotifyBuilder b(out, in.ConsumeIntegral<std::uint32_t>(), in.ConsumeIntegral<std::uint32_t>(), 1u << 24);
+    const int messages = in.ConsumeIntegralInRange<int>(1, 3);
+    std::vector<spop::Argument> args;
+    for (int i = 0; i < messages; ++i) {
+      args.clear();
+      const int nargs = in.ConsumeIntegralInRange<int>(0, 8);
+      for (int a = 0; a < nargs; ++a) {
+        args.push_back({keep(storage, in.ConsumeRandomLengthString(24)), random_value(in, storage, 3000)});
+      }
+      (void)b.add_message(in.PickValueInArray(names), args);
+    }
+    b.finish();
+  }
+
+  std::unique_ptr<spoa::Engine> engine_;
+  std::set<std::string> registered_;
+};
+
+}  // namespace fuzz

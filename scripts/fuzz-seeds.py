@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Writes seed inputs for the fuzz targets into OUT/<target>/ from the repository's own material:
+the HAProxy captures (tests/captures/), the golden frames of the unit tests (tests/spop/golden_frames.hpp),
+frames from `spop-cli encode` (files given with --cli-frames DIR), example configs and scenarios.
+Merge them into corpus/<target>/ with libFuzzer's -merge=1 (scripts/fuzz.sh does this for new finds).
+
+Usage: scripts/fuzz-seeds.py OUT [--cli-frames DIR]
+"""
+import argparse
+import hashlib
+import pathlib
+import re
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+CAPTURES = [ROOT / "tests/captures/haproxy-2.6", ROOT / "tests/captures/haproxy-3.2"]
+
+
+def write(out: pathlib.Path, target: str, data: bytes) -> None:
+    d = out / target
+    d.mkdir(parents=True, exist_ok=True)
+    (d / hashlib.sha1(data).hexdigest()).write_bytes(data)
+
+
+def golden_frames() -> dict:
+    """name -> bytes for every hex constant of golden_frames.hpp."""
+    text = (ROOT / "tests/spop/golden_frames.hpp").read_text()
+    frames = {}
+    for m in re.finditer(r"inline constexpr std::string_view (\w+) =\s*((?:\"[^\"]*\"\s*(?://[^\n]*)?\s*)+);", text):
+        hexdigits = "".join(re.findall(r"\"([^\"]*)\"", m.group(2)))
+        hexdigits = re.sub(r"[^0-9a-fA-F]", "", hexdigits)
+        if hexdigits and len(hexdigits) % 2 == 0:
+            frames[m.group(1)] = bytes.fromhex(hexdigits)
+    return frames
+
+
+def captures() -> dict:
+    frames = {}
+    for d in CAPTURES:
+        for f in sorted(d.glob("*.bin")):
+            frames[f"{d.name}/{f.stem}"] = f.read_bytes()
+    return frames
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("out", type=pathlib.Path)
+    ap.add_argument("--cli-frames", type=pathlib.Path)
+    args = ap.parse_args()
+    frames = {**golden_frames(), **captures()}
+    if args.cli_frames:
+        for f in sorted(args.cli_frames.glob("*.bin")):
+            frames[f"cli/{f.stem}"] = f.read_bytes()
+
+    def kind(data: bytes) -> int:
+        return data[4] if len(data) > 4 else -1
+
+    haproxy_side = {k: v for k, v in frames.items() if kind(v) in (0, 1, 2, 3)}
+    agent_side = {k: v for k, v in frames.items() if kind(v) in (101, 102, 103)}
+
+    for data in frames.values():
+        write(args.out, "frame_decode", data)
+
+    # agent_session: whole HAProxy streams (a 0 first byte selects stream mode).
+    hellos = [v for k, v in haproxy_side.items() if kind(v) == 1]
+    notifies = [v for k, v in haproxy_side.items() if kind(v) == 3]
+    disconnects = [v for k, v in haproxy_side.items() if kind(v) == 2]
+    for h in hellos:
+        write(args.out, "agent_session", h)
+        write(args.out, "agent_session", h + b"".join(notifies) + b"".join(disconnects))
+        for n in notifies:
+            write(args.out, "agent_session", h + n + n)
+
+    # haproxy_session: whole agent streams.
+    ahellos = [v for v in agent_side.values() if kind(v) == 101]
+    acks = [v for v in agent_side.values() if kind(v) == 103]
+    adisc = [v for v in agent_side.values() if kind(v) == 102]
+    for h in ahellos:
+        write(args.out, "haproxy_session", h)
+        write(args.out, "haproxy_session", h + b"".join(acks) + b"".join(adisc))
+        for a in acks:
+            write(args.out, "haproxy_session", h + a)
+
+    # spoe_config: a reader byte ('S' SPOE, 'H' haproxy.cfg, 'Y' scenario), an options byte, the text.
+    confs = sorted((ROOT / "tests/captures/haproxy-2.6/config").glob("*")) + sorted((ROOT / "examples").glob("*"))
+    confs += sorted((ROOT / "tests/simulator").rglob("*.yaml")) + sorted((ROOT / "simulator").rglob("*.yaml"))
+    for f in confs:
+        name, text = f.name, f.read_bytes()
+        if name.startswith("spoe") or name.endswith(".conf"):
+            for opts in range(4):  # engine none / spoe-test / iprep / x
+                write(args.out, "spoe_config", b"S" + bytes([opts]) + text)
+        elif name.endswith(".cfg"):
+            write(args.out, "spoe_config", b"H\0" + text)
+        elif name.endswith((".yaml", ".yml")):
+            write(args.out, "spoe_config", b"Y\0" + text)
+
+    # ... and the texts the simulator's unit tests read (raw string literals).
+    for test, kind in (("spoe_config_test", b"S"), ("spoe_config_errors_test", b"S"), ("haproxy_config_test", b"H"),
+                       ("scenario_test", b"Y")):
+        src = (ROOT / "tests/simulator" / (test + ".cpp")).read_text()
+        for m in re.finditer(r'R"\((.*?)\)"', src, re.S):
+            write(args.out, "spoe_config", kind + b"\0" + m.group(1).encode())
+        # runs of adjacent "..." literals spanning lines: "spoe-agent a\n" "    messages m\n" ...
+        for m in re.finditer(r'((?:"(?:[^"\\\n]|\\.)*"\s*){2,})', src):
+            parts = re.findall(r'"((?:[^"\\\n]|\\.)*)"', m.group(1))
+            text = "".join(parts).encode().decode("unicode_escape").encode("latin-1")
+            if b"\n" in text:
+                write(args.out, "spoe_config", kind + b"\0" + text)
+
+    # lua_engine / python_engine: the NOTIFY payloads (a 0 first byte: replay as a NOTIFY frame).
+    for n in notifies:
+        write(args.out, "lua_engine", n)
+        write(args.out, "python_engine", n)
+
+
+if __name__ == "__main__":
+    main()
