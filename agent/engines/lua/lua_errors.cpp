@@ -1,6 +1,7 @@
 #include "agent/engines/lua/lua_errors.hpp"
 
 #include <cstddef>
+#include <cstdlib>
 
 namespace spoa::lua {
 
@@ -38,6 +39,11 @@ std::string shown_source(lua_State* L, const std::string& chunkname) {
   lua_Debug info;
   lua_getinfo(L, ">S", &info);  // pops the function
   return info.short_src;
+}
+
+[[noreturn]] void raise_type_error(lua_State* L, const char* fn, int arg, const char* expected) {
+  luaL_error(L, "%s: bad argument #%d (%s expected, got %s)", fn, arg, expected, luaL_typename(L, arg));
+  std::abort();  // not reached: luaL_error does not return
 }
 
 }  // namespace spoa::lua

@@ -19,4 +19,7 @@ std::string error_text(lua_State* L, int index);
 /// "...<end of the path>" when it is longer than LUA_IDSIZE). Empty if it cannot tell (no memory).
 std::string shown_source(lua_State* L, const std::string& chunkname);
 
+/// Raises "<fn>: bad argument #<arg> (<expected> expected, got <type>)", the error of the API functions.
+[[noreturn]] void raise_type_error(lua_State* L, const char* fn, int arg, const char* expected);
+
 }  // namespace spoa::lua

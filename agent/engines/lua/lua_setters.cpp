@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "agent/engines/lua/lua_context.hpp"
+#include "agent/engines/lua/lua_errors.hpp"
 #include "spop/ack_builder.hpp"
 #include "spop/value.hpp"
 
@@ -21,11 +22,6 @@ namespace {
 constexpr int name_arg = 1;
 constexpr int scope_arg = 2;
 constexpr int value_arg = 3;
-
-[[noreturn]] void raise_type_error(lua_State* L, const char* fn, int arg, const char* expected) {
-  luaL_error(L, "%s: bad argument #%d (%s expected, got %s)", fn, arg, expected, luaL_typename(L, arg));
-  std::abort();  // not reached: luaL_error does not return
-}
 
 /// Where the action goes: checked arguments 1 (name) and 2 (scope).
 struct Target {
@@ -255,7 +251,7 @@ int unset_var(lua_State* L) {
   }));
 }
 
-constexpr luaL_Reg functions[] = {
+constexpr luaL_Reg setter_functions[] = {
     {"set_var_null", set_var_null},     {"set_var_boolean", set_var_boolean},
     {"set_var_int32", set_var_int32},   {"set_var_uint32", set_var_uint32},
     {"set_var_int64", set_var_int64},   {"set_var_uint64", set_var_uint64},
@@ -266,6 +262,6 @@ constexpr luaL_Reg functions[] = {
 
 }  // namespace
 
-const luaL_Reg* action_functions() noexcept { return functions; }
+const luaL_Reg* action_functions() noexcept { return setter_functions; }
 
 }  // namespace spoa::lua

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "agent/engines/lua/lua_context.hpp"
+#include "agent/engines/lua/lua_errors.hpp"
 #include "agent/engines/shared_store.hpp"
 
 // As in lua_setters.cpp: a Lua error is a longjmp that must not cross a live object with a destructor, and
@@ -26,11 +27,6 @@ struct Scratch {
 };
 
 thread_local Scratch scratch;
-
-[[noreturn]] void raise_type_error(lua_State* L, const char* fn, int arg, const char* expected) {
-  luaL_error(L, "%s: bad argument #%d (%s expected, got %s)", fn, arg, expected, luaL_typename(L, arg));
-  std::abort();  // not reached: luaL_error does not return
-}
 
 [[noreturn]] void raise_scratch_error(lua_State* L) {
   lua_pushlstring(L, scratch.error.data(), scratch.error.size());
@@ -157,7 +153,7 @@ int state_del(lua_State* L) {
   return 1;
 }
 
-constexpr luaL_Reg functions[] = {
+constexpr luaL_Reg state_api_functions[] = {
     {"state_get", state_get},
     {"state_set", state_set},
     {"state_incr", state_incr},
@@ -167,6 +163,6 @@ constexpr luaL_Reg functions[] = {
 
 }  // namespace
 
-const luaL_Reg* state_functions() noexcept { return functions; }
+const luaL_Reg* state_functions() noexcept { return state_api_functions; }
 
 }  // namespace spoa::lua
