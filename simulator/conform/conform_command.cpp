@@ -39,7 +39,7 @@ int conform_command(int argc, char** argv) {
                                          "PATH", cmd);
   TCLAP::ValueArg<std::string> profile("", "profile", "HAProxy to behave like: 2.6, 3.1 or all (default all)",
                                        false, "all", "2.6|3.1|all", cmd);
-  TCLAP::MultiArg<std::string> only("", "only", "run only this check (HS-01) or group (HS); repeatable", false,
+  TCLAP::MultiArg<std::string> only("", "only", "run only this check (HS-01) or group (HS); repeatable, or comma-separated", false,
                                     "ID", cmd);
   TCLAP::ValueArg<std::string> junit("", "junit", "also write a JUnit XML report to FILE", false, "", "FILE", cmd);
   TCLAP::SwitchArg json("", "json", "print the report as JSON instead of a table", cmd, false);
@@ -59,8 +59,23 @@ int conform_command(int argc, char** argv) {
     return e.getExitStatus();
   }
 
+  // --only takes a check or group per use, or several separated by commas.
+  std::vector<std::string> selectors;
+  for (const std::string& value : only.getValue()) {
+    std::size_t start = 0;
+    for (std::size_t comma; (comma = value.find(',', start)) != std::string::npos; start = comma + 1) {
+      selectors.push_back(value.substr(start, comma - start));
+    }
+    selectors.push_back(value.substr(start));
+  }
+  for (const std::string& sel : selectors) {
+    if (sel.empty()) {
+      std::cerr << "spop-sim conform: --only: empty check id (see --list)\n";
+      return exit_usage;
+    }
+  }
   std::vector<const Check*> checks;
-  if (std::string bad = select_checks(only.getValue(), checks); !bad.empty()) {
+  if (std::string bad = select_checks(selectors, checks); !bad.empty()) {
     std::cerr << "spop-sim conform: --only " << bad << ": no check has this id or group (see --list)\n";
     return exit_usage;
   }

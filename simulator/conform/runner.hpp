@@ -47,7 +47,7 @@ struct Report {
 };
 
 /// Picks checks by exact id ("HS-01") or group prefix ("HS"), case-insensitive; an empty list selects
-/// all. Returns "" or the first selector that matches nothing.
+/// all. Returns "" or the first selector that matches nothing (selectors must not be empty).
 std::string select_checks(const std::vector<std::string>& selectors, std::vector<const Check*>& out);
 
 /// Runs the suite. Returns nullopt with `error` set when the agent cannot be reached at all (no TCP

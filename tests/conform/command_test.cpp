@@ -124,6 +124,11 @@ TEST(ConformCommand, ListsEveryCheck) {
   EXPECT_EQ(list.status, 0);
   EXPECT_EQ(count(list.out, "\n"), all_checks().size());
   EXPECT_GE(all_checks().size(), 40u);
+  const auto some = run_cli({"--list", "--only", "hs-01,NA-07", "--only", "RB"});
+  EXPECT_EQ(some.status, 0);
+  EXPECT_EQ(count(some.out, "\n"), 7u) << some.out;
+  EXPECT_EQ(some.out.rfind("HS-01  MUST", 0), 0u) << some.out;
+  EXPECT_EQ(run_cli({"--list", "--only", "HS-01,"}).status, 2);  // an empty selector matches nothing
   const auto md = run_cli({"--list", "--markdown", "--only", "HS"});
   EXPECT_EQ(md.status, 0);
   EXPECT_EQ(md.out.rfind("| id | level | rule | check | sent | expected |\n|---|", 0), 0u) << md.out;
