@@ -73,7 +73,14 @@ void JournalSink::sink_it_(const spdlog::details::log_msg& msg) {
   std::vector<iovec> iov;
   iov.reserve(fields.size());
   for (auto& f : fields) iov.push_back({f.data(), f.size()});
-  ::sd_journal_sendv(iov.data(), static_cast<int>(iov.size()));
+  int rc = ::sd_journal_sendv(iov.data(), static_cast<int>(iov.size()));
+  if (rc < 0 && !warned_) {
+    warned_ = true;
+    std::fprintf(stderr, "spoa: cannot write to the systemd journal: %s; log records are lost until it is back\n",
+                 std::strerror(-rc));
+  } else if (rc >= 0) {
+    warned_ = false;
+  }
 }
 
 }  // namespace spoa

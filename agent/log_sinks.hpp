@@ -32,11 +32,14 @@ class SyslogSocketSink final : public spdlog::sinks::base_sink<std::mutex> {
 };
 
 /// One journal entry per record with the fields of journal_fields(). Formatting is ignored: the
-/// journal stores fields, not lines.
+/// journal stores fields, not lines. Without a journal, records are dropped with one note on stderr.
 class JournalSink final : public spdlog::sinks::base_sink<std::mutex> {
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override;
   void flush_() override {}
+
+ private:
+  bool warned_ = false;
 };
 
 }  // namespace spoa

@@ -212,9 +212,10 @@ class Supervisor {
         return std::nullopt;
       }
       std::vector<pollfd> fds = poll_set();
-      if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) {
+      if (::poll(fds.data(), fds.size(), watchdog_.clamp(-1)) < 0 && errno != EINTR) {
         throw std::system_error(errno, std::generic_category(), "poll");
       }
+      watchdog_.ping_if_due();  // systemd: slow script loading must not look like a hang
       read_ready_pipes(fds);
       for (int sig : read_signals()) {
         if (sig == SIGTERM || sig == SIGINT) {

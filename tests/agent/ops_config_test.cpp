@@ -68,6 +68,17 @@ syslog-facility: local2
   EXPECT_EQ(o.config_file, std::filesystem::path(file));
 }
 
+TEST_F(ConfigFile, LogDefaultsWithoutAFile) {
+  auto r = parse({});
+  ASSERT_TRUE(r.options);
+  EXPECT_EQ(r.options->log_output.target, LogTarget::stderr_stream);
+  EXPECT_EQ(r.options->log_output.format, LogFormat::text);
+  EXPECT_EQ(r.options->log_output.syslog_facility, 3 << 3) << "daemon";
+  EXPECT_EQ(r.options->log_output.syslog_socket, "/dev/log");
+  EXPECT_FALSE(r.options->config_file);
+  EXPECT_FALSE(r.options->check);
+}
+
 TEST_F(ConfigFile, CommandLineWins) {
   auto file = write("workers: 3\nport: 9000\naddress: [127.0.0.1]\ndebug: true\n");
   auto r = parse({"-n", "7", "--config", file, "--address", "::1", "-d"});
