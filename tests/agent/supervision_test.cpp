@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "agent/options.hpp"
 #include "tests/agent/agent_process.hpp"
 #include "tests/agent/ops_helpers.hpp"
 
@@ -99,6 +100,22 @@ TEST(Supervision, CrashingWorkerBacksOffAndRecovers) {
   auto logged = static_cast<double>(count_of(agent.log(), "restarting it in"));
   EXPECT_EQ(sample_value(*text, "spoa_worker_restarts_total"), logged);
   std::filesystem::remove_all(dir);
+}
+
+TEST(Supervision, BackoffAndMetricsDefaults) {
+  const char* argv[] = {"spoa"};
+  auto parsed = parse_options(1, argv);
+  ASSERT_TRUE(parsed.options);
+  EXPECT_EQ(parsed.options->restart_backoff, 100ms);
+  EXPECT_EQ(parsed.options->restart_backoff_max, 10s);
+  EXPECT_FALSE(parsed.options->metrics_address) << "metrics are off by default";
+  const char* set[] = {"spoa", "--restart-backoff", "25", "--restart-backoff-max", "2s", "--metrics-address",
+                       "127.0.0.1:9187"};
+  parsed = parse_options(7, set);
+  ASSERT_TRUE(parsed.options);
+  EXPECT_EQ(parsed.options->restart_backoff, 25ms) << "a bare number is milliseconds";
+  EXPECT_EQ(parsed.options->restart_backoff_max, 2s);
+  EXPECT_EQ(parsed.options->metrics_address, "127.0.0.1:9187");
 }
 
 TEST(Supervision, BackoffOptionsAreChecked) {
