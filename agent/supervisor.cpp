@@ -79,7 +79,11 @@ void raise_fd_limit() {
 class Supervisor {
  public:
   Supervisor(const Options& options, Listeners& listeners, metrics::Segment* metrics, metrics::Server* metrics_server)
-      : options_(options), listeners_(listeners), slots_(options.workers), metrics_(metrics), metrics_server_(metrics_server) {
+      : options_(options),
+        listeners_(listeners),
+        slots_(options.workers),
+        metrics_(metrics),
+        metrics_server_(metrics_server) {
     sigemptyset(&handled_);
     for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) sigaddset(&handled_, s);
     ::sigprocmask(SIG_BLOCK, &handled_, &previous_mask_);

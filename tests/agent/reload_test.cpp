@@ -24,7 +24,8 @@ struct Mode {
 };
 
 std::string mode_name(const ::testing::TestParamInfo<Mode>& info) {
-  return std::string(info.param.suffix == ".lua" ? "Lua" : "Python") + (info.param.foreground ? "Foreground" : "TwoWorkers");
+  return std::string(info.param.suffix == ".lua" ? "Lua" : "Python") +
+         (info.param.foreground ? "Foreground" : "TwoWorkers");
 }
 
 class Reload : public ::testing::TestWithParam<Mode> {
@@ -70,7 +71,9 @@ class Reload : public ::testing::TestWithParam<Mode> {
   // Reloads whose outcome is known: the supervisor's round summary, or the foreground worker's record.
   std::size_t finished_reloads() const {
     const std::string log = agent_->log();
-    if (GetParam().foreground) return count_of(log, "reload complete") + count_of(log, "reload failed, keeping old scripts");
+    if (GetParam().foreground) {
+      return count_of(log, "reload complete") + count_of(log, "reload failed, keeping old scripts");
+    }
     return count_of(log, "reload done:");
   }
 
@@ -177,7 +180,9 @@ TEST_P(Reload, NoNotifyIsLostOrMalformedDuringReloads) {
         if (!ack) return fail("an ACK is missing");
         if (ack->header.type != spop::FrameType::ack) return fail("not an ACK");
         const auto sid = ack->header.stream_id;
-        if (sid < first || sid >= next_sid || seen[sid - first]) return fail("unexpected stream id " + std::to_string(sid));
+        if (sid < first || sid >= next_sid || seen[sid - first]) {
+          return fail("unexpected stream id " + std::to_string(sid));
+        }
         seen[sid - first] = true;
         auto v = ack_int(*ack, "v");
         if (!v || *v < 1 || *v > last_version) return fail("ACK without a valid txn.v");

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "agent/options.hpp"
 #include "tests/agent/agent_process.hpp"
 #include "tests/agent/ops_helpers.hpp"
 
@@ -57,7 +58,8 @@ TEST(Supervision, CrashingWorkerBacksOffAndRecovers) {
   for (std::string line; std::getline(lines, line);) {
     // "... worker 0 <cause> after running N ms; restarting it in D ms"
     const auto who = line.find("worker 0 "), running = line.find(" after running "), in = line.rfind(" in ");
-    if (who != std::string::npos && running != std::string::npos && line.find("restarting it in") != std::string::npos) {
+    const bool restart = line.find("restarting it in") != std::string::npos;
+    if (who != std::string::npos && running != std::string::npos && restart) {
       after_kill = true;
       restarts.push_back({std::stoll(line.substr(in + 4)), stamp_ms(line), line.substr(who + 9, running - who - 9)});
     } else if (after_kill && line.find("worker 0 started") != std::string::npos) {
@@ -83,8 +85,8 @@ TEST(Supervision, CrashingWorkerBacksOffAndRecovers) {
   }
 
   // The cause is gone: the next start succeeds and the agent serves again.
-  ASSERT_TRUE(poll_until([&] { return agent.workers().size() == 1 && agent.log().find("worker 0 ready") != std::string::npos &&
-                                      count_of(agent.log(), "worker 0 ready") >= 2; }, 10s))
+  ASSERT_TRUE(poll_until([&] { return agent.workers().size() == 1 && count_of(agent.log(), "worker 0 ready") >= 2; },
+                         10s))
       << agent.log();
   TestClient c(agent.port());
   ASSERT_TRUE(c.hello());
@@ -98,6 +100,22 @@ TEST(Supervision, CrashingWorkerBacksOffAndRecovers) {
   auto logged = static_cast<double>(count_of(agent.log(), "restarting it in"));
   EXPECT_EQ(sample_value(*text, "spoa_worker_restarts_total"), logged);
   std::filesystem::remove_all(dir);
+}
+
+TEST(Supervision, BackoffAndMetricsDefaults) {
+  const char* argv[] = {"spoa"};
+  auto parsed = parse_options(1, argv);
+  ASSERT_TRUE(parsed.options);
+  EXPECT_EQ(parsed.options->restart_backoff, 100ms);
+  EXPECT_EQ(parsed.options->restart_backoff_max, 10s);
+  EXPECT_FALSE(parsed.options->metrics_address) << "metrics are off by default";
+  const char* set[] = {"spoa", "--restart-backoff", "25", "--restart-backoff-max", "2s", "--metrics-address",
+                       "127.0.0.1:9187"};
+  parsed = parse_options(7, set);
+  ASSERT_TRUE(parsed.options);
+  EXPECT_EQ(parsed.options->restart_backoff, 25ms) << "a bare number is milliseconds";
+  EXPECT_EQ(parsed.options->restart_backoff_max, 2s);
+  EXPECT_EQ(parsed.options->metrics_address, "127.0.0.1:9187");
 }
 
 TEST(Supervision, BackoffOptionsAreChecked) {
