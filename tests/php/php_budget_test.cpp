@@ -52,7 +52,7 @@ spoa\register_message('short_sleep', function ($args) {
 });
 )PHP";
 
-class BudgetTest : public PhpEngineTest {
+class PhpBudgetTest : public PhpEngineTest {
  protected:
   void SetUp() override {
     PhpEngineTest::SetUp();
@@ -78,7 +78,7 @@ class BudgetTest : public PhpEngineTest {
   }
 };
 
-TEST_F(BudgetTest, ABusyLoopIsStoppedAndKeepsEarlierVariables) {
+TEST_F(PhpBudgetTest, ABusyLoopIsStoppedAndKeepsEarlierVariables) {
   const auto out = expect_stopped("spin");
   EXPECT_TRUE(contains(out.result.detail, "message 'spin' (stream 1, frame 1): stopped after its time budget of "
                                           "200 ms in {closure}() at " + (dir() / "script.php").string()))
@@ -87,24 +87,24 @@ TEST_F(BudgetTest, ABusyLoopIsStoppedAndKeepsEarlierVariables) {
   expect_quick_call_works();
 }
 
-TEST_F(BudgetTest, BlockingSleepsAreInterrupted) {
+TEST_F(PhpBudgetTest, BlockingSleepsAreInterrupted) {
   expect_stopped("sleep");
   expect_stopped("usleep_loop");
   expect_quick_call_works();
 }
 
-TEST_F(BudgetTest, CatchThrowableAndFinallyCannotSwallowTheInterruption) {
+TEST_F(PhpBudgetTest, CatchThrowableAndFinallyCannotSwallowTheInterruption) {
   const auto out = expect_stopped("swallow");
   EXPECT_EQ(out.actions, 0u) << "finally blocks do not run while the budget unwinds the handler";
   expect_quick_call_works();
 }
 
-TEST_F(BudgetTest, DeepCallsAreStoppedToo) {
+TEST_F(PhpBudgetTest, DeepCallsAreStoppedToo) {
   expect_stopped("recursion");
   expect_quick_call_works();
 }
 
-TEST_F(BudgetTest, RepeatedTimeoutsAndManyQuickCallsAfterwards) {
+TEST_F(PhpBudgetTest, RepeatedTimeoutsAndManyQuickCallsAfterwards) {
   expect_stopped("spin");
   expect_stopped("sleep");
   // A late interruption of the stopped calls must not hit these.
@@ -114,7 +114,7 @@ TEST_F(BudgetTest, RepeatedTimeoutsAndManyQuickCallsAfterwards) {
   }
 }
 
-TEST_F(BudgetTest, ACallWithinItsBudgetIsNotDisturbed) {
+TEST_F(PhpBudgetTest, ACallWithinItsBudgetIsNotDisturbed) {
   const auto out = call("brief");  // sleeps 50 ms of its 200
   EXPECT_TRUE(out.result.ok()) << out.result.detail;
   EXPECT_EQ(out.ack, ack_with("01 03 02 05 6272696566 02 01"));

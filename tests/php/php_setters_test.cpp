@@ -30,9 +30,9 @@ struct SetterCase {
 // Shown by gtest (and in ctest's test names) instead of the struct's raw bytes.
 void PrintTo(const SetterCase& c, std::ostream* os) { *os << c.name; }
 
-class SetterBytes : public PhpEngineTest, public ::testing::WithParamInterface<SetterCase> {};
+class PhpSetterBytes : public PhpEngineTest, public ::testing::WithParamInterface<SetterCase> {};
 
-TEST_P(SetterBytes, AppendsTheExactAction) {
+TEST_P(PhpSetterBytes, AppendsTheExactAction) {
   load_script(std::string(prelude) + "spoa\\register_message('m', function ($args) {\n    " + GetParam().statement +
               ";\n});\n");
   const auto out = call("m");
@@ -78,7 +78,7 @@ const SetterCase setter_cases[] = {
     {"binary_name", "spoa\\set_var_null(\"a\\x00b\", spoa\\SCOPE_TXN)", "01 03 02 03 610062 00"},
 };
 
-INSTANTIATE_TEST_SUITE_P(Setters, SetterBytes, ::testing::ValuesIn(setter_cases),
+INSTANTIATE_TEST_SUITE_P(PhpSetters, PhpSetterBytes, ::testing::ValuesIn(setter_cases),
                          [](const auto& test) { return std::string(test.param.name); });
 
 TEST_F(PhpEngineTest, ConstantsAndTheExceptionClassExist) {
@@ -100,11 +100,11 @@ struct ErrorCase {
 
 void PrintTo(const ErrorCase& c, std::ostream* os) { *os << c.name; }
 
-class SetterErrors : public PhpEngineTest, public ::testing::WithParamInterface<ErrorCase> {};
+class PhpSetterErrors : public PhpEngineTest, public ::testing::WithParamInterface<ErrorCase> {};
 
 // Each bad call throws inside the handler; the handler catches it, checks it, and sets "ok" afterwards, so
 // a failing setter appends nothing and the call goes on.
-TEST_P(SetterErrors, ThrowTheRightErrorAndAppendNothing) {
+TEST_P(PhpSetterErrors, ThrowTheRightErrorAndAppendNothing) {
   const ErrorCase& c = GetParam();
   load_script(std::string(prelude) + "spoa\\register_message('m', function ($args) {\n    $m = raises('" + c.type +
               "', fn () => " + c.statement + ");\n    check(str_contains($m, '" + c.message +
@@ -139,7 +139,7 @@ const ErrorCase error_cases[] = {
      "registered outside of a script load"},
 };
 
-INSTANTIATE_TEST_SUITE_P(Setters, SetterErrors, ::testing::ValuesIn(error_cases),
+INSTANTIATE_TEST_SUITE_P(PhpSetters, PhpSetterErrors, ::testing::ValuesIn(error_cases),
                          [](const auto& test) { return std::string(test.param.name); });
 
 TEST_F(PhpEngineTest, SettersOutsideAHandlerThrowSpoaException) {
