@@ -151,7 +151,7 @@ TEST(HaproxyConfig, Errors) {
 
 // Found by the spoe_config fuzz target: a proxy section without a name was accepted.
 TEST(HaproxyConfig, ProxyWithoutNameIsAnError) {
-  EXPECT_THAT(errors_of("frontend\n"
+  EXPECT_THAT(haproxy_errors("frontend\n"
                         "    filter spoe config a.conf\n"
                         "backend\n"
                         "listen\n"

@@ -17,7 +17,7 @@ std::vector<std::byte> parse(std::string_view text) {
   return out;
 }
 
-std::string error_of(std::string_view text) {
+std::string hex_error_of(std::string_view text) {
   std::vector<std::byte> out;
   std::string err;
   EXPECT_FALSE(parse_hex_text(text, out, err));
@@ -59,8 +59,8 @@ TEST(HexText, OwnDumpReadsBack) {
 }
 
 TEST(HexText, ErrorsSayLineAndColumn) {
-  EXPECT_EQ(error_of("00 01\n02 0g"), "line 2, column 5: 'g' is not a hex digit");
-  EXPECT_EQ(error_of("00 01\n0"), "line 2, column 1: odd number of hex digits (this digit has no partner)");
+  EXPECT_EQ(hex_error_of("00 01\n02 0g"), "line 2, column 5: 'g' is not a hex digit");
+  EXPECT_EQ(hex_error_of("00 01\n0"), "line 2, column 1: odd number of hex digits (this digit has no partner)");
 }
 
 TEST(HexText, TextDetection) {

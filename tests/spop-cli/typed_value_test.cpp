@@ -12,7 +12,7 @@ spop::Value parsed(std::string_view text) {
   return keep.view();
 }
 
-std::string error_of(std::string_view text) {
+std::string typed_error_of(std::string_view text) {
   TypedValue v;
   return parse_typed_value(text, v);
 }
@@ -41,18 +41,18 @@ TEST(TypedValue, ParsesEveryType) {
 }
 
 TEST(TypedValue, RefusesWithAReason) {
-  EXPECT_NE(error_of("int32:3000000000").find("out of range"), std::string::npos);
-  EXPECT_NE(error_of("int64:9223372036854775808").find("out of range"), std::string::npos);
-  EXPECT_NE(error_of("uint32:-1").find("negative"), std::string::npos);
-  EXPECT_NE(error_of("int32:12x").find("not an integer"), std::string::npos);
-  EXPECT_NE(error_of("bool:yes").find("bool value"), std::string::npos);
-  EXPECT_NE(error_of("ipv4:::1").find("IPv4"), std::string::npos);
-  EXPECT_NE(error_of("ipv6:1.2.3.4").find("IPv6"), std::string::npos);
-  EXPECT_NE(error_of("bin:00ff").find("hex: or base64:"), std::string::npos);
-  EXPECT_NE(error_of("bin:hex:0f0").find("even number"), std::string::npos);
-  EXPECT_NE(error_of("bin:base64:@@").find("base64"), std::string::npos);
-  EXPECT_NE(error_of("float:1.5").find("unknown type 'float'"), std::string::npos);
-  EXPECT_NE(error_of("hello").find("no type"), std::string::npos);
+  EXPECT_NE(typed_error_of("int32:3000000000").find("out of range"), std::string::npos);
+  EXPECT_NE(typed_error_of("int64:9223372036854775808").find("out of range"), std::string::npos);
+  EXPECT_NE(typed_error_of("uint32:-1").find("negative"), std::string::npos);
+  EXPECT_NE(typed_error_of("int32:12x").find("not an integer"), std::string::npos);
+  EXPECT_NE(typed_error_of("bool:yes").find("bool value"), std::string::npos);
+  EXPECT_NE(typed_error_of("ipv4:::1").find("IPv4"), std::string::npos);
+  EXPECT_NE(typed_error_of("ipv6:1.2.3.4").find("IPv6"), std::string::npos);
+  EXPECT_NE(typed_error_of("bin:00ff").find("hex: or base64:"), std::string::npos);
+  EXPECT_NE(typed_error_of("bin:hex:0f0").find("even number"), std::string::npos);
+  EXPECT_NE(typed_error_of("bin:base64:@@").find("base64"), std::string::npos);
+  EXPECT_NE(typed_error_of("float:1.5").find("unknown type 'float'"), std::string::npos);
+  EXPECT_NE(typed_error_of("hello").find("no type"), std::string::npos);
 }
 
 TEST(TypedValue, OwnsItsBytesAcrossCopiesAndMoves) {
