@@ -135,11 +135,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } else if (kind == 'Y') {
     read_twice(text, [&] { return sim::parse_scenario(text, kFile); }, check_scenario);
   } else {
-    static const char* const engines[] = {nullptr, "spoe-test", "iprep", "x"};
-    sim::SpoeLoadOptions o;
-    if (const char* engine = engines[opts & 3]) o.engine = engine;
-    o.proxy = static_cast<sim::ProxyKind>((opts >> 2) % 3);
-    o.env = fake_env;
+    static const std::optional<std::string> engines[] = {std::nullopt, "spoe-test", "iprep", "x"};
+    const sim::SpoeLoadOptions o{engines[opts & 3], static_cast<sim::ProxyKind>((opts >> 2) % 3), fake_env};
     read_twice(text, [&] { return sim::parse_spoe_config(text, kFile, o); }, check_spoe);
   }
   return 0;
