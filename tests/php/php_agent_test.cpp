@@ -81,7 +81,7 @@ spoa\register_message('fatal', function (array $args): void {
   ASSERT_EQ(contents.actions.size(), 1u) << "the variable set before the exception stays";
   EXPECT_EQ(contents.actions[0].name, "before");
   EXPECT_TRUE(agent.wait_log("kaboom")) << agent.log();
-  EXPECT_NE(agent.log().find("s13/f7: message 'boom': script error: message 'boom' (stream 13, frame 7): RuntimeException: kaboom in"),
+  EXPECT_NE(agent.log().find("s13/f7 boom: script error: message 'boom' (stream 13, frame 7): RuntimeException: kaboom in"),
             std::string::npos) << agent.log();
 
   contents = ask(c, 15, 1, "spin", keep);
