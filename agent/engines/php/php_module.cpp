@@ -13,6 +13,7 @@
 #include "agent/engines/php/php_errors.hpp"
 #include "agent/engines/php/php_handlers.hpp"
 #include "agent/engines/php/php_runtime.hpp"
+#include "agent/engines/php/php_state_api.hpp"
 #include "spop/ack_builder.hpp"
 #include "spop/types.hpp"
 #include "spop/value.hpp"
@@ -403,6 +404,7 @@ zend_result module_startup(int /*type*/, int module_number) {
   ce.name = zend_string_init_interned("spoa\\Exception", sizeof "spoa\\Exception" - 1, true);
   ce.info.internal.builtin_functions = nullptr;
   g_exception = zend_register_internal_class_ex(&ce, spl_ce_RuntimeException);
+  register_state_api(g_exception);  // spoa\StateError and spoa\state_get/set/incr/del
 
   // Interned now, at module start-up: such strings live as long as the process.
   g_frame_function.type = ZEND_INTERNAL_FUNCTION;

@@ -7,6 +7,7 @@
 //   spoa\log(int|string $level, string $text): void
 //   spoa\SCOPE_PROC .. spoa\SCOPE_RES (0..4), spoa\LOG_TRACE .. spoa\LOG_CRITICAL (0..5)
 //   spoa\Exception (extends RuntimeException): a setter outside a handler, a full ACK, a bad registration
+//   spoa\state_get / state_set / state_incr / state_del and spoa\StateError: see php_state_api.hpp
 //
 // Argument types follow PHP's rules for internal functions (TypeError, coercion unless strict_types);
 // values out of range are ValueErrors naming the argument, as PHP's own functions do.
