@@ -7,8 +7,8 @@
 // A language binding takes the store from EngineOptions::state (null: raise "no shared store is
 // configured"), converts its arguments (state_ttl_from_seconds for TTLs), calls the store and turns a
 // StateError into the language's error with the text "<function>: <what()>". Bindings: Lua
-// (lua/lua_state_api.cpp), Python (python/python_state_api.cpp); PHP is expected to offer
-// spoa_state_get/set/incr/del throwing SpoaStateError (see the README).
+// (lua/lua_state_api.cpp), Python (python/python_state_api.cpp), PHP (php/php_state_api.cpp: spoa\state_*
+// throwing spoa\StateError).
 #pragma once
 
 #include <chrono>
