@@ -3,8 +3,10 @@
 #include <string>
 
 #include "agent/state/embedded_store.hpp"
+#include "agent/state/redis_store.hpp"
 #include "tests/php/php_test_support.hpp"
 #include "tests/state/failing_store.hpp"
+#include "tests/state/redis_server.hpp"
 
 namespace spoa::test {
 namespace {
@@ -159,6 +161,33 @@ spoa\register_message('uncaught', function (array $args): void {
       << failed.result.detail;
   const auto again = call("caught");  // the engine is fine after the error
   EXPECT_TRUE(again.result.ok()) << again.result.detail;
+}
+
+TEST_F(PhpState, ARedisStoreOnAClosedPortIsAStateError) {
+  // A real Redis store whose port nobody listens on: connecting fails at once, the call throws.
+  const std::uint16_t port = free_port();
+  RedisStoreOptions o;
+  o.address = {"127.0.0.1", port, 0};
+  o.timeout = std::chrono::milliseconds{500};
+  options().state = std::make_shared<RedisStore>(o, nullptr);
+  const std::string store = "redis 127.0.0.1:" + std::to_string(port);
+  load_script(std::string(prelude) + R"PHP(
+spoa\register_message('caught', function (array $args): void {
+    $got = raises(spoa\StateError::class, 'spoa\state_incr', 'hits', 1, 10);
+    check(str_starts_with($got, 'spoa\state_incr(): )PHP" + store + R"PHP(: '), $got);
+    spoa\set_var_str('error', spoa\SCOPE_TXN, $got);
+});
+spoa\register_message('uncaught', function (array $args): void {
+    spoa\state_set('k', 'v');
+});
+)PHP");
+  const auto ok = call("caught");
+  EXPECT_TRUE(ok.result.ok()) << ok.result.detail;
+  EXPECT_EQ(ok.actions, 1u);
+  const auto failed = call("uncaught");
+  EXPECT_EQ(failed.result.kind, CallResult::Kind::script_error);
+  EXPECT_TRUE(contains(failed.result.detail, "spoa\\StateError: spoa\\state_set(): " + store + ": "))
+      << failed.result.detail;
 }
 
 TEST_F(PhpState, WithoutAStoreTheFunctionsSaySo) {
