@@ -1,4 +1,4 @@
-// Shared state through the real spoa binary: the workers of one agent share the embedded store, and two
+// Shared state through the real spoa binary: the workers of one agent share the embedded store (Lua, PHP), and two
 // agents share a Redis store; a Redis that dies gives handler errors, the agent keeps answering and
 // reconnects once Redis is back.
 #include <gtest/gtest.h>
@@ -46,6 +46,16 @@ spoa.register_message('count', count)
 spoa.register_message('read', read)
 )PY";
 
+constexpr const char* count_php = R"PHP(<?php
+spoa\register_message('count', function (array $args): void {
+    spoa\set_var_int64('hits', spoa\SCOPE_TXN, spoa\state_incr('hits'));
+    spoa\set_var_int64('pid', spoa\SCOPE_TXN, getmypid());
+});
+spoa\register_message('read', function (array $args): void {
+    spoa\set_var_int64('hits', spoa\SCOPE_TXN, spoa\state_get('hits') ?? 0);
+});
+)PHP";
+
 std::filesystem::path write_script(const std::filesystem::path& dir, const std::string& name, const char* text) {
   auto p = dir / name;
   std::ofstream(p) << text;
@@ -78,8 +88,9 @@ class SharedState : public ::testing::Test {
   std::filesystem::path dir_;
 };
 
-TEST_F(SharedState, TwoWorkersShareOneEmbeddedCounter) {
-  auto script = write_script(dir_, "count.lua", count_lua);
+/// Two workers of one agent running `script` (answering "count" and "read" as above) share the
+/// embedded counter.
+void expect_two_workers_share_one_counter(const std::filesystem::path& script) {
   AgentProcess agent({"-n", "2", "--state-size", "1M", "-f", script.string()});
   ASSERT_TRUE(agent.ready()) << agent.log();
   // New connections until both workers have served some (bounded), and at least 200 in all.
@@ -98,6 +109,14 @@ TEST_F(SharedState, TwoWorkersShareOneEmbeddedCounter) {
   auto total = ask_once(agent.port(), "read");
   ASSERT_TRUE(total);
   EXPECT_EQ(total->at("hits"), sent);
+}
+
+TEST_F(SharedState, TwoWorkersShareOneEmbeddedCounter) {
+  expect_two_workers_share_one_counter(write_script(dir_, "count.lua", count_lua));
+}
+
+TEST_F(SharedState, TwoPhpWorkersShareOneEmbeddedCounter) {
+  expect_two_workers_share_one_counter(write_script(dir_, "count.php", count_php));
 }
 
 TEST_F(SharedState, TwoAgentsShareARedisCounterAndSurviveARedisOutage) {
