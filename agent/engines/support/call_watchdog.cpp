@@ -26,12 +26,15 @@ CallWatchdog& CallWatchdog::instance() {
 
 void CallWatchdog::arm(std::chrono::milliseconds budget, const Interrupt& how) {
   budget_ = budget;
-  if (how.signal != 0) {
-    // A mask inherited from a parent that blocks signals (e.g. around fork) must not silence the watchdog.
+  // A mask inherited from a parent that blocks signals (e.g. around fork) must not silence the watchdog.
+  // Once per thread and signal: the system call costs more than the rest of arm() and disarm() together.
+  thread_local int unblocked_signal = 0;
+  if (how.signal != 0 && how.signal != unblocked_signal) {
     sigset_t own;
     sigemptyset(&own);
     sigaddset(&own, how.signal);
     pthread_sigmask(SIG_UNBLOCK, &own, nullptr);
+    unblocked_signal = how.signal;
   }
   const auto now = std::chrono::steady_clock::now();
   bool wake = false;
