@@ -101,14 +101,4 @@ bool PhpEngineTest::logged(LogLevel level, const std::vector<std::string>& parts
   });
 }
 
-std::string ack_with(std::string_view actions_hex) {
-  const std::vector<std::byte> actions = spop::test::hex(actions_hex);
-  const std::size_t len = 7 + actions.size();  // type, flags(4), stream-id 1, frame-id 1
-  std::vector<std::byte> frame = spop::test::hex("00000000 67 00000001 01 01");
-  frame[2] = static_cast<std::byte>(len >> 8);
-  frame[3] = static_cast<std::byte>(len & 0xFF);
-  frame.insert(frame.end(), actions.begin(), actions.end());
-  return spop::test::to_hex(frame);
-}
-
 }  // namespace spoa::test

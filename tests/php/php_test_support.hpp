@@ -15,6 +15,7 @@
 #include "agent/engines/engine.hpp"
 #include "agent/engines/php/php_engine.hpp"
 #include "spop/value.hpp"
+#include "tests/support/hex.hpp"
 
 namespace spoa::test {
 
@@ -54,8 +55,8 @@ class PhpEngineTest : public ::testing::Test {
   std::unique_ptr<Engine> engine_;
 };
 
-/// The expected ACK (stream 1, frame 1) holding `actions` (hex), with LEN computed, in to_hex() format.
-std::string ack_with(std::string_view actions_hex);
+/// The expected ACK (stream 1, frame 1) holding actions given in hex (shared with the other engines).
+using spop::test::ack_with;
 
 /// PHP prelude for scripts: `<?php`, `use` of the spoa namespace's functions and constants is not needed
 /// (scripts call spoa\...), plus check($condition, $what) and raises($class, $fn, ...$args) -> the message,

@@ -15,6 +15,7 @@
 #include "agent/engines/engine.hpp"
 #include "agent/engines/python/python_engine.hpp"
 #include "spop/value.hpp"
+#include "tests/support/hex.hpp"
 #include "tests/support/text.hpp"
 
 namespace spoa::test {
@@ -51,8 +52,8 @@ class PythonEngineTest : public ::testing::Test {
   std::unique_ptr<Engine> engine_;
 };
 
-/// The expected ACK (stream 1, frame 1) holding `actions` (hex), with LEN computed, in to_hex() format.
-std::string ack_with(std::string_view actions_hex);
+/// The expected ACK (stream 1, frame 1) holding actions given in hex (shared with the other engines).
+using spop::test::ack_with;
 
 using spop::test::contains;
 

@@ -65,4 +65,14 @@ std::vector<std::byte> bytes(std::string_view s) {
   return out;
 }
 
+std::string ack_with(std::string_view actions_hex) {
+  const std::vector<std::byte> actions = hex(actions_hex);
+  const std::size_t len = 7 + actions.size();  // type, flags(4), stream-id 1, frame-id 1
+  std::vector<std::byte> frame = hex("00000000 67 00000001 01 01");
+  frame[2] = static_cast<std::byte>(len >> 8);
+  frame[3] = static_cast<std::byte>(len & 0xFF);
+  frame.insert(frame.end(), actions.begin(), actions.end());
+  return to_hex(frame);
+}
+
 }  // namespace spop::test

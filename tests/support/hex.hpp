@@ -23,6 +23,10 @@ std::vector<std::byte> read_file(const std::filesystem::path& path);
 /// Path of a file under tests/captures/ (copies of the real HAProxy captures, e.g. "haproxy-2.6/hello.bin").
 std::filesystem::path capture(std::string_view relative);
 
+/// The ACK frame (stream 1, frame 1) holding `actions_hex`, with LEN computed, in to_hex() format: the
+/// expected output of an engine call in the engine tests.
+std::string ack_with(std::string_view actions_hex);
+
 /// Bytes of a string literal (binary-safe).
 std::vector<std::byte> bytes(std::string_view s);
 
