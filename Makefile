@@ -23,12 +23,15 @@ build-asan:
 	cmake --preset asan >/dev/null
 	cmake --build --preset asan -j $(JOBS)
 
-# Runs every fuzz target for FUZZ_SECONDS each and merges new coverage into corpus/.
+# Runs every fuzz target (or those in FUZZ_TARGETS) for FUZZ_SECONDS each, or FUZZ_RUNS executions each
+# when set, and merges new coverage into corpus/.
 FUZZ_SECONDS ?= 60
+FUZZ_RUNS ?=
+FUZZ_TARGETS ?=
 fuzz: deps
 	cmake --preset fuzz >/dev/null
 	cmake --build --preset fuzz -j $(JOBS)
-	bash scripts/fuzz.sh build/fuzz $(FUZZ_SECONDS)
+	FUZZ_RUNS=$(FUZZ_RUNS) bash scripts/fuzz.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 clean:
 	rm -rf build

@@ -11,7 +11,6 @@
 
 #include <charconv>
 #include <csignal>
-#include <filesystem>
 
 #include "agent/metrics_collector.hpp"
 
@@ -65,31 +64,5 @@ Server::Server(const std::string& address, const Segment& segment)
 Server::~Server() = default;
 
 std::string Server::url() const { return "http://" + host_ + ":" + std::to_string(port_) + "/metrics"; }
-
-}  // namespace spoa::metrics
-
-namespace spoa::metrics {
-
-void Server::close_inherited_listener() const noexcept {
-  in_addr host{};
-  if (::inet_pton(AF_INET, host_.c_str(), &host) != 1) return;
-  std::error_code ec;
-  std::vector<int> fds;
-  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
-       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    int fd = -1;
-    const std::string name = it->path().filename().string();
-    if (std::from_chars(name.data(), name.data() + name.size(), fd).ec == std::errc{}) fds.push_back(fd);
-  }
-  for (int fd : fds) {
-    sockaddr_in addr{};
-    socklen_t len = sizeof addr;
-    int listening = 0;
-    socklen_t optlen = sizeof listening;
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0 || addr.sin_family != AF_INET) continue;
-    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen) != 0 || listening == 0) continue;
-    if (ntohs(addr.sin_port) == port_ && addr.sin_addr.s_addr == host.s_addr) ::close(fd);
-  }
-}
 
 }  // namespace spoa::metrics

@@ -1,5 +1,6 @@
 // The HTTP endpoint of --metrics-address: prometheus-cpp's Exposer (civetweb) serving GET /metrics from
-// its own threads in the supervisor, reading the shared counters at each scrape.
+// its own threads, reading the shared counters at each scrape. It runs in the metrics process
+// (metrics_process.hpp) when spoa supervises workers, in the only process with -d.
 #pragma once
 
 #include <cstdint>
@@ -40,9 +41,6 @@ class Server {
   std::uint16_t port() const noexcept { return port_; }
   /// "http://127.0.0.1:9100/metrics", for the log.
   std::string url() const;
-  /// In a forked worker: closes its copy of the listening socket (only the supervisor serves), so that
-  /// a worker still draining after the supervisor is gone never holds the port.
-  void close_inherited_listener() const noexcept;
 
  private:
   std::string host_;

@@ -23,10 +23,12 @@
 #include <string>
 #include <vector>
 
+#include "agent/child_exit.hpp"
 #include "agent/exit_status.hpp"
 #include "agent/listener.hpp"
 #include "agent/logging.hpp"
 #include "agent/metrics_segment.hpp"
+#include "agent/metrics_process.hpp"
 #include "agent/metrics_server.hpp"
 #include "agent/options.hpp"
 #include "agent/ready_file.hpp"
@@ -48,14 +50,7 @@ constexpr char load_failed_byte = 'f';
 constexpr char reload_ok_byte = 'o';
 constexpr char reload_failed_byte = 'x';
 
-// In a worker: the supervisor's metrics endpoint, deliberately never destroyed (see run_agent()).
-metrics::Server* g_inherited_metrics_server = nullptr;
-
-// Thrown in a freshly forked child to leave the supervisor's stack and return the worker's status
-// from run_agent(): the child then frees what it inherited exactly as a normal exit does.
-struct ChildExit {
-  int status;
-};
+constexpr milliseconds metrics_restart_delay{1'000};  // after the metrics process died
 
 std::string describe_status(int status) {
   if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
@@ -78,12 +73,13 @@ void raise_fd_limit() {
 
 class Supervisor {
  public:
-  Supervisor(const Options& options, Listeners& listeners, metrics::Segment* metrics, metrics::Server* metrics_server)
+  Supervisor(const Options& options, Listeners& listeners, metrics::Segment* metrics,
+             metrics::MetricsProcess* metrics_process)
       : options_(options),
         listeners_(listeners),
         slots_(options.workers),
         metrics_(metrics),
-        metrics_server_(metrics_server) {
+        metrics_process_(metrics_process) {
     sigemptyset(&handled_);
     for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) sigaddset(&handled_, s);
     ::sigprocmask(SIG_BLOCK, &handled_, &previous_mask_);
@@ -167,7 +163,6 @@ class Supervisor {
     ::close(signal_fd_);
     signal_fd_ = -1;
     for (auto& s : slots_) close_ready(s);
-    if (metrics_server_ != nullptr) metrics_server_->close_inherited_listener();
     // Ignored until the worker's loop takes SIGHUP over: a reload asked for before that is sent again
     // by the supervisor once the worker is ready.
     ::signal(SIGHUP, SIG_IGN);
@@ -271,6 +266,7 @@ class Supervisor {
       for (std::size_t i = 0; i < slots_.size(); ++i) {
         if (slots_[i].pid == 0 && slots_[i].restart_at && *slots_[i].restart_at <= now) spawn(static_cast<int>(i));
       }
+      if (metrics_restart_at_ && *metrics_restart_at_ <= now) restart_metrics();
     }
   }
 
@@ -363,6 +359,12 @@ class Supervisor {
     int status = 0;
     pid_t pid;
     while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+      if (metrics_process_ != nullptr && metrics_process_->reaped(pid)) {
+        spdlog::error("the metrics endpoint process (pid {}) {}; restarting it in {} ms", pid, describe_status(status),
+                      metrics_restart_delay.count());
+        metrics_restart_at_ = SteadyClock::now() + metrics_restart_delay;
+        continue;
+      }
       for (std::size_t i = 0; i < slots_.size(); ++i) {
         if (slots_[i].pid != pid) continue;
         slots_[i].pid = 0;
@@ -431,8 +433,27 @@ class Supervisor {
     }
   }
 
+  // A restarted endpoint binds the same address; if it cannot, the agent serves on without metrics.
+  void restart_metrics() {
+    metrics_restart_at_.reset();
+    try {
+      metrics_process_->start([this] { close_inherited(); });
+      spdlog::info("metrics on {} again", metrics_process_->url());
+    } catch (const metrics::ServerError& e) {
+      spdlog::error("{}: the agent goes on without metrics", e.what());
+    }
+  }
+
+  // In the metrics process: it serves HTTP only, so it drops the SPOP sockets and the supervisor's fds.
+  void close_inherited() {
+    ::close(signal_fd_);
+    signal_fd_ = -1;
+    for (auto& s : slots_) close_ready(s);
+    listeners_.close_all();
+  }
+
   int poll_timeout_ms() const {
-    std::optional<SteadyClock::time_point> next;
+    std::optional<SteadyClock::time_point> next = metrics_restart_at_;
     for (const auto& s : slots_) {
       if (s.pid == 0 && s.restart_at && (!next || *s.restart_at < *next)) next = s.restart_at;
     }
@@ -472,7 +493,8 @@ class Supervisor {
   int signal_fd_ = -1;
   pid_t pid_ = 0;
   metrics::Segment* metrics_;
-  metrics::Server* metrics_server_;
+  metrics::MetricsProcess* metrics_process_;
+  std::optional<SteadyClock::time_point> metrics_restart_at_;
   bool reload_round_ = false;
   int reload_ok_ = 0;
   int reload_failed_ = 0;
@@ -512,37 +534,40 @@ int run_agent(const Options& options) {
   }
   for (const auto& s : listeners->sockets()) spdlog::info("listening on {}", s.display());
 
-  // Metrics: the segment is mapped and the endpoint bound before any fork, so that a bad address stops
-  // start-up like a bad listening address does.
+  // Metrics: the segment is mapped and the endpoint listens before any worker is forked, so that a bad
+  // address stops start-up like a bad listening address does. Supervised, the endpoint runs in a process
+  // of its own (see metrics_process.hpp); with -d there is no fork and it runs here.
   std::unique_ptr<metrics::Segment> metrics;
   std::unique_ptr<metrics::Server> metrics_server;
-  if (options.metrics_address) {
-    try {
-      metrics = std::make_unique<metrics::Segment>(options.workers);
-      metrics_server = std::make_unique<metrics::Server>(*options.metrics_address, *metrics);
-    } catch (const std::exception& e) {
-      spdlog::critical("{}", e.what());
-      listeners->remove_unix_socket();
-      return exit_status::listen_failure;
-    }
-    spdlog::info("metrics on {}", metrics_server->url());
-  }
-
+  std::unique_ptr<metrics::MetricsProcess> metrics_process;
   int status = exit_status::ok;
   bool child = false;
   try {
+    if (options.metrics_address) {
+      try {
+        metrics = std::make_unique<metrics::Segment>(options.workers);
+        if (options.debug) {
+          metrics_server = std::make_unique<metrics::Server>(*options.metrics_address, *metrics);
+        } else {
+          metrics_process = std::make_unique<metrics::MetricsProcess>(*options.metrics_address, *metrics);
+          metrics_process->start([&] { listeners->close_all(); });
+        }
+      } catch (const metrics::ServerError& e) {
+        spdlog::critical("{}", e.what());
+        listeners->remove_unix_socket();
+        return exit_status::listen_failure;
+      }
+      spdlog::info("metrics on {}", metrics_server ? metrics_server->url() : metrics_process->url());
+    }
     if (options.debug) {
       status = run_foreground(options, *listeners, metrics.get());
     } else {
-      Supervisor supervisor(options, *listeners, metrics.get(), metrics_server.get());
+      Supervisor supervisor(options, *listeners, metrics.get(), metrics_process.get());
       status = supervisor.run();
     }
   } catch (const ChildExit& e) {
     child = true;
     status = e.status;
-    // The endpoint's threads stayed in the supervisor: a worker must not try to stop them. Kept
-    // reachable so that leak checkers do not count it.
-    g_inherited_metrics_server = metrics_server.release();
   } catch (const std::system_error& e) {
     spdlog::critical("{}", e.what());
     status = exit_status::internal;

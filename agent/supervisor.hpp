@@ -13,7 +13,9 @@ struct Options;
 /// to --restart-backoff-max, reset after it has run 10 s). SIGTERM/SIGINT are forwarded to the workers,
 /// which drain; the supervisor waits for them and returns 0. SIGHUP is forwarded to the workers, which
 /// reload their scripts in place and report the outcome through their status pipe. With
-/// --metrics-address the counters' shared memory is mapped and the endpoint bound before any fork.
+/// --metrics-address the counters' shared memory is mapped and the endpoint listens before any worker is
+/// forked; the endpoint runs in a process of its own (restarted if it dies) so that the supervisor never
+/// has a thread when it forks.
 /// In a forked worker this function also returns (after the worker has finished), with the
 /// worker's status, so that the child unwinds and frees everything like the parent does.
 int run_agent(const Options& options);

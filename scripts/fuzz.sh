@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs every libFuzzer target of a fuzz build for a fixed time and merges new coverage into corpus/.
-# Usage: scripts/fuzz.sh BUILD_DIR SECONDS_PER_TARGET
+# Runs libFuzzer targets of a fuzz build for a fixed time (or number of executions) each and merges new
+# coverage into corpus/.
+# Usage: scripts/fuzz.sh BUILD_DIR SECONDS_PER_TARGET [TARGET...]   (default: every target)
+# With FUZZ_RUNS=N in the environment each target runs N executions instead, however long that takes.
 set -euo pipefail
 # The Python engine under LeakSanitizer: see tests/python/CMakeLists.txt. The interpreter keeps caches
 # between inputs, which libFuzzer's per-input leak check would report
@@ -8,15 +10,27 @@ set -euo pipefail
 export PYTHONMALLOC=malloc
 build=${1:?build dir (e.g. build/fuzz)}
 seconds=${2:-60}
+shift 2 || shift $#
 root=$(cd "$(dirname "$0")/.." && pwd)
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  for bin in "$build"/fuzz/fuzz_*; do
+    [ -x "$bin" ] && targets+=("$(basename "$bin" | sed 's/^fuzz_//')")
+  done
+fi
+limit=(-max_total_time="$seconds")
+[ -n "${FUZZ_RUNS:-}" ] && limit=(-runs="$FUZZ_RUNS")
 
-for bin in "$build"/fuzz/fuzz_*; do
-  [ -x "$bin" ] || continue
-  target=$(basename "$bin"); target=${target#fuzz_}
+for target in "${targets[@]}"; do
+  bin=$build/fuzz/fuzz_$target
+  if [ ! -x "$bin" ]; then
+    echo "no fuzz target $target in $build/fuzz" >&2
+    exit 2
+  fi
   corpus="$root/corpus/$target"
   scratch=$(mktemp -d)
   mkdir -p "$corpus"
-  echo "== $target: ${seconds}s"
+  if [ -n "${FUZZ_RUNS:-}" ]; then echo "== $target: $FUZZ_RUNS executions"; else echo "== $target: ${seconds}s"; fi
   # A target's own dictionary (corpus/<target>.dict) or the protocol one. The configuration reader gets
   # the SPOE keywords; the engines take NOTIFYs built from FuzzedDataProvider, so no dictionary helps.
   dict=$root/corpus/$target.dict
@@ -29,8 +43,8 @@ for bin in "$build"/fuzz/fuzz_*; do
   [ "$target" = python_engine ] && extra=(-detect_leaks=0)
   dict_arg=()
   [ -n "$dict" ] && [ -f "$dict" ] && dict_arg=(-dict="$dict")
-  "$bin" -max_total_time="$seconds" -print_final_stats=1 "${dict_arg[@]}" "${extra[@]}" "$scratch" "$corpus" 2>&1 \
-    | grep -E '^(stat::number_of_executed_units|stat::new_units_added|==.*ERROR)' || true
+  "$bin" "${limit[@]}" -print_final_stats=1 "${dict_arg[@]}" "${extra[@]}" "$scratch" "$corpus" 2>&1 \
+    | grep -E '^(stat::number_of_executed_units|stat::average_exec_per_sec|stat::new_units_added|==.*ERROR)' || true
   "$bin" -merge=1 "$corpus" "$scratch" 2>&1 | grep MERGE-OUTER || true
   rm -rf "$scratch"
 done

@@ -142,11 +142,35 @@ bool AgentProcess::wait_log(const std::string& text, std::chrono::milliseconds t
   return false;
 }
 
-std::vector<pid_t> AgentProcess::workers() const {
+namespace {
+
+std::vector<pid_t> children_of(pid_t pid) {
   std::vector<pid_t> out;
-  std::ifstream in("/proc/" + std::to_string(pid_) + "/task/" + std::to_string(pid_) + "/children");
+  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
   for (pid_t p; in >> p;) out.push_back(p);
   return out;
+}
+
+bool is_metrics_process(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
+  std::string name;
+  std::getline(in, name);
+  return name == "spoa-metrics";
+}
+
+}  // namespace
+
+std::vector<pid_t> AgentProcess::workers() const {
+  auto out = children_of(pid_);
+  std::erase_if(out, is_metrics_process);
+  return out;
+}
+
+pid_t AgentProcess::metrics_process() const {
+  for (pid_t p : children_of(pid_)) {
+    if (is_metrics_process(p)) return p;
+  }
+  return 0;
 }
 
 void AgentProcess::signal(int sig) const { ::kill(pid_, sig); }

@@ -46,6 +46,8 @@ class AgentProcess {
 
   /// The worker processes (children of the supervisor), from /proc.
   std::vector<pid_t> workers() const;
+  /// The metrics endpoint process (the supervisor's child named spoa-metrics), or 0.
+  pid_t metrics_process() const;
   void signal(int sig) const;
   /// Waits for the supervisor to exit; its WEXITSTATUS, or nullopt on timeout or death by signal.
   std::optional<int> wait_exit(std::chrono::milliseconds timeout);

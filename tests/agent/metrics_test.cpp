@@ -197,18 +197,21 @@ spoa.register_message("spin", function(args) while true do end end)
       << "a restarted worker keeps its slot's counters";
 }
 
-// The listening TCP ports of a process and its children, from /proc.
-std::set<std::uint16_t> listening_ports(const AgentProcess& agent) {
+// The socket inodes a process holds, from /proc.
+std::set<std::string> socket_inodes(pid_t pid) {
   std::set<std::string> inodes;
-  std::vector<pid_t> pids = agent.workers();
-  pids.push_back(agent.pid());
-  for (pid_t pid : pids) {
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
-      auto target = std::filesystem::read_symlink(e.path(), ec).string();
-      if (target.rfind("socket:[", 0) == 0) inodes.insert(target.substr(8, target.size() - 9));
-    }
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
+    auto target = std::filesystem::read_symlink(e.path(), ec).string();
+    if (target.rfind("socket:[", 0) == 0) inodes.insert(target.substr(8, target.size() - 9));
   }
+  return inodes;
+}
+
+// The TCP ports the given processes listen on, from /proc.
+std::set<std::uint16_t> listening_ports(const std::vector<pid_t>& pids) {
+  std::set<std::string> inodes;
+  for (pid_t pid : pids) inodes.merge(socket_inodes(pid));
   std::set<std::uint16_t> ports;
   for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
     std::ifstream in(table);
@@ -225,27 +228,77 @@ std::set<std::uint16_t> listening_ports(const AgentProcess& agent) {
   return ports;
 }
 
+// The agent's processes: supervisor, workers and (if any) the metrics process.
+std::vector<pid_t> all_processes(const AgentProcess& agent) {
+  std::vector<pid_t> pids = agent.workers();
+  pids.push_back(agent.pid());
+  if (pid_t m = agent.metrics_process()) pids.push_back(m);
+  return pids;
+}
+
+// "Threads:" of /proc/PID/status.
+int thread_count(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("Threads:", 0) == 0) return std::stoi(line.substr(8));
+  }
+  return -1;
+}
+
 TEST_F(Metrics, OffByDefaultNothingElseListens) {
   AgentProcess agent({"-n", "2"});
   ASSERT_TRUE(agent.ready()) << agent.log();
-  EXPECT_EQ(listening_ports(agent), std::set<std::uint16_t>{agent.port()});
+  EXPECT_EQ(agent.metrics_process(), 0);
+  EXPECT_EQ(listening_ports(all_processes(agent)), std::set<std::uint16_t>{agent.port()});
   EXPECT_EQ(agent.log().find("metrics on"), std::string::npos) << agent.log();
 }
 
-TEST_F(Metrics, OnlyTheSupervisorHoldsTheMetricsSocket) {
+// The endpoint's HTTP threads live in a process of their own: the supervisor, which forks every
+// worker, has a single thread (a fork from a threaded process can inherit a held lock and hang).
+TEST_F(Metrics, TheEndpointRunsInItsOwnProcessAndTheSupervisorHasOneThread) {
   AgentProcess agent({"-n", "2", "--metrics-address", "127.0.0.1:0"});
   ASSERT_TRUE(agent.ready()) << agent.log();
   const std::uint16_t port = metrics_port(agent.log());
-  EXPECT_EQ(listening_ports(agent), (std::set<std::uint16_t>{agent.port(), port}));
-  // Workers closed their inherited copy of the metrics socket.
-  for (pid_t w : agent.workers()) {
-    std::error_code ec;
-    std::size_t sockets = 0;
-    for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(w) + "/fd", ec)) {
-      if (std::filesystem::read_symlink(e.path(), ec).string().rfind("socket:", 0) == 0) ++sockets;
-    }
-    EXPECT_EQ(sockets, 2u) << "worker " << w << ": the SPOP listener and its own copy, no metrics socket";
+  const pid_t endpoint = agent.metrics_process();
+  ASSERT_NE(endpoint, 0) << agent.log();
+  EXPECT_EQ(thread_count(agent.pid()), 1);
+  EXPECT_GT(thread_count(endpoint), 1) << "civetweb serves from threads";
+  EXPECT_EQ(listening_ports({endpoint}), std::set<std::uint16_t>{port}) << "and no SPOP listener";
+  EXPECT_EQ(listening_ports({agent.pid()}), std::set<std::uint16_t>{agent.port()});
+  const auto workers = agent.workers();
+  ASSERT_EQ(workers.size(), 2u);
+  for (pid_t w : workers) {
+    EXPECT_EQ(listening_ports({w}), std::set<std::uint16_t>{agent.port()}) << "worker " << w;
+    EXPECT_EQ(thread_count(w), 1) << "worker " << w;
   }
+  EXPECT_TRUE(scrape(port).has_value());
+}
+
+TEST_F(Metrics, AKilledEndpointProcessComesBackOnTheSamePort) {
+  AgentProcess agent({"-n", "1", "--metrics-address", "127.0.0.1:0"});
+  ASSERT_TRUE(agent.ready()) << agent.log();
+  const std::uint16_t port = metrics_port(agent.log());
+  const pid_t first = agent.metrics_process();
+  ASSERT_NE(first, 0);
+  ::kill(first, SIGKILL);
+  ASSERT_TRUE(agent.wait_log("the metrics endpoint process (pid " + std::to_string(first) +
+                             ") was killed by SIGKILL; restarting it in 1000 ms"))
+      << agent.log();
+  const std::string again = "metrics on http://127.0.0.1:" + std::to_string(port) + "/metrics again";
+  ASSERT_TRUE(agent.wait_log(again)) << agent.log();
+  const pid_t second = agent.metrics_process();
+  EXPECT_NE(second, 0);
+  EXPECT_NE(second, first);
+  auto text = scrape(port);
+  ASSERT_TRUE(text) << agent.log();
+  EXPECT_EQ(sample_value(*text, "spoa_workers"), 1) << "the counters live on in shared memory";
+  EXPECT_EQ(sample_value(*text, "spoa_worker_restarts_total"), 0) << "a worker did not restart";
+  EXPECT_EQ(agent.workers().size(), 1u);
+
+  agent.signal(SIGTERM);
+  EXPECT_EQ(agent.wait_exit(10s), 0) << agent.log();
+  EXPECT_NE(::kill(second, 0), 0) << "the endpoint process is stopped with the agent";
+  EXPECT_FALSE(scrape(port).has_value());
 }
 
 TEST_F(Metrics, BadAddressesAreRefused) {

@@ -10,6 +10,7 @@
 
 #include <ext/spl/spl_exceptions.h>
 
+#include "agent/engines/php/php_arginfo.hpp"
 #include "agent/engines/php/php_errors.hpp"
 #include "agent/engines/php/php_handlers.hpp"
 #include "agent/engines/php/php_runtime.hpp"
@@ -336,53 +337,37 @@ void log(zend_execute_data* execute_data, zval* /*return_value*/) {
 
 // ---- argument information (what reflection and named arguments see) ------------------------------------
 
-// PHP's type bits (zend_type_info.h) and the layout of zend_internal_arg_info: the first entry holds the
-// required argument count and the return type.
-constexpr std::uint32_t may_be_void = 1u << IS_VOID;
-constexpr std::uint32_t may_be_bool = (1u << IS_FALSE) | (1u << IS_TRUE);
-constexpr std::uint32_t may_be_long = 1u << IS_LONG;
-constexpr std::uint32_t may_be_string = 1u << IS_STRING;
-constexpr std::uint32_t may_be_callable = 1u << IS_CALLABLE;
+using namespace arginfo;
 
-constexpr zend_internal_arg_info returns_void(std::uintptr_t required) {
-  return {reinterpret_cast<const char*>(required), {nullptr, may_be_void}, nullptr};
-}
-constexpr zend_internal_arg_info arg(const char* name, std::uint32_t types) { return {name, {nullptr, types}, nullptr}; }
-
-const zend_internal_arg_info arginfo_register[] = {returns_void(2), arg("name", may_be_string),
-                                                  arg("handler", may_be_callable)};
-const zend_internal_arg_info arginfo_name_scope[] = {returns_void(2), arg("name", may_be_string),
-                                                    arg("scope", may_be_long)};
-const zend_internal_arg_info arginfo_bool[] = {returns_void(3), arg("name", may_be_string), arg("scope", may_be_long),
-                                              arg("value", may_be_bool)};
-const zend_internal_arg_info arginfo_int[] = {returns_void(3), arg("name", may_be_string), arg("scope", may_be_long),
-                                             arg("value", may_be_long)};
-const zend_internal_arg_info arginfo_uint64[] = {returns_void(3), arg("name", may_be_string),
-                                                arg("scope", may_be_long), arg("value", may_be_long | may_be_string)};
-const zend_internal_arg_info arginfo_string[] = {returns_void(3), arg("name", may_be_string),
-                                                arg("scope", may_be_long), arg("value", may_be_string)};
-const zend_internal_arg_info arginfo_log[] = {returns_void(2), arg("level", may_be_long | may_be_string),
-                                             arg("text", may_be_string)};
-
-template <std::size_t N>
-constexpr std::uint32_t count(const zend_internal_arg_info (&)[N]) {
-  return N - 1;
-}
+const zend_internal_arg_info arginfo_register[] = {returns(2, type_void), param("name", type_string),
+                                                  param("handler", type_callable)};
+const zend_internal_arg_info arginfo_name_scope[] = {returns(2, type_void), param("name", type_string),
+                                                    param("scope", type_long)};
+const zend_internal_arg_info arginfo_bool[] = {returns(3, type_void), param("name", type_string),
+                                              param("scope", type_long), param("value", type_bool)};
+const zend_internal_arg_info arginfo_int[] = {returns(3, type_void), param("name", type_string),
+                                             param("scope", type_long), param("value", type_long)};
+const zend_internal_arg_info arginfo_uint64[] = {returns(3, type_void), param("name", type_string),
+                                                param("scope", type_long), param("value", type_long | type_string)};
+const zend_internal_arg_info arginfo_string[] = {returns(3, type_void), param("name", type_string),
+                                                param("scope", type_long), param("value", type_string)};
+const zend_internal_arg_info arginfo_log[] = {returns(2, type_void), param("level", type_long | type_string),
+                                             param("text", type_string)};
 
 const zend_function_entry g_functions[] = {
-    {"spoa\\register_message", &register_message, arginfo_register, count(arginfo_register), 0},
-    {"spoa\\set_var_null", &set_var_null, arginfo_name_scope, count(arginfo_name_scope), 0},
-    {"spoa\\set_var_boolean", &set_var_boolean, arginfo_bool, count(arginfo_bool), 0},
-    {"spoa\\set_var_int32", &set_var_integer<spop::DataType::int32>, arginfo_int, count(arginfo_int), 0},
-    {"spoa\\set_var_uint32", &set_var_integer<spop::DataType::uint32>, arginfo_int, count(arginfo_int), 0},
-    {"spoa\\set_var_int64", &set_var_integer<spop::DataType::int64>, arginfo_int, count(arginfo_int), 0},
-    {"spoa\\set_var_uint64", &set_var_uint64, arginfo_uint64, count(arginfo_uint64), 0},
-    {"spoa\\set_var_ipv4", &set_var_address<spop::DataType::ipv4>, arginfo_string, count(arginfo_string), 0},
-    {"spoa\\set_var_ipv6", &set_var_address<spop::DataType::ipv6>, arginfo_string, count(arginfo_string), 0},
-    {"spoa\\set_var_str", &set_var_bytes<spop::DataType::string>, arginfo_string, count(arginfo_string), 0},
-    {"spoa\\set_var_bin", &set_var_bytes<spop::DataType::binary>, arginfo_string, count(arginfo_string), 0},
-    {"spoa\\unset_var", &unset_var, arginfo_name_scope, count(arginfo_name_scope), 0},
-    {"spoa\\log", &log, arginfo_log, count(arginfo_log), 0},
+    {"spoa\\register_message", &register_message, arginfo_register, arguments(arginfo_register), 0},
+    {"spoa\\set_var_null", &set_var_null, arginfo_name_scope, arguments(arginfo_name_scope), 0},
+    {"spoa\\set_var_boolean", &set_var_boolean, arginfo_bool, arguments(arginfo_bool), 0},
+    {"spoa\\set_var_int32", &set_var_integer<spop::DataType::int32>, arginfo_int, arguments(arginfo_int), 0},
+    {"spoa\\set_var_uint32", &set_var_integer<spop::DataType::uint32>, arginfo_int, arguments(arginfo_int), 0},
+    {"spoa\\set_var_int64", &set_var_integer<spop::DataType::int64>, arginfo_int, arguments(arginfo_int), 0},
+    {"spoa\\set_var_uint64", &set_var_uint64, arginfo_uint64, arguments(arginfo_uint64), 0},
+    {"spoa\\set_var_ipv4", &set_var_address<spop::DataType::ipv4>, arginfo_string, arguments(arginfo_string), 0},
+    {"spoa\\set_var_ipv6", &set_var_address<spop::DataType::ipv6>, arginfo_string, arguments(arginfo_string), 0},
+    {"spoa\\set_var_str", &set_var_bytes<spop::DataType::string>, arginfo_string, arguments(arginfo_string), 0},
+    {"spoa\\set_var_bin", &set_var_bytes<spop::DataType::binary>, arginfo_string, arguments(arginfo_string), 0},
+    {"spoa\\unset_var", &unset_var, arginfo_name_scope, arguments(arginfo_name_scope), 0},
+    {"spoa\\log", &log, arginfo_log, arguments(arginfo_log), 0},
     {nullptr, nullptr, nullptr, 0, 0},
 };
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "agent/engines/php/php_arginfo.hpp"
 #include "agent/engines/php/php_runtime.hpp"
 #include "agent/engines/shared_store.hpp"
 
@@ -164,21 +165,7 @@ void state_del(zend_execute_data* execute_data, zval* return_value) {
   RETVAL_BOOL(scratch.existed);
 }
 
-// Argument information, laid out as in php_module.cpp: the first entry holds the required argument count and
-// the return type; the others name the arguments, their types and (for optional ones) the default's code.
-constexpr std::uint32_t type_null = 1u << IS_NULL;
-constexpr std::uint32_t type_void = 1u << IS_VOID;
-constexpr std::uint32_t type_bool = (1u << IS_FALSE) | (1u << IS_TRUE);
-constexpr std::uint32_t type_long = 1u << IS_LONG;
-constexpr std::uint32_t type_double = 1u << IS_DOUBLE;
-constexpr std::uint32_t type_string = 1u << IS_STRING;
-
-constexpr zend_internal_arg_info returns(std::uintptr_t required, std::uint32_t types) {
-  return {reinterpret_cast<const char*>(required), {nullptr, types}, nullptr};
-}
-constexpr zend_internal_arg_info param(const char* name, std::uint32_t types, const char* default_value = nullptr) {
-  return {name, {nullptr, types}, default_value};
-}
+using namespace arginfo;
 
 const zend_internal_arg_info arginfo_get[] = {returns(1, type_long | type_string | type_null),
                                              param("key", type_string)};
@@ -189,11 +176,6 @@ const zend_internal_arg_info arginfo_incr[] = {returns(1, type_long), param("key
                                               param("delta", type_long, "1"),
                                               param("ttl", type_long | type_double | type_null, "0")};
 const zend_internal_arg_info arginfo_del[] = {returns(1, type_bool), param("key", type_string)};
-
-template <std::size_t N>
-constexpr std::uint32_t arguments(const zend_internal_arg_info (&)[N]) {
-  return N - 1;
-}
 
 const zend_function_entry g_state_functions[] = {
     {"spoa\\state_get", &state_get, arginfo_get, arguments(arginfo_get), 0},
