@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/accept_balance.hpp"
 #include "agent/child_exit.hpp"
 #include "agent/exit_status.hpp"
 #include "agent/listener.hpp"
@@ -173,6 +174,7 @@ class Supervisor {
     params.index = index;
     params.handle_sighup = true;
     params.metrics = metrics_ != nullptr ? &metrics_->worker(static_cast<unsigned>(index)) : nullptr;
+    params.balance = &balance_;
     params.on_ready = [ready_fd] {
       char c = ready_byte;
       [[maybe_unused]] auto n = ::write(ready_fd, &c, 1);
@@ -369,6 +371,8 @@ class Supervisor {
         if (slots_[i].pid != pid) continue;
         slots_[i].pid = 0;
         close_ready(slots_[i]);
+        balance_.set_accepting(static_cast<unsigned>(i), false);  // its connections died with it
+        balance_.set_connections(static_cast<unsigned>(i), 0);
         slots_[i].reload_pending = slots_[i].reload_awaited = false;
         if (metrics_ != nullptr) {
           // Its connections died with it; its counters stay for the next worker of this slot.
@@ -494,6 +498,7 @@ class Supervisor {
   pid_t pid_ = 0;
   metrics::Segment* metrics_;
   metrics::MetricsProcess* metrics_process_;
+  AcceptBalance balance_{static_cast<unsigned>(slots_.size())};  // mapped before the first fork
   std::optional<SteadyClock::time_point> metrics_restart_at_;
   bool reload_round_ = false;
   int reload_ok_ = 0;

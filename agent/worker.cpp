@@ -22,6 +22,7 @@
 #include <memory>
 #include <vector>
 
+#include "agent/accept_balance.hpp"
 #include "agent/asio_tuple.hpp"
 #include "agent/connection.hpp"
 #include "agent/dispatcher.hpp"
@@ -49,6 +50,8 @@ constexpr std::chrono::seconds limit_log_period{10};
 constexpr std::chrono::seconds force_close_grace{1};
 // Connections taken per wake-up, so that one busy listener cannot starve the others.
 constexpr int accepts_per_wakeup = 64;
+// How long a worker with more connections than another leaves a new connection to the other one.
+constexpr std::chrono::milliseconds accept_deferral{1};
 
 struct Acceptor {
   asio::posix::stream_descriptor descriptor;
@@ -64,6 +67,7 @@ class Worker {
         engine_options_(std::move(engine_options)),
         params_(params),
         meter_(params.metrics),
+        balance_(params.balance != nullptr && params.balance->active() ? params.balance : nullptr),
         dispatcher_(std::move(dispatcher)),
         settings_{options.agent},
         connections_(io_, settings_, dispatcher_),
@@ -92,6 +96,7 @@ class Worker {
     asio::co_spawn(io_, signal_loop(), asio::detached);
     asio::co_spawn(io_, tick_loop(), asio::detached);
     for (auto& a : acceptors_) asio::co_spawn(io_, accept_loop(*a), asio::detached);
+    if (balance_ != nullptr) balance_->set_accepting(balance_index(), true);
     if (params_.on_ready) params_.on_ready();
     io_.run();
     return exit_status::ok;
@@ -137,9 +142,17 @@ class Worker {
       auto [ec] = co_await a.descriptor.async_wait(asio::posix::descriptor_base::wait_read, use_tuple);
       if (ec || draining_) co_return;
       for (int i = 0; i < accepts_per_wakeup && connections_.size() < options_.max_connections; ++i) {
+        if (balance_ != nullptr && balance_->another_has_fewer(balance_index())) {
+          // Leave this connection to a worker with fewer (it woke up too); take it after a moment if
+          // it is still waiting, so that a busy or stuck worker never holds up a new connection.
+          asio::steady_timer wait(io_, accept_deferral);
+          co_await wait.async_wait(use_tuple);
+          if (draining_) co_return;
+        }
         int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
           connections_.start(fd, a.family);
+          publish_connection_count();
           continue;
         }
         int err = errno;
@@ -179,13 +192,21 @@ class Worker {
     limit_hits_ = 0;
   }
 
+  unsigned balance_index() const noexcept { return static_cast<unsigned>(params_.index); }
+
+  void publish_connection_count() noexcept {
+    if (balance_ != nullptr) balance_->set_connections(balance_index(), connections_.size());
+  }
+
   void on_connection_closed() {
+    publish_connection_count();
     slot_timer_.cancel();
     if (draining_ && connections_.size() == 0) finish();
   }
 
   void begin_drain() {
     draining_ = true;
+    if (balance_ != nullptr) balance_->set_accepting(balance_index(), false);
     spdlog::info("shutting down: draining {} connection(s)", connections_.size());
     notify_stopping("draining");  // systemd: heard only with -d (supervised workers have no NOTIFY_SOCKET)
     boost::system::error_code ignored;
@@ -234,6 +255,7 @@ class Worker {
   EngineOptions engine_options_;  // for reloads
   const WorkerParams& params_;
   metrics::WorkerMeter meter_;
+  AcceptBalance* balance_;  // nullptr: one worker, nothing to share
   Dispatcher dispatcher_;  // destroyed last: connections call into its engines
   ConnectionSettings settings_;
   // connections_ only keeps a reference to io_ and is declared first so that it outlives io_: if

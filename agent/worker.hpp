@@ -8,6 +8,7 @@ namespace spoa {
 
 struct Options;
 class Listeners;
+class AcceptBalance;
 namespace metrics {
 struct WorkerCounters;
 }
@@ -19,6 +20,7 @@ struct WorkerParams {
   std::function<void()> on_ready; ///< called once scripts are loaded and accepting has started
   std::function<void(bool ok)> on_reload;      ///< called after each reload, with its outcome
   metrics::WorkerCounters* metrics = nullptr;  ///< this worker's metrics slot; nullptr: metrics off
+  AcceptBalance* balance = nullptr;            ///< shared with the other workers; nullptr: alone
 };
 
 /// Runs the worker and returns its exit status (exit_status::ok after a drain, load_failure when the

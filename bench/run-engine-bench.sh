@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# Throughput of spoa with the standard example's handler (no printing) in Lua, Python and PHP, next to the
-# empty handler: one worker pinned to CPU 0 and the load generator to CPU 1, then (Python, PHP) two workers
+# Throughput of spoa with the standard example's handler (no printing) in Lua, Python and PHP, next to no
+# script at all and to an empty Lua and Python handler: one worker pinned to CPU 0 and the load generator to CPU 1, then (Python, PHP) two workers
 # sharing both cores with the load generator.
 #
 # Besides NOTIFY/s, each row gives the agent's CPU time per NOTIFY (utime + stime of all workers from
 # /proc, warm-up included) and its inverse, the NOTIFYs one fully used core could answer. The CPU figure
 # stays meaningful on a shared machine and when the load generator competes with the workers for the
 # cores (the two-worker row on a 2-core machine).
-# Usage: bench/run-engine-bench.sh [BUILD_DIR] [SECONDS]
+# Usage: bench/run-engine-bench.sh [BUILD_DIR] [SECONDS] [ROUNDS]   (ROUNDS > 1 on a noisy machine)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build/release}
 seconds=${2:-5}
+rounds=${3:-1}
 spoa="$build/agent/spoa"
 load="$build/bench/spoa_load"
 tmp=$(mktemp -d)
@@ -28,8 +29,8 @@ workers_ticks() {  # utime + stime of every worker of the running agent
   echo "$total"
 }
 
-run() {  # label workers agent_cpus load_cpus [script]
-  local label=$1 workers=$2 agent_cpus=$3 load_cpus=$4 script=${5:-}
+measure() {  # row workers agent_cpus load_cpus connections depth [script]: appends "rate cost" to $tmp/row<row>
+  local row=$1 workers=$2 agent_cpus=$3 load_cpus=$4 connections=$5 depth=$6 script=${7:-}
   rm -f "$tmp/ready"
   local args=(-n "$workers" -p 0 --address 127.0.0.1 --ready-file "$tmp/ready" --log-level warning)
   [ -n "$script" ] && args+=(-f "$script")
@@ -40,19 +41,46 @@ run() {  # label workers agent_cpus load_cpus [script]
   local port; port=$(awk 'NR==1 {print $2}' "$tmp/ready")
   local before after rate
   before=$(workers_ticks)
-  rate=$(taskset -c "$load_cpus" "$load" -p "$port" -c 10 -d 20 -t "$seconds" -w 1 | awk '$1 == "result" {print $2}')
+  rate=$(taskset -c "$load_cpus" "$load" -p "$port" -c "$connections" -d "$depth" -t "$seconds" -w 1 | awk '$1 == "result" {print $2}')
   after=$(workers_ticks)
-  awk -v label="$label" -v w="$workers" -v rate="${rate:-0}" -v t=$((after - before)) -v hz="$hz" -v s="$seconds" 'BEGIN {
-    n = rate * (s + 1); cost = n > 0 ? t / hz * 1e6 / n : 0
-    printf "%-36s %8d %10.0f %12.2f %14.0f\n", label, w, rate, cost, (cost > 0 ? 1e6 / cost : 0) }'
+  awk -v rate="${rate:-0}" -v t=$((after - before)) -v hz="$hz" -v s="$seconds" 'BEGIN {
+    n = rate * (s + 1); printf "%.0f %.4f\n", rate, (n > 0 ? t / hz * 1e6 / n : 0) }' >>"$tmp/row$row"
   kill "$agent_pid"; wait "$agent_pid" 2>/dev/null || true; agent_pid=""
 }
 
-echo "10 connections x 20 in flight; ${seconds}s per row (+1 s warm-up)"
+# label|workers|agent CPUs|load CPUs|connections|in flight per connection|script
+# The last rows measure how the workers scale: with two workers the load generator shares both cores
+# with them, so it runs with deeper pipelines (fewer system calls per NOTIFY: it then needs about a
+# quarter of a core), and the one-worker row beside it uses the same load.
+py=$root/bench/scripts/standard_noprint.py
+php=$root/bench/scripts/standard_noprint.php
+rows=(
+  "empty handler (no script)|1|0|1|10|20|"
+  "Lua empty handler|1|0|1|10|20|$root/bench/scripts/empty.lua"
+  "Lua standard handler|1|0|1|10|20|$root/bench/scripts/standard_noprint.lua"
+  "Python empty handler|1|0|1|10|20|$root/bench/scripts/empty.py"
+  "Python standard handler|1|0|1|10|20|$py"
+  "Python standard handler, CPUs 0-1|2|0,1|0,1|10|20|$py"
+  "PHP standard handler|1|0|1|10|20|$php"
+  "PHP standard handler, CPUs 0-1|2|0,1|0,1|10|20|$php"
+  "Python standard, 4x200|1|0|1|4|200|$py"
+  "Python standard, 4x200, CPUs 0-1|2|0,1|0,1|4|200|$py"
+  "PHP standard, 4x200|1|0|1|4|200|$php"
+  "PHP standard, 4x200, CPUs 0-1|2|0,1|0,1|4|200|$php"
+)
+
+# Rounds interleave the rows, so that a slow spell of a shared machine hits every row alike; each row
+# then shows its median round.
+echo "10 connections x 20 in flight unless the row says otherwise (4x200: 4 x 200); ${seconds}s per row (+1 s warm-up); median of $rounds round(s)"
 printf '%-36s %8s %10s %12s %14s\n' handler workers NOTIFY/s "us/NOTIFY" "NOTIFY/s/core"
-run "empty handler (no script)" 1 0 1
-run "Lua standard handler" 1 0 1 "$root/bench/scripts/standard_noprint.lua"
-run "Python standard handler" 1 0 1 "$root/bench/scripts/standard_noprint.py"
-run "Python standard handler, CPUs 0-1" 2 0,1 0,1 "$root/bench/scripts/standard_noprint.py"
-run "PHP standard handler" 1 0 1 "$root/bench/scripts/standard_noprint.php"
-run "PHP standard handler, CPUs 0-1" 2 0,1 0,1 "$root/bench/scripts/standard_noprint.php"
+for round in $(seq 1 "$rounds"); do
+  for i in "${!rows[@]}"; do
+    IFS='|' read -r label workers agent_cpus load_cpus connections depth script <<<"${rows[$i]}"
+    measure "$i" "$workers" "$agent_cpus" "$load_cpus" "$connections" "$depth" "$script"
+  done
+done
+for i in "${!rows[@]}"; do
+  IFS='|' read -r label workers _ <<<"${rows[$i]}"
+  sort -n "$tmp/row$i" | awk -v label="$label" -v w="$workers" '{ r[NR] = $1; c[NR] = $2 } END {
+    m = int((NR + 1) / 2); printf "%-36s %8d %10.0f %12.2f %14.0f\n", label, w, r[m], c[m], (c[m] > 0 ? 1e6 / c[m] : 0) }'
+done

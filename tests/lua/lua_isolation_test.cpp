@@ -11,6 +11,7 @@
 #include "agent/engines/lua/lua_engine_impl.hpp"
 #include "spop/ack_builder.hpp"
 #include "tests/lua/lua_test_support.hpp"
+#include "tests/support/hex.hpp"
 
 namespace spoa::lua::test {
 namespace {
@@ -139,6 +140,51 @@ end)
   }
   // Actions set before the timeout stay.
   EXPECT_EQ(call(*engine, "spin").hex(), canonical_hex("0000000d 67 00000001 01 01  01 03 02 01 78 00"));
+}
+
+TEST_F(LuaEngineTest, TimeBudgetStopsCoroutinesMadeByWrapToo) {
+  EngineOptions options;
+  options.call_budget = milliseconds(100);
+  auto engine = load_script(std::string(fine_handler) + R"(
+local spin = coroutine.wrap(function() while true do end end)
+spoa.register_message('spin-in-wrap', function(args) spin() end)
+spoa.register_message('nested', function(args)
+  coroutine.resume(coroutine.create(function()
+    coroutine.resume(coroutine.create(function() while true do end end))
+  end))
+end)
+)", options);
+  for (const char* message : {"spin-in-wrap", "nested"}) {
+    SCOPED_TRACE(message);
+    const Ack ack = call(*engine, message);
+    EXPECT_EQ(ack.result.kind, Kind::timeout) << ack.result.detail;
+    expect_state_still_works(*engine);
+  }
+}
+
+// The budget costs nothing per instruction in the handler itself: its thread runs without a hook until
+// the deadline passes; only coroutines (which the watchdog's signal cannot reach) carry a count hook.
+TEST_F(LuaEngineTest, OnlyCoroutinesRunWithAHookUntilTheDeadline) {
+  EngineOptions options;
+  options.call_budget = milliseconds(1000);
+  auto engine = load_script(R"(
+spoa.register_message('hooks', function(args)
+  spoa.set_var_boolean('main', spoa.scope.txn, debug.gethook() ~= nil)
+  local co = coroutine.create(function() return debug.gethook() ~= nil end)
+  local _, hooked = coroutine.resume(co)
+  spoa.set_var_boolean('co', spoa.scope.txn, hooked)
+  local ok, err = pcall(coroutine.create, 42)
+  spoa.set_var_str('err', spoa.scope.txn, err)
+end)
+)", options);
+  const Ack ack = call(*engine, "hooks");
+  ASSERT_TRUE(ack.result.ok()) << ack.result.detail;
+  // main=false, co=true, err names the function as Lua's own coroutine.create would.
+  const std::string err = "bad argument #1 to 'coroutine.create' (function expected, got number)";
+  const std::string hex_err = spop::test::to_hex(std::as_bytes(std::span(err.data(), err.size())));
+  EXPECT_TRUE(contains(ack.hex(), canonical_hex("03 02 04 6d61696e 01")));
+  EXPECT_TRUE(contains(ack.hex(), canonical_hex("03 02 02 636f 11")));
+  EXPECT_TRUE(contains(ack.hex(), hex_err)) << ack.hex();
 }
 
 TEST_F(LuaEngineTest, WorkWithinTheBudgetIsNotStopped) {

@@ -30,10 +30,9 @@ struct MemoryAccount {
   bool enforce = false;    ///< off while the engine itself builds the state
 };
 
-/// The deadline of the running handler call (EngineOptions::call_budget).
+/// The per-call time budget (EngineOptions::call_budget), kept by the process's CallWatchdog.
 struct TimeBudget {
-  std::chrono::milliseconds budget{0};  ///< 0 = unlimited: no hook is installed at all
-  std::chrono::steady_clock::time_point deadline{};
+  std::chrono::milliseconds budget{0};  ///< 0 = unlimited: no watchdog, no hook at all
   bool active = false;   ///< a handler call is running
   bool expired = false;  ///< the hook stopped this call
 };

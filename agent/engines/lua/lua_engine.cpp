@@ -76,6 +76,7 @@ int set_up_state(lua_State* L) {
   push_argument_tables(L);
   lua_pushcclosure(L, run_handler, 5);
   context(L).runner = luaL_ref(L, LUA_REGISTRYINDEX);
+  if (context(L).time.budget.count() > 0) set_up_time_budget(L);
   return 0;
 }
 
@@ -100,7 +101,6 @@ LuaEngine::LuaEngine(const EngineOptions& options) : context_(std::make_unique<L
     lua_close(state_);
     throw std::runtime_error("lua: cannot open the libraries: " + text);
   }
-  install_time_hook(state_, context_->time);
   // Each call makes a few small tables that die when it returns: the generational collector handles
   // that pattern far more cheaply than the incremental one.
   lua_gc(state_, LUA_GCGEN, 0, 0);
@@ -122,6 +122,14 @@ CallResult LuaEngine::call(const CallInfo& info, std::span<const spop::Argument>
             "no Lua handler registered for message '" + std::string(info.message) + "'"};
   }
   HandlerCall job{found->second.ref, args};
+  const bool budgeted = context_->time.budget.count() > 0;
+  if (budgeted) {
+    try {
+      arm_time_budget(state_, context_->time);
+    } catch (const std::exception& e) {  // the watchdog thread could not start
+      return {CallResult::Kind::script_error, std::string("cannot start the call's time budget: ") + e.what()};
+    }
+  }
 
   const int base = lua_gettop(state_);
   lua_pushcfunction(state_, traceback_handler);
@@ -130,9 +138,8 @@ CallResult LuaEngine::call(const CallInfo& info, std::span<const spop::Argument>
 
   context_->actions = &actions;
   context_->call = &info;
-  arm_time_budget(context_->time);
   const int status = lua_pcall(state_, 1, 0, base + 1);
-  disarm_time_budget(state_, context_->time);
+  if (budgeted) disarm_time_budget(state_, context_->time);
   context_->actions = nullptr;
   context_->call = nullptr;
 
