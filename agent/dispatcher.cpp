@@ -49,7 +49,12 @@ Dispatcher Dispatcher::load(const std::vector<std::filesystem::path>& files, con
     if (auto it = by_suffix.find(ext); it != by_suffix.end()) {
       engine = it->second;
     } else {
-      auto made = make_engine_for(file, options);
+      std::unique_ptr<Engine> made;
+      try {
+        made = make_engine_for(file, options);
+      } catch (const std::exception& e) {  // an engine that cannot start (an interpreter failing to boot)
+        throw StartupError(e.what());
+      }
       if (!made) throw StartupError(check_script_suffix(file).value_or("cannot load " + file.string()));
       auto same = std::find_if(d.engines_.begin(), d.engines_.end(),
                                [&](const auto& e) { return e->language() == made->language(); });

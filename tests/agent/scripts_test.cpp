@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 
 #include "agent/engines/engine.hpp"
@@ -94,6 +95,20 @@ TEST_F(Scripts, MissingScriptStopsStartup) {
   auto r = run_spoa({"-n", "2", "-p", "0", "--address", "127.0.0.1", "-f", (dir_ / "absent.lua").string()});
   EXPECT_EQ(r.exit_status, 2) << r.err;
   EXPECT_NE(r.err.find("absent.lua"), std::string::npos) << r.err;
+}
+
+// An engine whose interpreter cannot start (here: CPython with a home that does not exist) stops
+// start-up like a broken script: one message, exit status 2, no crash of the worker.
+TEST_F(Scripts, AnEngineThatCannotStartStopsStartupWithItsReason) {
+  REQUIRE_ENGINE(".py");
+  auto py = write_script(dir_, "fine.py", "import spoa\ndef f(args):\n    pass\nspoa.register_message('m', f)\n");
+  ::setenv("PYTHONHOME", (dir_ / "no-such-python-home").c_str(), 1);
+  auto r = run_spoa({"-n", "2", "-p", "0", "--address", "127.0.0.1", "-f", py.string()});
+  ::unsetenv("PYTHONHOME");
+  EXPECT_EQ(r.exit_status, 2) << r.err;
+  EXPECT_NE(r.err.find("cannot start CPython"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("SIGABRT"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("worker 1 started"), std::string::npos) << r.err;
 }
 
 TEST_F(Scripts, DuplicateMessageAcrossEnginesNamesBothFiles) {
