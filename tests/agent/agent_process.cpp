@@ -1,6 +1,8 @@
 // Starting, watching and killing spoa processes for component tests.
 #include "tests/agent/agent_process.hpp"
 
+#include "tests/support/temp_dir.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -64,11 +66,7 @@ std::optional<int> wait_for(pid_t pid, std::chrono::milliseconds timeout, bool& 
 
 }  // namespace
 
-std::filesystem::path make_temp_dir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "spoa-test-XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  return tmpl;
-}
+std::filesystem::path make_temp_dir() { return spop::test::scratch_dir("spoa-test"); }
 
 RunResult run_spoa(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
   auto dir = make_temp_dir();

@@ -7,14 +7,12 @@
 
 #include "spop/ack_builder.hpp"
 #include "spop/frame.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace spop::sim::test {
 
 RunOptions options_for(const std::string& spoe, const std::string& scenario, std::uint16_t port) {
-  static std::atomic<int> counter{0};
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("sim-run-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-  std::filesystem::create_directories(dir);
+  const auto dir = spop::test::scratch_dir("sim-run-test");
   std::ofstream(dir / "spoe.conf") << spoe;
   std::ofstream(dir / "scenario.yaml") << scenario;
   RunOptions o;

@@ -1,5 +1,7 @@
 #include "tests/spop-cli/run_cli.hpp"
 
+#include "tests/support/temp_dir.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -24,11 +26,7 @@ std::string slurp(const std::string& path) {
 }
 
 std::filesystem::path temp_dir() {
-  static const std::filesystem::path dir = [] {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "spop-cli-test-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    return std::filesystem::path(tmpl);
-  }();
+  static const std::filesystem::path dir = spop::test::scratch_dir("spop-cli-test");
   return dir;
 }
 
