@@ -22,12 +22,6 @@ namespace spop_cli {
 
 using spop::Clock;
 
-std::string Endpoint::to_string() const {
-  if (!unix_path.empty()) return "unix:" + unix_path;
-  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
-  return host + ":" + std::to_string(port);
-}
-
 int exit_code(const Failure& f) noexcept {
   switch (f.kind) {
     case FailureKind::resolve:

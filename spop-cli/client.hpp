@@ -16,19 +16,13 @@
 
 #include "spop-cli/trace.hpp"
 #include "spop-cli/typed_value.hpp"
+#include "spop/endpoint.hpp"
 #include "spop/haproxy_connection.hpp"
 
 namespace spop_cli {
 
 /// Where the agent listens: host and port, or a Unix socket path.
-struct Endpoint {
-  std::string host = "127.0.0.1";
-  std::uint16_t port = 12345;
-  std::string unix_path;  ///< when set, host and port are not used
-
-  /// "127.0.0.1:12345", "[::1]:12345", "unix:/run/spoa.sock".
-  std::string to_string() const;
-};
+using Endpoint = spop::Endpoint;
 
 /// Why talking to the agent failed.
 enum class FailureKind {

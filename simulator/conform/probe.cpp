@@ -42,12 +42,6 @@ std::string errno_text(int err) { return std::strerror(err); }
 
 }  // namespace
 
-std::string Endpoint::to_string() const {
-  if (!unix_path.empty()) return "unix:" + unix_path;
-  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
-  return host + ":" + std::to_string(port);
-}
-
 Probe::Probe(Probe&& other) noexcept : fd_(other.fd_), in_(std::move(other.in_)) { other.fd_ = -1; }
 
 Probe& Probe::operator=(Probe&& other) noexcept {

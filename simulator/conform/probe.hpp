@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "spop/endpoint.hpp"
 #include "spop/frame.hpp"
 
 namespace spop::sim::conform {
@@ -19,12 +20,7 @@ using Clock = std::chrono::steady_clock;
 using Millis = std::chrono::milliseconds;
 
 /// Where the agent listens: host and port, or a Unix socket path (which wins when set).
-struct Endpoint {
-  std::string host = "127.0.0.1";
-  std::uint16_t port = 12345;
-  std::string unix_path;
-  std::string to_string() const;
-};
+using Endpoint = spop::Endpoint;
 
 /// How a read ended.
 enum class ReadStatus {

@@ -4,12 +4,6 @@
 
 namespace spop::sim {
 
-std::string AgentAddress::to_string() const {
-  if (!unix_path.empty()) return "unix:" + unix_path;
-  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
-  return host + ":" + std::to_string(port);
-}
-
 spop::HaproxyOptions haproxy_options_for(const SpoeAgent& agent, Profile profile, std::string engine_id) {
   spop::HaproxyOptions o;
   const bool v26 = profile == Profile::haproxy_2_6;

@@ -11,17 +11,13 @@
 
 #include "simulator/scenario.hpp"
 #include "simulator/spoe_config.hpp"
+#include "spop/endpoint.hpp"
 #include "spop/haproxy_connection.hpp"
 
 namespace spop::sim {
 
 /// Where the agent listens.
-struct AgentAddress {
-  std::string host = "127.0.0.1";
-  std::uint16_t port = 12345;
-  std::string unix_path;  ///< when set, host and port are not used
-  std::string to_string() const;  ///< "127.0.0.1:12345", "[::1]:1", "unix:/path"
-};
+using AgentAddress = spop::Endpoint;
 
 /// The messages one request template's NOTIFY carries.
 struct TemplateMessages {
