@@ -63,15 +63,15 @@ rows=(
   "Python standard handler, CPUs 0-1|2|0,1|0,1|10|20|$py"
   "PHP standard handler|1|0|1|10|20|$php"
   "PHP standard handler, CPUs 0-1|2|0,1|0,1|10|20|$php"
-  "Python standard, 4x200|1|0|1|4|200|$py"
-  "Python standard, 4x200, CPUs 0-1|2|0,1|0,1|4|200|$py"
-  "PHP standard, 4x200|1|0|1|4|200|$php"
-  "PHP standard, 4x200, CPUs 0-1|2|0,1|0,1|4|200|$php"
+  "Python standard, 4x400|1|0|1|4|400|$py"
+  "Python standard, 4x400, CPUs 0-1|2|0,1|0,1|4|400|$py"
+  "PHP standard, 4x400|1|0|1|4|400|$php"
+  "PHP standard, 4x400, CPUs 0-1|2|0,1|0,1|4|400|$php"
 )
 
 # Rounds interleave the rows, so that a slow spell of a shared machine hits every row alike; each row
 # then shows its median round.
-echo "10 connections x 20 in flight unless the row says otherwise (4x200: 4 x 200); ${seconds}s per row (+1 s warm-up); median of $rounds round(s)"
+echo "10 connections x 20 in flight unless the row says otherwise (4x400: 4 x 400); ${seconds}s per row (+1 s warm-up); median of $rounds round(s)"
 printf '%-36s %8s %10s %12s %14s\n' handler workers NOTIFY/s "us/NOTIFY" "NOTIFY/s/core"
 for round in $(seq 1 "$rounds"); do
   for i in "${!rows[@]}"; do
