@@ -1,12 +1,9 @@
 #include "spop-cli/client.hpp"
 
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -62,22 +59,17 @@ Failure make_failure(FailureKind kind, std::string message) {
   return f;
 }
 
-// Waits for `events` on `fd` until `deadline`: >0 ready, 0 timed out, <0 error (errno set).
-int wait_fd(int fd, short events, Clock::time_point deadline, short& revents) {
-  while (true) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() < 0) return 0;
-    pollfd p{fd, events, 0};
-    // Round up so that the wait never ends just before the deadline.
-    const int rc = ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count() + 1, 1'000'000)));
-    if (rc < 0 && errno == EINTR) continue;
-    revents = p.revents;
-    return rc;
+FailureKind failure_kind(spop::ConnectError error) {
+  switch (error) {
+    case spop::ConnectError::resolve:
+      return FailureKind::resolve;
+    case spop::ConnectError::refused:
+      return FailureKind::refused;
+    case spop::ConnectError::timeout:
+      return FailureKind::timeout;
+    default:
+      return FailureKind::unreachable;
   }
-}
-
-FailureKind connect_error_kind(int err) {
-  return err == ECONNREFUSED || err == ENOENT ? FailureKind::refused : FailureKind::unreachable;
 }
 
 }  // namespace
@@ -97,72 +89,13 @@ Client::~Client() {
 }
 
 std::optional<Failure> Client::open_socket() {
-  const auto deadline = Clock::now() + options_.timeout;
-  if (!endpoint_.unix_path.empty()) {
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (endpoint_.unix_path.size() >= sizeof addr.sun_path) {
-      return make_failure(FailureKind::unreachable, "Unix socket path too long: " + endpoint_.unix_path);
-    }
-    std::memcpy(addr.sun_path, endpoint_.unix_path.c_str(), endpoint_.unix_path.size() + 1);
-    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) return make_failure(FailureKind::unreachable, "socket(): " + errno_text(errno));
-    // A local connect does not wait for the network: it succeeds or fails at once.
-    if (::connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-      const int err = errno;
-      return make_failure(connect_error_kind(err), "cannot connect to " + endpoint_.to_string() + ": " +
-                                                       (err == ENOENT         ? "no such socket file"
-                                                        : err == ECONNREFUSED ? "connection refused"
-                                                                              : errno_text(err)));
-    }
-    ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) | O_NONBLOCK);
+  spop::Connected c = spop::connect_endpoint(endpoint_, Clock::now() + options_.timeout);
+  if (c.fd >= 0) {
+    fd_ = c.fd;
     return std::nullopt;
   }
-
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* list = nullptr;
-  const std::string port = std::to_string(endpoint_.port);
-  if (const int rc = ::getaddrinfo(endpoint_.host.c_str(), port.c_str(), &hints, &list); rc != 0) {
-    return make_failure(FailureKind::resolve, "cannot resolve host '" + endpoint_.host + "': " + ::gai_strerror(rc));
-  }
-  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> guard(list, &::freeaddrinfo);
-  Failure last = make_failure(FailureKind::unreachable, "no address for " + endpoint_.host);
-  // Try every address of the name in turn, as a browser would, within the one deadline.
-  for (addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
-    const int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-    if (fd < 0) {
-      last = make_failure(FailureKind::unreachable, "socket(): " + errno_text(errno));
-      continue;
-    }
-    int err = 0;
-    if (::connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-      err = errno;
-      if (err == EINPROGRESS) {
-        short revents = 0;
-        const int rc = wait_fd(fd, POLLOUT, deadline, revents);
-        if (rc == 0) {
-          ::close(fd);
-          return make_failure(FailureKind::timeout, "connection to " + endpoint_.to_string() + " timed out after " +
-                                                        ms_text(options_.timeout));
-        }
-        socklen_t len = sizeof err;
-        err = rc < 0 ? errno : 0;
-        if (rc > 0) ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-      }
-    }
-    if (err == 0) {
-      fd_ = fd;
-      const int one = 1;
-      ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // frames are small and latency matters
-      return std::nullopt;
-    }
-    ::close(fd);
-    last = make_failure(connect_error_kind(err), "cannot connect to " + endpoint_.to_string() + ": " +
-                                                     (err == ECONNREFUSED ? "connection refused" : errno_text(err)));
-  }
-  return last;
+  if (c.error == spop::ConnectError::timeout) c.message += " after " + ms_text(options_.timeout);
+  return make_failure(failure_kind(c.error), std::move(c.message));
 }
 
 std::optional<Failure> Client::connect() {
@@ -367,7 +300,7 @@ std::optional<Failure> Client::pump(Clock::time_point deadline, const std::funct
     if (const auto tick = conn_->next_deadline()) until = std::min(until, *tick);
     short revents = 0;
     const short events = static_cast<short>(POLLIN | (conn_->wants_write() ? POLLOUT : 0));
-    const int rc = wait_fd(fd_, events, until, revents);
+    const int rc = spop::wait_fd(fd_, events, until, &revents);
     if (rc < 0) return failure_ = make_failure(FailureKind::io, "poll(): " + errno_text(errno));
     const auto now = Clock::now();
     if (const auto tick = conn_->next_deadline(); tick && now >= *tick) {

@@ -1,6 +1,8 @@
-// Where an SPOP peer listens: a TCP host and port, or a unix socket. Shared by spop-cli and spop-sim.
+// Where an SPOP peer listens (a TCP host and port, or a unix socket) and how the tools reach it:
+// a connect within a deadline and a bounded wait on a socket. Shared by spop-cli and spop-sim.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -14,5 +16,21 @@ struct Endpoint {
   /// "127.0.0.1:12345", "[::1]:12345" (IPv6 in brackets), "unix:/run/spoa.sock".
   std::string to_string() const;
 };
+
+/// Why a connect failed.
+enum class ConnectError { none, resolve, refused, unreachable, timeout };
+
+struct Connected {
+  int fd = -1;  ///< non-blocking, close-on-exec, TCP_NODELAY over TCP; -1 when `error` is set
+  ConnectError error = ConnectError::none;
+  std::string message;  ///< e.g. "cannot connect to 127.0.0.1:1: connection refused"
+};
+
+/// Connects to `endpoint`, trying every address of a host name in turn, all before `deadline`.
+Connected connect_endpoint(const Endpoint& endpoint, std::chrono::steady_clock::time_point deadline);
+
+/// Waits for `events` (poll flags) on `fd` until `deadline`: >0 ready (`revents` set when given),
+/// 0 timed out, <0 error (errno set). Never returns early because poll() rounds its timeout down.
+int wait_fd(int fd, short events, std::chrono::steady_clock::time_point deadline, short* revents = nullptr);
 
 }  // namespace spop

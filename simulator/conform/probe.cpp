@@ -2,12 +2,9 @@
 #include "simulator/conform/probe.hpp"
 
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,23 +19,7 @@ namespace {
 
 constexpr std::uint32_t largest_readable_frame = 16u << 20;
 
-int poll_ms(Clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<Millis>(deadline - Clock::now()).count();
-  return left <= 0 ? 0 : static_cast<int>(std::min<long long>(left, 60'000)) + 1;
-}
-
-// Waits for `events` on fd until the deadline: 1 ready, 0 timed out, -1 error.
-int wait_fd(int fd, short events, Clock::time_point deadline) {
-  for (;;) {
-    pollfd p{fd, events, 0};
-    const int rc = ::poll(&p, 1, poll_ms(deadline));
-    if (rc < 0 && errno == EINTR) continue;
-    if (rc == 0 && Clock::now() < deadline) continue;  // poll rounds down; wait out the rest
-    return rc > 0 ? 1 : rc;
-  }
-}
-
-std::string errno_text(int err) { return std::strerror(err); }
+int wait_fd(int fd, short events, Clock::time_point deadline) { return spop::wait_fd(fd, events, deadline); }
 
 }  // namespace
 
@@ -59,63 +40,10 @@ Probe::~Probe() { close(); }
 std::string Probe::connect(const Endpoint& endpoint, Clock::time_point deadline) {
   close();
   in_.clear();
-  if (!endpoint.unix_path.empty()) {
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (endpoint.unix_path.size() >= sizeof addr.sun_path) return "unix socket path too long";
-    std::memcpy(addr.sun_path, endpoint.unix_path.c_str(), endpoint.unix_path.size() + 1);
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return "socket(): " + errno_text(errno);
-    if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-      const int err = errno;
-      ::close(fd);
-      return "cannot connect to " + endpoint.to_string() + ": " + errno_text(err);
-    }
-    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-    fd_ = fd;
-    return "";
-  }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* list = nullptr;
-  const std::string port = std::to_string(endpoint.port);
-  if (const int rc = ::getaddrinfo(endpoint.host.c_str(), port.c_str(), &hints, &list); rc != 0) {
-    return "cannot resolve '" + endpoint.host + "': " + ::gai_strerror(rc);
-  }
-  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> guard(list, &::freeaddrinfo);
-  std::string last = "no address for " + endpoint.host;
-  for (addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
-    const int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-    if (fd < 0) {
-      last = "socket(): " + errno_text(errno);
-      continue;
-    }
-    int err = 0;
-    if (::connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-      err = errno;
-      if (err == EINPROGRESS) {
-        const int rc = wait_fd(fd, POLLOUT, deadline);
-        if (rc == 0) {
-          ::close(fd);
-          return "cannot connect to " + endpoint.to_string() + ": timed out";
-        }
-        socklen_t len = sizeof err;
-        err = rc < 0 ? errno : 0;
-        if (rc > 0) ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-      }
-    }
-    if (err == 0) {
-      const int one = 1;
-      // Checks that split frames rely on each send() leaving as its own segment.
-      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      fd_ = fd;
-      return "";
-    }
-    ::close(fd);
-    last = "cannot connect to " + endpoint.to_string() + ": " + errno_text(err);
-  }
-  return last;
+  spop::Connected c = spop::connect_endpoint(endpoint, deadline);
+  if (c.fd < 0) return c.message;
+  fd_ = c.fd;
+  return "";
 }
 
 bool Probe::send(std::span<const std::byte> bytes, Clock::time_point deadline) {
