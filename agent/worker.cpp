@@ -171,10 +171,15 @@ class Worker {
   // Runs inside the event loop, between two handler calls: the swap is atomic for every connection.
   void reload() {
     if (draining_) return;  // shutting down: the old scripts answer what is left
+    // systemd hears these only from a foreground worker (-d): supervised workers forgot NOTIFY_SOCKET,
+    // their supervisor speaks for the service.
+    notify_reloading("reloading");
     const bool ok = reload_scripts(options_.files, engine_options_, dispatcher_,
                                    [this](Dispatcher& fresh) { tag_for_metrics(fresh); });
     meter_.reload(ok);
     if (params_.on_reload) params_.on_reload(ok);
+    notify_ready(ok ? "serving the reloaded scripts (foreground, one worker)"
+                    : "serving the previous scripts: the reload failed (foreground, one worker)");
   }
 
   void tag_for_metrics(Dispatcher& d) {

@@ -56,6 +56,26 @@ TEST(Systemd, NotifiesReadyWatchdogReloadingAndStopping) {
   std::filesystem::remove_all(dir);
 }
 
+// In the foreground (-d) the only process speaks for the service, reloads included.
+TEST(Systemd, AForegroundAgentNotifiesItsReloads) {
+  auto dir = make_temp_dir();
+  DatagramSocket systemd(dir / "notify");
+  ASSERT_TRUE(systemd.bound());
+  ::setenv("NOTIFY_SOCKET", systemd.path().c_str(), 1);
+  AgentProcess agent({"-d"});
+  ::unsetenv("NOTIFY_SOCKET");
+  ASSERT_TRUE(agent.ready()) << agent.log();
+  ASSERT_TRUE(systemd.receive_until(contains("READY=1"))) << agent.log();
+  agent.signal(SIGHUP);
+  EXPECT_TRUE(systemd.receive_until(contains("RELOADING=1"))) << agent.log();
+  auto ready = systemd.receive_until(contains("READY=1"));
+  ASSERT_TRUE(ready) << agent.log();
+  EXPECT_NE(ready->find("STATUS=serving the reloaded scripts"), std::string::npos) << *ready;
+  agent.signal(SIGTERM);
+  EXPECT_TRUE(systemd.receive_until(contains("STOPPING=1")));
+  EXPECT_EQ(agent.wait_exit(20s), 0) << agent.log();
+}
+
 // systemd-socket-activate (package systemd) listens, and on the first connection execs spoa with
 // LISTEN_FDS=1: spoa must serve on that socket instead of binding its own.
 class ActivatedAgent {
