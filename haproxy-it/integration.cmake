@@ -19,7 +19,7 @@ set(SPOP_IT_PYTHON "${_it_python_default}" CACHE FILEPATH
 # module -> cases (a case name is also its ctest name, prefixed with "haproxy-it.")
 set(_it_cases
   "test_standard:standard-lua,standard-python,standard-php"
-  "test_types:types-lua,types-python"
+  "test_types:types-lua,types-python,types-php"
   "test_limits:limits-lua,limits-python"
   "test_healthcheck:healthcheck"
   "test_concurrency:concurrency-lua,concurrency-python"

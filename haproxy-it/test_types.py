@@ -1,7 +1,7 @@
-"""types-lua, types-python: every HAProxy sample type goes to a script and comes back unchanged.
+"""types-lua, types-python, types-php: every HAProxy sample type goes to a script and comes back unchanged.
 
 Message "echo" carries named arguments of every type HAProxy sends (integers arrive as INT64, bool, ipv4,
-ipv6, str, bin with NUL bytes, NULL for a missing header, src_port, method). scripts/echo.{lua,py} set each
+ipv6, str, bin with NUL bytes, NULL for a missing header, src_port, method). scripts/echo.{lua,py,php} set each
 back with the setter the argument's name starts with, plus <name>_lt = the script-side type name.
 HAProxy exposes each variable in a response header (hex for str/bin), so the test compares exactly what
 HAProxy stored with what it sent.
@@ -15,6 +15,7 @@ import harness
 from harness import check, check_eq
 
 # (argument name, SPOE sample, expected HAProxy value or a function of the request, Lua type, Python type).
+# The PHP type follows from the Lua one (PHP_TYPES).
 # Values of str_/bin_ arguments are compared hex-encoded (the `,hex` converter), so NULs and UTF-8 show.
 BIN_HDR = "bin_hdr"
 UTF8 = "h\u00e9llo w\u00f6rld \u2713"
@@ -46,6 +47,11 @@ def arguments(request):
     ]
 
 
+# get_debug_type() of what the PHP engine hands over, by the Lua type of the same argument (integers are
+# int, addresses text, bytes string, NULL null).
+PHP_TYPES = {"integer": "int", "boolean": "bool", "string": "string", "nil": "null"}
+
+
 def rules(table):
     lines = []
     for name, _sample, _expected, _lt, _pt in table:
@@ -75,7 +81,7 @@ def run_types(case, script, type_column):
         check_eq(r.header("x-err") or "", "", f"request {i}: set-on-error variable")
         request["port"] = r.local_port
         for name, _sample, expected, lua_t, py_t in arguments(request):
-            script_type = lua_t if type_column == "lua" else py_t
+            script_type = {"lua": lua_t, "python": py_t, "php": PHP_TYPES[lua_t]}[type_column]
             check_eq(r.header(f"x-t-{name}"), script_type, f"request {i}: type the script saw for {name}")
             if expected is None:
                 check(r.header(f"x-f-{name}") is None,
@@ -93,5 +99,9 @@ def types_python(case):
     run_types(case, "echo.py", "python")
 
 
+def types_php(case):
+    run_types(case, "echo.php", "php")
+
+
 if __name__ == "__main__":
-    harness.main({"types-lua": types_lua, "types-python": types_python})
+    harness.main({"types-lua": types_lua, "types-python": types_python, "types-php": types_php})
