@@ -20,7 +20,7 @@ set(SPOP_IT_PYTHON "${_it_python_default}" CACHE FILEPATH
 set(_it_cases
   "test_standard:standard-lua,standard-python,standard-php"
   "test_types:types-lua,types-python,types-php"
-  "test_limits:limits-lua,limits-python"
+  "test_limits:limits-lua,limits-python,limits-php"
   "test_healthcheck:healthcheck"
   "test_concurrency:concurrency-lua,concurrency-python"
   "test_tools:tools"

@@ -1,4 +1,4 @@
-"""limits-lua, limits-python: variables at and past the negotiated max-frame-size (16380 with 2.6's defaults).
+"""limits-lua, limits-python, limits-php: variables at and past the negotiated max-frame-size (16380 with 2.6's defaults).
 
 * A 16000-byte string variable arrives intact (length and SHA-1 checked in HAProxy).
 * A 16400-byte one cannot fit in any ACK: the agent refuses that one variable, the script gets an error
@@ -95,5 +95,9 @@ def limits_python(case):
     run_limits(case, "limits.py")
 
 
+def limits_php(case):
+    run_limits(case, "limits.php")
+
+
 if __name__ == "__main__":
-    harness.main({"limits-lua": limits_lua, "limits-python": limits_python})
+    harness.main({"limits-lua": limits_lua, "limits-python": limits_python, "limits-php": limits_php})
