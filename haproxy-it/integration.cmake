@@ -24,7 +24,7 @@ set(_it_cases
   "test_healthcheck:healthcheck"
   "test_concurrency:concurrency-lua,concurrency-python"
   "test_tools:tools"
-  "test_faults:faults-error-lua,faults-error-python,faults-timeout,faults-budget-lua,faults-budget-python,faults-restart,faults-reload,faults-reload-noasync"
+  "test_faults:faults-error-lua,faults-error-python,faults-error-php,faults-timeout,faults-budget-lua,faults-budget-python,faults-budget-php,faults-restart,faults-reload,faults-reload-noasync"
 )
 
 set(_it_haproxy_args)

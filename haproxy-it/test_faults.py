@@ -85,6 +85,10 @@ def faults_error_python(case):
     run_error(case, "faults.py")
 
 
+def faults_error_php(case):
+    run_error(case, "faults.php")
+
+
 # ---- timeout processing
 
 
@@ -140,6 +144,10 @@ def faults_budget_lua(case):
 
 def faults_budget_python(case):
     run_budget(case, "faults.py")
+
+
+def faults_budget_php(case):
+    run_budget(case, "faults.php")
 
 
 # ---- agent killed and restarted
@@ -247,9 +255,11 @@ if __name__ == "__main__":
     harness.main({
         "faults-error-lua": faults_error_lua,
         "faults-error-python": faults_error_python,
+        "faults-error-php": faults_error_php,
         "faults-timeout": faults_timeout,
         "faults-budget-lua": faults_budget_lua,
         "faults-budget-python": faults_budget_python,
+        "faults-budget-php": faults_budget_php,
         "faults-restart": faults_restart,
         "faults-reload": faults_reload,
         "faults-reload-noasync": faults_reload_noasync,
