@@ -1,7 +1,6 @@
 // Forking, watching and stopping the metrics endpoint process (see metrics_process.hpp).
 #include "agent/metrics_process.hpp"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -12,13 +11,13 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
-#include <cstdio>
 #include <string_view>
 #include <system_error>
 #include <thread>
 
 #include "agent/child_exit.hpp"
 #include "agent/exit_status.hpp"
+#include "agent/fork_with_pipe.hpp"
 #include "agent/logging.hpp"
 #include "agent/metrics_server.hpp"
 
@@ -86,33 +85,21 @@ std::string MetricsProcess::url() const {
 }
 
 void MetricsProcess::start(const std::function<void()>& in_child) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
-  flush_logs();
-  std::fflush(nullptr);  // or the child would write the parent's buffered output again
   const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    const int err = errno;
-    ::close(fds[0]);
-    ::close(fds[1]);
-    throw std::system_error(err, std::generic_category(), "fork");
-  }
-  if (pid == 0) {
-    ::close(fds[0]);
+  const ForkedChild child = fork_with_pipe();
+  if (child.pid == 0) {
     pid_ = 0;  // this copy has no child to stop when it unwinds
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive the supervisor
     if (::getppid() != parent) throw ChildExit{exit_status::internal};
     ::prctl(PR_SET_NAME, "spoa-metrics");  // tells it apart from the workers in ps and /proc
     set_log_worker(-1);
     in_child();
-    throw ChildExit{serve(fds[1])};
+    throw ChildExit{serve(child.fd)};
   }
-  ::close(fds[1]);
-  pid_ = pid;
+  pid_ = child.pid;
   owner_ = parent;
-  const std::optional<std::string> report = read_report(fds[0]);
-  ::close(fds[0]);
+  const std::optional<std::string> report = read_report(child.fd);
+  ::close(child.fd);
   if (report && !report->empty() && report->front() == listening_tag) {
     port_ = static_cast<std::uint16_t>(std::stoul(report->substr(1)));
     if (address_.ends_with(":0")) address_.replace(address_.size() - 1, 1, std::to_string(port_));

@@ -3,9 +3,6 @@
 
 #include <arpa/inet.h>
 #include <pthread.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <prometheus/exposer.h>
 

@@ -2,7 +2,6 @@
 // restart the dead ones with back-off, forward SIGTERM/SIGINT and wait for the drain.
 #include "agent/supervisor.hpp"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -16,7 +15,6 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
-#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -26,6 +24,7 @@
 #include "agent/accept_balance.hpp"
 #include "agent/child_exit.hpp"
 #include "agent/exit_status.hpp"
+#include "agent/fork_with_pipe.hpp"
 #include "agent/listener.hpp"
 #include "agent/logging.hpp"
 #include "agent/metrics_segment.hpp"
@@ -130,31 +129,17 @@ class Supervisor {
 
   void spawn(int index) {
     Slot& slot = slots_[static_cast<std::size_t>(index)];
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
-    flush_logs();
-    std::fflush(nullptr);  // or the child would write the parent's buffered output again
-    pid_t pid = ::fork();
-    if (pid < 0) {
-      int err = errno;
-      ::close(fds[0]);
-      ::close(fds[1]);
-      throw std::system_error(err, std::generic_category(), "fork");
-    }
-    if (pid == 0) {
-      ::close(fds[0]);
-      throw ChildExit{run_child(index, fds[1])};
-    }
-    ::close(fds[1]);
-    slot.pid = pid;
-    slot.ready_fd = fds[0];
+    const ForkedChild child = fork_with_pipe();
+    if (child.pid == 0) throw ChildExit{run_child(index, child.fd)};
+    slot.pid = child.pid;
+    slot.ready_fd = child.fd;
     slot.ready = false;
     slot.load_failed = false;
     slot.started = SteadyClock::now();
     slot.restart_at.reset();
     slot.reload_pending = slot.reload_awaited = false;  // it loads the files as they are now
     if (metrics_ != nullptr) metrics_->supervisor().workers_running.fetch_add(1, std::memory_order_relaxed);
-    spdlog::debug("worker {} started (pid {})", index, pid);
+    spdlog::debug("worker {} started (pid {})", index, child.pid);
   }
 
   int run_child(int index, int ready_fd) {
