@@ -20,3 +20,15 @@ function(spop_add_gtest name)
     PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT} ENVIRONMENT "${T_ENVIRONMENT}"
     DISCOVERY_TIMEOUT 120)
 endfunction()
+
+# spop_add_test_library(<name> SOURCES ... [LIBS ...]): helper code that several test binaries share,
+# compiled once.
+function(spop_add_test_library name)
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS" ${ARGN})
+  add_library(${name} STATIC ${T_SOURCES})
+  target_include_directories(${name} PUBLIC "${SPOP_SOURCE_ROOT}")
+  target_link_libraries(${name} PUBLIC ${T_LIBS} GTest::gtest GTest::gmock PRIVATE spop_warnings)
+  target_compile_definitions(${name} PRIVATE
+    SPOP_SOURCE_DIR="${SPOP_SOURCE_ROOT}"
+    SPOP_BINARY_DIR="${CMAKE_BINARY_DIR}")
+endfunction()

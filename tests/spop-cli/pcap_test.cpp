@@ -118,7 +118,7 @@ std::vector<std::byte> ipv6(const std::vector<std::byte>& segment) {
   return p;
 }
 
-constexpr std::uint8_t syn = 0x02, ack = 0x10, psh = 0x08, rst = 0x04;
+constexpr std::uint8_t tcp_syn = 0x02, tcp_ack = 0x10, tcp_psh = 0x08, tcp_rst = 0x04;
 
 std::vector<std::byte> slice(const std::vector<std::byte>& b, std::size_t from, std::size_t n) {
   return {b.begin() + static_cast<std::ptrdiff_t>(from), b.begin() + static_cast<std::ptrdiff_t>(from + n)};
@@ -129,11 +129,11 @@ TEST(Pcap, ReassemblesOutOfOrderAndRetransmittedSegments) {
   CaptureDecoder d(CaptureOptions{12345, 0}, c, DLT_RAW);
   const auto hello = spop::test::read_file(spop::test::capture("haproxy-2.6/hello.bin"));  // 133 bytes
   const std::uint32_t isn = 0xFFFFFFF0;  // the sequence numbers wrap inside the frame
-  d.packet(1000, ipv4(tcp(40000, 12345, isn, syn, {})));
-  d.packet(2000, ipv4(tcp(40000, 12345, isn + 1 + 100, psh | ack, slice(hello, 100, 33))));  // the end, early
-  d.packet(3000, ipv4(tcp(40000, 12345, isn + 1, ack, slice(hello, 0, 60))));
-  d.packet(4000, ipv4(tcp(40000, 12345, isn + 1, ack, slice(hello, 0, 60))));        // retransmitted
-  d.packet(5000, ipv4(tcp(40000, 12345, isn + 1 + 50, ack, slice(hello, 50, 50))));  // overlaps, completes
+  d.packet(1000, ipv4(tcp(40000, 12345, isn, tcp_syn, {})));
+  d.packet(2000, ipv4(tcp(40000, 12345, isn + 1 + 100, tcp_psh | tcp_ack, slice(hello, 100, 33))));  // the end, early
+  d.packet(3000, ipv4(tcp(40000, 12345, isn + 1, tcp_ack, slice(hello, 0, 60))));
+  d.packet(4000, ipv4(tcp(40000, 12345, isn + 1, tcp_ack, slice(hello, 0, 60))));        // retransmitted
+  d.packet(5000, ipv4(tcp(40000, 12345, isn + 1 + 50, tcp_ack, slice(hello, 50, 50))));  // overlaps, completes
   d.finish();
   const auto f = frames_of(c, 1);
   ASSERT_EQ(f.size(), 1u);
@@ -146,7 +146,7 @@ TEST(Pcap, Ipv6WithAnExtensionHeader) {
   Capture c;
   CaptureDecoder d(CaptureOptions{12345, 0}, c, DLT_RAW);
   const auto ack_frame = spop::test::hex("00 00 00 07 67 00 00 00 01 01 01");
-  d.packet(1, ipv6(tcp(12345, 50000, 77, psh | ack, ack_frame)));
+  d.packet(1, ipv6(tcp(12345, 50000, 77, tcp_psh | tcp_ack, ack_frame)));
   d.finish();
   ASSERT_EQ(c.connections.size(), 1u);
   EXPECT_EQ(c.connections[0].haproxy, "[::1]:50000");
@@ -162,14 +162,14 @@ TEST(Pcap, ReportsGapsCutFramesAndBadLengths) {
   CaptureDecoder d(CaptureOptions{12345, 0}, c, DLT_RAW);
   const auto hello = spop::test::read_file(spop::test::capture("haproxy-2.6/hello.bin"));
   // Connection 1: bytes 10..19 never captured.
-  d.packet(1, ipv4(tcp(40001, 12345, 100, syn, {})));
-  d.packet(2, ipv4(tcp(40001, 12345, 101, ack, slice(hello, 0, 10))));
-  d.packet(3, ipv4(tcp(40001, 12345, 121, ack, slice(hello, 20, 30))));
-  d.packet(4, ipv4(tcp(40001, 12345, 151, rst, {})));
+  d.packet(1, ipv4(tcp(40001, 12345, 100, tcp_syn, {})));
+  d.packet(2, ipv4(tcp(40001, 12345, 101, tcp_ack, slice(hello, 0, 10))));
+  d.packet(3, ipv4(tcp(40001, 12345, 121, tcp_ack, slice(hello, 20, 30))));
+  d.packet(4, ipv4(tcp(40001, 12345, 151, tcp_rst, {})));
   // Connection 2: a LEN of 3, after which nothing can be followed.
-  d.packet(5, ipv4(tcp(40002, 12345, 500, psh, spop::test::hex("00 00 00 03 01 02 03"))));
+  d.packet(5, ipv4(tcp(40002, 12345, 500, tcp_psh, spop::test::hex("00 00 00 03 01 02 03"))));
   // Connection 3: the capture ends in the middle of a frame.
-  d.packet(6, ipv4(tcp(40003, 12345, 900, psh, slice(hello, 0, 50))));
+  d.packet(6, ipv4(tcp(40003, 12345, 900, tcp_psh, slice(hello, 0, 50))));
   d.finish();
   std::vector<const CaptureEvent*> problems;
   for (const CaptureEvent& e : c.events) {
@@ -194,7 +194,7 @@ TEST(Pcap, ClassicPcapFileWithLinuxCookedHeaders) {
   pcap_dumper_t* dumper = pcap_dump_open(dead, path.c_str());
   const auto frame = spop::test::read_file(spop::test::capture("haproxy-3.2/notify-sid1.bin"));
   std::vector<std::byte> packet = spop::test::hex("00 00 03 04 00 06 00 00 00 00 00 00 00 00 08 00");
-  const auto ip = ipv4(tcp(41000, 12346, 1, psh | ack, frame));
+  const auto ip = ipv4(tcp(41000, 12346, 1, tcp_psh | tcp_ack, frame));
   packet.insert(packet.end(), ip.begin(), ip.end());
   pcap_pkthdr h{};
   h.ts.tv_sec = 1700000000;
