@@ -1,6 +1,7 @@
 // bench_engines: the cost of one handler call through the Engine interface, without any network: an
 // empty handler with the standard example's five arguments (the engine's own overhead), and the
-// standard example's handler without printing (bench/scripts/standard_noprint.*: eleven SET-VARs).
+// standard example's handler without printing (bench/scripts/standard_noprint.*: eleven SET-VARs), and the
+// same eleven calls made to a C function that does nothing (the floor under any binding of the setters).
 // The CPU column is what counts on a shared machine.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
@@ -94,6 +95,14 @@ void BM_LuaStandardHandler(benchmark::State& state) {
   run_calls(state, engine);
 }
 BENCHMARK(BM_LuaStandardHandler);
+
+// The floor under any binding of the setters: the standard handler's eleven calls to a C function that
+// does nothing (bench/scripts/noop_calls.lua).
+void BM_LuaElevenNoopCalls(benchmark::State& state) {
+  static spoa::Engine* engine = engine_for(fs::path(SPOP_SOURCE_DIR) / "bench/scripts/noop_calls.lua");
+  run_calls(state, engine);
+}
+BENCHMARK(BM_LuaElevenNoopCalls);
 
 void BM_PythonEmptyHandler5Args(benchmark::State& state) {
   static spoa::Engine* engine = engine_for(write("empty.py", R"(

@@ -58,6 +58,7 @@ rows=(
   "empty handler (no script)|1|0|1|10|20|"
   "Lua empty handler|1|0|1|10|20|$root/bench/scripts/empty.lua"
   "Lua standard handler|1|0|1|10|20|$root/bench/scripts/standard_noprint.lua"
+  "Lua 11 no-op C calls (floor)|1|0|1|10|20|$root/bench/scripts/noop_calls.lua"
   "Python empty handler|1|0|1|10|20|$root/bench/scripts/empty.py"
   "Python standard handler|1|0|1|10|20|$py"
   "Python standard handler, CPUs 0-1|2|0,1|0,1|10|20|$py"
