@@ -85,3 +85,29 @@ for i in "${!rows[@]}"; do
   sort -n "$tmp/row$i" | awk -v label="$label" -v w="$workers" '{ r[NR] = $1; c[NR] = $2 } END {
     m = int((NR + 1) / 2); printf "%-36s %8d %10.0f %12.2f %14.0f\n", label, w, r[m], c[m], (c[m] > 0 ? 1e6 / c[m] : 0) }'
 done
+
+# The goals are ratios between rows. Each is taken within a round (rows of one round run minutes apart at
+# most, so a slow spell hits both sides) and the median over rounds is printed with every round's value.
+ratios=(
+  "Lua standard / no script|Lua standard handler|empty handler (no script)"
+  "Lua standard / Lua empty|Lua standard handler|Lua empty handler"
+  "Lua floor / no script|Lua 11 no-op C calls (floor)|empty handler (no script)"
+  "Python standard / no script|Python standard handler|empty handler (no script)"
+  "Python 2 workers / 1 (10x20)|Python standard handler, CPUs 0-1|Python standard handler"
+  "Python 2 workers / 1 (4x400)|Python standard, 4x400, CPUs 0-1|Python standard, 4x400"
+  "PHP 2 workers / 1 (4x400)|PHP standard, 4x400, CPUs 0-1|PHP standard, 4x400"
+)
+row_of() {  # label -> index in rows
+  local i
+  for i in "${!rows[@]}"; do [[ "${rows[$i]%%|*}" == "$1" ]] && { echo "$i"; return; }; done
+  echo "no row $1" >&2; exit 1
+}
+echo
+printf '%-32s %8s   %s\n' ratio median "per round"
+for entry in "${ratios[@]}"; do
+  IFS='|' read -r label top bottom <<<"$entry"
+  values=$(paste -d' ' "$tmp/row$(row_of "$top")" "$tmp/row$(row_of "$bottom")" |
+    awk '{ printf "%.2f\n", ($3 > 0 ? $1 / $3 : 0) }')
+  median=$(sort -n <<<"$values" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+  printf '%-32s %8s   %s\n' "$label" "$median" "$(tr '\n' ' ' <<<"$values")"
+done
