@@ -127,7 +127,6 @@ ParseResult parse_options(int argc, const char* const* argv) {
                                       "this long: the peer stopped reading (default: 30s; a bare number "
                                       "is seconds; 0 = never)",
                                       false, "30s", "time", cmd);
-  // --- opsb: metrics and restart back-off ---
   ValueArg<std::string> restart_backoff_max("", "restart-backoff-max",
                                             "Longest delay before restarting a worker that keeps dying "
                                             "(default: 10s; a bare number is milliseconds)",
@@ -140,7 +139,6 @@ ParseResult parse_options(int argc, const char* const* argv) {
                                         "Serve Prometheus metrics at http://HOST:PORT/metrics (HOST: an "
                                         "IPv4 address; PORT 0 picks a free one; default: off)",
                                         false, "", "host:port", cmd);
-  // --- end opsb ---
   ValueArg<std::string> drain_timeout("", "drain-timeout",
                                       "Time a worker takes at most to finish its connections after SIGTERM "
                                       "(default: 5s; a bare number is seconds)",
@@ -184,7 +182,8 @@ ParseResult parse_options(int argc, const char* const* argv) {
                                   "Address to listen on; repeatable (default: 0.0.0.0 and ::)", false,
                                   "ip", cmd);
   MultiArg<std::string> files("f", "file",
-                              "Script to load (.lua, .luac: Lua; .py: Python); repeatable, loaded in order",
+                              "Script to load (.lua, .luac: Lua; .py: Python; .php: PHP); repeatable, loaded "
+                              "in order",
                               false, "file", cmd);
   ValueArg<unsigned> workers("n", "workers", "Number of worker processes (default: 5)", false, 5, "num", cmd);
   ValueArg<unsigned> port("p", "port", "TCP port to listen on; 0 picks a free one (default: 12345)", false,
@@ -269,7 +268,6 @@ ParseResult parse_options(int argc, const char* const* argv) {
   auto write = parse_duration(write_timeout.getValue(), seconds);
   if (!write) return {std::nullopt, bad_value("--write-timeout", write_timeout.getValue(), "e.g. 10s, 500ms, 0")};
   o.write_timeout = *write;
-  // --- opsb: metrics and restart back-off ---
   if (metrics_address.isSet()) {
     if (auto problem = metrics::check_address(metrics_address.getValue())) {
       return {std::nullopt, bad_value("--metrics-address", metrics_address.getValue(), *problem)};
@@ -287,7 +285,6 @@ ParseResult parse_options(int argc, const char* const* argv) {
                                     "a time no shorter than --restart-backoff, e.g. 10s")};
   }
   o.restart_backoff_max = *backoff_max;
-  // --- end opsb ---
   auto budget = parse_duration(call_budget.getValue(), millis);
   if (!budget) return {std::nullopt, bad_value("--call-budget", call_budget.getValue(), "e.g. 1000, 250ms, 2s")};
   o.engine.call_budget = *budget;

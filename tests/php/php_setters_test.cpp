@@ -6,6 +6,7 @@
 #include "spop/ack_builder.hpp"
 #include "tests/php/php_test_support.hpp"
 #include "tests/support/hex.hpp"
+#include "tests/support/setter_case.hpp"
 
 namespace spoa::test {
 namespace {
@@ -20,15 +21,6 @@ spoa\register_message('check-client-ip', function (array $args): void {
   ASSERT_TRUE(out.result.ok()) << out.result.detail;
   EXPECT_EQ(out.ack, spop::test::to_hex(spop::test::hex("00000015 67 00000001 01 01  01 03 02 08 69705f73636f7265 02 2a")));
 }
-
-struct SetterCase {
-  const char* name;
-  const char* statement;  // PHP, run inside the handler
-  const char* actions;    // expected actions, hex
-};
-
-// Shown by gtest (and in ctest's test names) instead of the struct's raw bytes.
-void PrintTo(const SetterCase& c, std::ostream* os) { *os << c.name; }
 
 class PhpSetterBytes : public PhpEngineTest, public ::testing::WithParamInterface<SetterCase> {};
 

@@ -28,7 +28,7 @@ class WorkingDirectory {
 };
 
 /// The LoadError text of loading `file` into `engine`; "" (and a test failure) if it loads.
-std::string load_error(Engine& engine, const std::filesystem::path& file) {
+std::string error_loading(Engine& engine, const std::filesystem::path& file) {
   try {
     engine.load(file);
   } catch (const LoadError& e) {
@@ -95,7 +95,7 @@ TEST_F(PythonEngineTest, ADuplicateMessageFailsTheLoadNamingBothFiles) {
   const auto second = write("second.py", std::string(prelude) + "spoa.register_message('other', print)\n"
                                                                 "spoa.register_message('dup', lambda args: None)\n");
   engine().load(first);
-  const std::string error = load_error(engine(), second);
+  const std::string error = error_loading(engine(), second);
   EXPECT_TRUE(contains(error, first.string())) << error;
   EXPECT_TRUE(contains(error, second.string())) << error;
   EXPECT_TRUE(contains(error, "'dup'")) << error;
@@ -108,14 +108,14 @@ TEST_F(PythonEngineTest, ADuplicateMessageFailsTheLoadNamingBothFiles) {
 TEST_F(PythonEngineTest, ADuplicateWithinOneFileFailsToo) {
   const auto script = write("twice.py", std::string(prelude) + "spoa.register_message('x', print)\n"
                                                                "spoa.register_message('x', print)\n");
-  const std::string error = load_error(engine(), script);
+  const std::string error = error_loading(engine(), script);
   EXPECT_TRUE(contains(error, script.string() + ":11: spoa.error: message 'x' is already registered")) << error;
   EXPECT_TRUE(engine().registrations().empty());
 }
 
 TEST_F(PythonEngineTest, ASyntaxErrorNamesFileAndLine) {
   const auto script = write("bad.py", "import spoa\n\ndef broken(:\n    pass\n");
-  const std::string error = load_error(engine(), script);
+  const std::string error = error_loading(engine(), script);
   EXPECT_EQ(error.rfind(script.string() + ":3: SyntaxError: ", 0), 0u) << error;
   EXPECT_TRUE(contains(error, "def broken(:")) << "the traceback part shows the line: " << error;
 }
@@ -123,7 +123,7 @@ TEST_F(PythonEngineTest, ASyntaxErrorNamesFileAndLine) {
 TEST_F(PythonEngineTest, AnExceptionAtLoadNamesFileLineAndTraceback) {
   const auto script = write("raises.py", "import spoa\nspoa.register_message('m', print)\n\n"
                                          "raise ValueError('bad config')\n");
-  const std::string error = load_error(engine(), script);
+  const std::string error = error_loading(engine(), script);
   EXPECT_EQ(error.rfind(script.string() + ":4: ValueError: bad config", 0), 0u) << error;
   EXPECT_TRUE(contains(error, "Traceback (most recent call last)")) << error;
   EXPECT_TRUE(engine().registrations().empty()) << "a failed load registers nothing";
@@ -135,7 +135,7 @@ TEST_F(PythonEngineTest, AnExceptionAtLoadNamesFileLineAndTraceback) {
 TEST_F(PythonEngineTest, AnErrorInAnImportedModuleNamesTheScriptLineAndShowsTheModule) {
   const auto helper = write("helper_fails.py", "x = 1\nraise KeyError('nope')\n");
   const auto script = write("main.py", "import spoa\n\nimport helper_fails\n");
-  const std::string error = load_error(engine(), script);
+  const std::string error = error_loading(engine(), script);
   EXPECT_EQ(error.rfind(script.string() + ":3: KeyError: 'nope'", 0), 0u) << error;
   EXPECT_TRUE(contains(error, "File \"" + helper.string() + "\", line 2")) << error;
 }
@@ -143,13 +143,13 @@ TEST_F(PythonEngineTest, AnErrorInAnImportedModuleNamesTheScriptLineAndShowsTheM
 TEST_F(PythonEngineTest, ASyntaxErrorInAnImportedModuleNamesThatModule) {
   const auto helper = write("helper_syntax.py", "def f(:\n");
   const auto script = write("main.py", "import helper_syntax\n");
-  const std::string error = load_error(engine(), script);
+  const std::string error = error_loading(engine(), script);
   EXPECT_EQ(error.rfind(helper.string() + ":1: SyntaxError: ", 0), 0u) << error;
 }
 
 TEST_F(PythonEngineTest, AMissingFileIsALoadErrorNamingIt) {
   const auto missing = dir() / "nowhere.py";
-  const std::string error = load_error(engine(), missing);
+  const std::string error = error_loading(engine(), missing);
   EXPECT_TRUE(contains(error, missing.string())) << error;
   EXPECT_TRUE(contains(error, "cannot read script")) << error;
 }
