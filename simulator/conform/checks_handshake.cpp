@@ -17,32 +17,6 @@ Outcome accepts(Context& ctx, const Bytes& hello, std::uint32_t offered = defaul
               ", capabilities \"" + s.hello().capabilities + "\"");
 }
 
-// Sends `bytes` as the first thing on a connection and reads how the agent ends it.
-Ending ending_after(Context& ctx, const Bytes& bytes, std::string& error) {
-  Session s(ctx);
-  if (error = s.open(); !error.empty()) return {};
-  if (!s.send(bytes)) {
-    Ending e;
-    e.end = ReadStatus::reset;
-    return e;
-  }
-  return s.read_ending();
-}
-
-Outcome must_refuse(Context& ctx, const Bytes& bytes) {
-  std::string error;
-  const Ending e = ending_after(ctx, bytes, error);
-  if (!error.empty()) return fail(error);
-  return refused(e, ctx.timeout);
-}
-
-Outcome should_refuse_with(Context& ctx, const Bytes& bytes, std::initializer_list<Status> statuses) {
-  std::string error;
-  const Ending e = ending_after(ctx, bytes, error);
-  if (!error.empty()) return fail(error);
-  return refused_with(e, statuses, ctx.timeout);
-}
-
 Value str(std::string_view s) { return Value::string(s); }
 
 std::string_view profile_caps(const Context& ctx) {
@@ -108,9 +82,9 @@ Bytes hello_with_versions(std::string_view versions) {
   return hello_frame(items);
 }
 
-Outcome unsupported_version(Context& ctx) { return must_refuse(ctx, hello_with_versions("1.0")); }
+Outcome unsupported_version(Context& ctx) { return must_refuse(ctx, SendAt::start, hello_with_versions("1.0")); }
 Outcome unsupported_version_status(Context& ctx) {
-  return should_refuse_with(ctx, hello_with_versions("1.0"), {Status::unsupported_version});
+  return should_refuse_with(ctx, SendAt::start, hello_with_versions("1.0"), {Status::unsupported_version});
 }
 Outcome version_list(Context& ctx) { return accepts(ctx, hello_with_versions(" 1.5 , 2.0 ")); }
 
@@ -121,23 +95,23 @@ Bytes hello_without_versions() {
   return hello_frame(items);
 }
 
-Outcome missing_version(Context& ctx) { return must_refuse(ctx, hello_without_versions()); }
+Outcome missing_version(Context& ctx) { return must_refuse(ctx, SendAt::start, hello_without_versions()); }
 Outcome missing_version_status(Context& ctx) {
-  return should_refuse_with(ctx, hello_without_versions(), {Status::no_version});
+  return should_refuse_with(ctx, SendAt::start, hello_without_versions(), {Status::no_version});
 }
 
 Outcome missing_frame_size(Context& ctx) {
   const Kv items[] = {{keys::supported_versions, str("2.0")},
                       {keys::capabilities, str("pipelining")},
                       {keys::engine_id, str(engine_id)}};
-  return should_refuse_with(ctx, hello_frame(items), {Status::no_max_frame_size});
+  return should_refuse_with(ctx, SendAt::start, hello_frame(items), {Status::no_max_frame_size});
 }
 
 Outcome frame_size_below_minimum(Context& ctx) {
   const Kv items[] = {{keys::supported_versions, str("2.0")},
                       {keys::max_frame_size, Value::uint32(255)},
                       {keys::capabilities, str("pipelining")}};
-  return should_refuse_with(ctx, hello_frame(items), {Status::bad_max_frame_size});
+  return should_refuse_with(ctx, SendAt::start, hello_frame(items), {Status::bad_max_frame_size});
 }
 
 Outcome key_order(Context& ctx) {
@@ -187,16 +161,16 @@ Bytes standard_items_hello(std::uint32_t flags, std::uint64_t sid, std::uint64_t
 }
 
 Outcome hello_without_fin(Context& ctx) {
-  return should_refuse_with(ctx, standard_items_hello(0, 0, 0),
+  return should_refuse_with(ctx, SendAt::start, standard_items_hello(0, 0, 0),
                             {Status::fragmentation_not_supported, Status::invalid_frame});
 }
 
 Outcome hello_with_ids(Context& ctx) {
-  return should_refuse_with(ctx, standard_items_hello(frame_flags::fin, 1, 1), {Status::invalid_frame});
+  return should_refuse_with(ctx, SendAt::start, standard_items_hello(frame_flags::fin, 1, 1), {Status::invalid_frame});
 }
 
 Outcome notify_first(Context& ctx) {
-  return must_refuse(ctx, notify_frame(1, 1, standard_message, standard_args()));
+  return must_refuse(ctx, SendAt::start, notify_frame(1, 1, standard_message, standard_args()));
 }
 
 }  // namespace

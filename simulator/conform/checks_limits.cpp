@@ -8,32 +8,6 @@ namespace spop::sim::conform {
 
 namespace {
 
-// Handshake, then `bytes`, then how the agent ends the connection.
-Ending after_handshake(Context& ctx, const Bytes& bytes, std::string& error) {
-  Session s(ctx);
-  if (error = s.handshake(); !error.empty()) return {};
-  if (!s.send(bytes)) {
-    Ending e;
-    e.end = ReadStatus::reset;
-    return e;
-  }
-  return s.read_ending();
-}
-
-Outcome must_refuse(Context& ctx, const Bytes& bytes) {
-  std::string error;
-  const Ending e = after_handshake(ctx, bytes, error);
-  if (!error.empty()) return fail(error);
-  return refused(e, ctx.timeout);
-}
-
-Outcome should_refuse_with(Context& ctx, const Bytes& bytes, std::initializer_list<Status> statuses) {
-  std::string error;
-  const Ending e = after_handshake(ctx, bytes, error);
-  if (!error.empty()) return fail(error);
-  return refused_with(e, statuses, ctx.timeout);
-}
-
 // A NOTIFY of exactly `length` bytes (LEN), padded with a STRING argument. The string's length varint
 // grows at 240 and 2288 bytes, so the argument name is lengthened by up to 3 bytes to hit the size.
 Bytes notify_of_length(std::uint64_t sid, std::uint64_t fid, std::size_t length) {
@@ -87,8 +61,8 @@ Bytes tiny_frame() {
   return Bytes{std::byte{0}, std::byte{0}, std::byte{0}, std::byte{3}, std::byte{3}, std::byte{0}, std::byte{0}};
 }
 
-Outcome too_small(Context& ctx) { return must_refuse(ctx, tiny_frame()); }
-Outcome too_small_status(Context& ctx) { return should_refuse_with(ctx, tiny_frame(), {Status::invalid_frame}); }
+Outcome too_small(Context& ctx) { return must_refuse(ctx, SendAt::after_handshake, tiny_frame()); }
+Outcome too_small_status(Context& ctx) { return should_refuse_with(ctx, SendAt::after_handshake, tiny_frame(), {Status::invalid_frame}); }
 
 Bytes truncated_notify(std::uint64_t sid) {
   // One message whose STRING argument announces 100 bytes and carries 3.
@@ -103,9 +77,9 @@ Bytes truncated_notify(std::uint64_t sid) {
   return raw_frame(static_cast<std::uint8_t>(FrameType::notify), frame_flags::fin, sid, 1, payload);
 }
 
-Outcome truncated(Context& ctx) { return must_refuse(ctx, truncated_notify(ctx.profile == HaproxyProfile::v2_6 ? 7 : 1)); }
+Outcome truncated(Context& ctx) { return must_refuse(ctx, SendAt::after_handshake, truncated_notify(ctx.profile == HaproxyProfile::v2_6 ? 7 : 1)); }
 Outcome truncated_status(Context& ctx) {
-  return should_refuse_with(ctx, truncated_notify(ctx.profile == HaproxyProfile::v2_6 ? 7 : 1), {Status::invalid_frame});
+  return should_refuse_with(ctx, SendAt::after_handshake, truncated_notify(ctx.profile == HaproxyProfile::v2_6 ? 7 : 1), {Status::invalid_frame});
 }
 
 Outcome reserved_type(Context& ctx) {
@@ -142,19 +116,20 @@ Outcome reserved_type(Context& ctx) {
 
 Outcome long_varint(Context& ctx) {
   // NOTIFY whose stream-id is an 11-byte varint (F0, nine 80s, 00).
-  Bytes body{std::byte{3}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte{1}, std::byte{0xF0}};
-  for (int i = 0; i < 9; ++i) body.push_back(std::byte{0x80});
-  body.push_back(std::byte{0});
-  body.push_back(std::byte{1});  // frame-id
-  Bytes f{std::byte{0}, std::byte{0}, std::byte{0}, static_cast<std::byte>(body.size())};
-  f.insert(f.end(), body.begin(), body.end());
-  return must_refuse(ctx, f);
+  // LEN (set below), type, flags, then the stream-id.
+  Bytes f{std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte{3},
+          std::byte{0}, std::byte{0}, std::byte{0}, std::byte{1}, std::byte{0xF0}};
+  for (int i = 0; i < 9; ++i) f.push_back(std::byte{0x80});
+  f.push_back(std::byte{0});
+  f.push_back(std::byte{1});  // frame-id
+  f[3] = static_cast<std::byte>(f.size() - frame_length_prefix);
+  return must_refuse(ctx, SendAt::after_handshake, f);
 }
 
 Outcome no_fin_notify(Context& ctx) {
   if (ctx.facts.fragmentation) return skip("the agent announced fragmentation: see FR-*");
   const std::uint64_t sid = ctx.profile == HaproxyProfile::v2_6 ? 9 : 1;
-  return should_refuse_with(ctx, notify_frame(sid, 1, "spop-conformance-fragment", {}, 0),
+  return should_refuse_with(ctx, SendAt::after_handshake, notify_frame(sid, 1, "spop-conformance-fragment", {}, 0),
                             {Status::fragmentation_not_supported});
 }
 
@@ -173,7 +148,7 @@ Outcome unknown_type(Context& ctx) {
 }
 
 Outcome second_hello(Context& ctx) {
-  return should_refuse_with(ctx, standard_hello(ctx.profile), {Status::invalid_frame});
+  return should_refuse_with(ctx, SendAt::after_handshake, standard_hello(ctx.profile), {Status::invalid_frame});
 }
 
 }  // namespace

@@ -14,20 +14,9 @@ Bytes http_request() {
   return Bytes(p, p + text.size());
 }
 
-Ending garbage_ending(Context& ctx, std::string& error) {
-  Session s(ctx);
-  if (error = s.open(); !error.empty()) return {};
-  if (!s.send(http_request())) {
-    Ending e;
-    e.end = ReadStatus::reset;
-    return e;
-  }
-  return s.read_ending();
-}
-
 Outcome garbage(Context& ctx) {
   std::string error;
-  const Ending e = garbage_ending(ctx, error);
+  const Ending e = ending_after(ctx, SendAt::start, http_request(), error);
   if (!error.empty()) return fail(error);
   if (Outcome o = refused(e, ctx.timeout); o.verdict != Verdict::pass) return o;
   if (std::string err = agent_still_serves(ctx); !err.empty()) return fail("after the garbage: " + err);
@@ -35,10 +24,7 @@ Outcome garbage(Context& ctx) {
 }
 
 Outcome garbage_status(Context& ctx) {
-  std::string error;
-  const Ending e = garbage_ending(ctx, error);
-  if (!error.empty()) return fail(error);
-  return refused_with(e, {Status::frame_too_big, Status::invalid_frame}, ctx.timeout);
+  return should_refuse_with(ctx, SendAt::start, http_request(), {Status::frame_too_big, Status::invalid_frame});
 }
 
 Outcome random_frame(Context& ctx) {

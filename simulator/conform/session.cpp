@@ -330,4 +330,30 @@ Outcome refused_with(const Ending& e, std::initializer_list<Status> statuses, Mi
   return fail("expected AGENT-DISCONNECT status " + want + ", received " + e.summary(timeout));
 }
 
+Ending ending_after(Context& ctx, SendAt when, const Bytes& bytes, std::string& error) {
+  Session s(ctx);
+  error = when == SendAt::start ? s.open() : s.handshake();
+  if (!error.empty()) return {};
+  if (!s.send(bytes)) {
+    Ending e;
+    e.end = ReadStatus::reset;
+    return e;
+  }
+  return s.read_ending();
+}
+
+Outcome must_refuse(Context& ctx, SendAt when, const Bytes& bytes) {
+  std::string error;
+  const Ending e = ending_after(ctx, when, bytes, error);
+  if (!error.empty()) return fail(error);
+  return refused(e, ctx.timeout);
+}
+
+Outcome should_refuse_with(Context& ctx, SendAt when, const Bytes& bytes, std::initializer_list<Status> statuses) {
+  std::string error;
+  const Ending e = ending_after(ctx, when, bytes, error);
+  if (!error.empty()) return fail(error);
+  return refused_with(e, statuses, ctx.timeout);
+}
+
 }  // namespace spop::sim::conform

@@ -135,4 +135,15 @@ Outcome refused(const Ending& e, Millis timeout);
 /// "Should say why" verdict: pass when the agent sent AGENT-DISCONNECT with one of `statuses`.
 Outcome refused_with(const Ending& e, std::initializer_list<Status> statuses, Millis timeout);
 
+/// When a refusal check sends its bad bytes: as the first thing on a fresh connection (handshake checks),
+/// or after a completed handshake (frame checks).
+enum class SendAt : std::uint8_t { start, after_handshake };
+/// Sends `bytes` at `when` and reads how the agent ends the connection; the Ending, or `error` set when
+/// the connection or handshake itself failed.
+Ending ending_after(Context& ctx, SendAt when, const Bytes& bytes, std::string& error);
+/// ending_after() judged by refused().
+Outcome must_refuse(Context& ctx, SendAt when, const Bytes& bytes);
+/// ending_after() judged by refused_with().
+Outcome should_refuse_with(Context& ctx, SendAt when, const Bytes& bytes, std::initializer_list<Status> statuses);
+
 }  // namespace spop::sim::conform
