@@ -14,22 +14,6 @@ void EchoArgs::add(std::string name, const Value& value) {
   args_.push_back(Argument{stored_name, v});
 }
 
-std::string_view echo_type_name(DataType type) {
-  switch (type) {
-    case DataType::null: return "null";
-    case DataType::boolean: return "bool";
-    case DataType::int32: return "int32";
-    case DataType::uint32: return "uint32";
-    case DataType::int64: return "int64";
-    case DataType::uint64: return "uint64";
-    case DataType::ipv4: return "ipv4";
-    case DataType::ipv6: return "ipv6";
-    case DataType::string: return "str";
-    case DataType::binary: return "bin";
-  }
-  return "?";
-}
-
 namespace {
 
 bool same_value(const Value& sent, const Value& got) {

@@ -36,9 +36,6 @@ class EchoArgs {
   std::vector<Argument> args_;
 };
 
-/// The type prefix of an echo argument name for a value type ("int32", "str", ...).
-std::string_view echo_type_name(DataType type);
-
 /// "" when `got` echoes `sent` exactly (as defined above), else the first difference.
 std::string compare_echo(std::span<const Argument> sent, const AckContents& got);
 
