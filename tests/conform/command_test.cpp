@@ -5,12 +5,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 #include "simulator/conform/check.hpp"
 #include "tests/conform/cli_capture.hpp"
@@ -47,28 +48,53 @@ std::size_t count(const std::string& text, const std::string& what) {
 // A minimal well-formedness check of our JUnit output: every element opened is closed, in order.
 bool balanced_xml(const std::string& xml, std::string& why) {
   std::vector<std::string> stack;
-  const std::regex tag(R"(<(/?)([A-Za-z-]+)([^>]*?)(/?)>)");
-  for (auto it = std::sregex_iterator(xml.begin(), xml.end(), tag); it != std::sregex_iterator(); ++it) {
-    const std::smatch& m = *it;
-    if (m.str(0).starts_with("<?")) continue;
-    if (m.str(1) == "/") {
-      if (stack.empty() || stack.back() != m.str(2)) {
-        why = "unexpected </" + m.str(2) + ">";
+  for (auto open = xml.find('<'); open != std::string::npos; open = xml.find('<', open + 1)) {
+    const auto close = xml.find('>', open);
+    if (close == std::string::npos) {
+      why = "a tag is never ended with '>'";
+      return false;
+    }
+    const std::string_view tag(xml.data() + open + 1, close - open - 1);
+    if (tag.starts_with('?') || tag.starts_with('!')) continue;  // declaration, comment
+    const bool closing = tag.starts_with('/');
+    const std::string_view rest = tag.substr(closing ? 1 : 0);
+    const std::string name(rest.substr(0, rest.find_first_of(" \t\r\n/")));
+    if (closing) {
+      if (stack.empty() || stack.back() != name) {
+        why = "unexpected </" + name + ">";
         return false;
       }
       stack.pop_back();
-    } else if (m.str(4) != "/") {
-      stack.push_back(m.str(2));
+    } else if (!tag.ends_with('/')) {
+      stack.push_back(name);
     }
   }
   if (!stack.empty()) why = "<" + stack.back() + "> never closed";
   return stack.empty();
 }
 
+// The value of attribute `name` in the first <element ...> tag that has it, or "".
 std::string attribute(const std::string& xml, const std::string& element, const std::string& name) {
-  const std::regex re("<" + element + "\\s(?:[^>]*\\s)?" + name + "=\"([^\"]*)\"");
-  std::smatch m;
-  return std::regex_search(xml, m, re) ? m.str(1) : "";
+  const std::string start = "<" + element;
+  const std::string key = name + "=\"";
+  for (auto open = xml.find(start); open != std::string::npos; open = xml.find(start, open + 1)) {
+    const auto after = open + start.size();
+    if (after >= xml.size() || std::isspace(static_cast<unsigned char>(xml[after])) == 0) continue;
+    const std::string_view tag(xml.data() + after, xml.find('>', after) - after);
+    for (auto at = tag.find(key); at != std::string_view::npos; at = tag.find(key, at + 1)) {
+      if (std::isspace(static_cast<unsigned char>(tag[at - 1])) == 0) continue;  // "xname=" is not "name="
+      const auto value = at + key.size();
+      return std::string(tag.substr(value, tag.find('"', value) - value));
+    }
+  }
+  return "";
+}
+
+// Check ids look like "HS-01": two capitals, a dash, two digits.
+bool is_check_id(std::string_view id) {
+  return id.size() == 5 && std::isupper(static_cast<unsigned char>(id[0])) != 0 &&
+         std::isupper(static_cast<unsigned char>(id[1])) != 0 && id[2] == '-' &&
+         std::isdigit(static_cast<unsigned char>(id[3])) != 0 && std::isdigit(static_cast<unsigned char>(id[4])) != 0;
 }
 
 TEST(ConformCommand, ExitZeroWhenNoMustFails) {
@@ -139,7 +165,7 @@ TEST(ConformCommand, RegistryIsWellFormed) {
   std::set<std::string_view> ids;
   for (const Check& c : all_checks()) {
     EXPECT_TRUE(ids.insert(c.id).second) << "duplicate id " << c.id;
-    EXPECT_TRUE(std::regex_match(std::string(c.id), std::regex("[A-Z]{2}-[0-9]{2}"))) << c.id;
+    EXPECT_TRUE(is_check_id(c.id)) << c.id;
     EXPECT_TRUE(c.rule.starts_with("§")) << c.id << " cites no section";
     EXPECT_FALSE(c.title.empty() || c.sent.empty() || c.expected.empty()) << c.id;
     EXPECT_NE(c.run, nullptr) << c.id;
