@@ -1,5 +1,6 @@
 #include "spop-cli/cli_common.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 
@@ -37,6 +38,43 @@ class Output : public TCLAP::StdOutput {
   std::string examples_;
 };
 
+// The option `token` names ("--port", "-p"), or nullptr. Positional arguments have a name too (decode's
+// "hex"), but no "--hex" option: TCLAP's long form of them is "<HEX>".
+TCLAP::Arg* find_option(TCLAP::CmdLine& cmd, const std::string& token) {
+  for (TCLAP::Arg* arg : cmd.getArgList()) {
+    if (arg->getName().empty() || arg->longID().starts_with('<')) continue;
+    if (token == "--" + arg->getName() || (!arg->getFlag().empty() && token == "-" + arg->getFlag())) return arg;
+  }
+  return nullptr;
+}
+
+// Whether `token` is short switches run together ("-qv"), which TCLAP accepts.
+bool combined_switches(TCLAP::CmdLine& cmd, const std::string& token) {
+  if (token.size() < 3 || token[1] == '-') return false;
+  for (std::size_t i = 1; i < token.size(); ++i) {
+    const TCLAP::Arg* arg = find_option(cmd, std::string("-") + token[i]);
+    if (arg == nullptr || arg->isValueRequired()) return false;
+  }
+  return true;
+}
+
+// The first argument that looks like an option but is none of `cmd`'s, or "". TCLAP would give such a
+// token to a positional argument (decode's HEX, encode's TYPE) and complain about something else.
+std::string first_unknown_option(TCLAP::CmdLine& cmd, const std::vector<std::string>& args) {
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    const std::string& token = args[i];
+    if (token == "--") break;  // TCLAP ignores what follows
+    if (token.size() < 2 || token[0] != '-' || std::isdigit(static_cast<unsigned char>(token[1])) != 0) continue;
+    const TCLAP::Arg* arg = find_option(cmd, token);
+    if (arg == nullptr) {
+      if (combined_switches(cmd, token)) continue;
+      return token;
+    }
+    if (arg->isValueRequired()) ++i;  // its value, whatever it looks like
+  }
+  return {};
+}
+
 }  // namespace
 
 std::optional<int> parse_command_line(TCLAP::CmdLine& cmd, const CommandArgs& a, std::string_view examples,
@@ -45,6 +83,12 @@ std::optional<int> parse_command_line(TCLAP::CmdLine& cmd, const CommandArgs& a,
   cmd.setOutput(&output);
   cmd.setExceptionHandling(false);
   std::vector<std::string> args = a.args;
+  if (const std::string unknown = first_unknown_option(cmd, args); !unknown.empty()) {
+    a.err << a.args.front() << ": unknown option '" << unknown << "'\nRun '" << a.args.front()
+          << " --help' for the options.\n";
+    cmd.setOutput(nullptr);
+    return usage_status;
+  }
   try {
     cmd.parse(args);
   } catch (const TCLAP::ArgException& e) {
@@ -68,16 +112,9 @@ std::vector<std::pair<std::string, std::string>> ordered_values(TCLAP::CmdLine& 
                                                                 const std::vector<std::string>& args,
                                                                 const std::set<std::string>& wanted) {
   std::vector<std::pair<std::string, std::string>> values;
-  const auto find = [&cmd](const std::string& token) -> TCLAP::Arg* {
-    for (TCLAP::Arg* arg : cmd.getArgList()) {
-      if (arg->getName().empty()) continue;
-      if (token == "--" + arg->getName() || (!arg->getFlag().empty() && token == "-" + arg->getFlag())) return arg;
-    }
-    return nullptr;
-  };
   for (std::size_t i = 1; i < args.size(); ++i) {
     if (args[i] == "--") break;  // TCLAP ignores what follows
-    TCLAP::Arg* arg = find(args[i]);
+    TCLAP::Arg* arg = find_option(cmd, args[i]);
     if (arg == nullptr || !arg->isValueRequired()) continue;
     if (i + 1 >= args.size()) break;
     if (wanted.count(arg->getName())) values.emplace_back(arg->getName(), args[i + 1]);

@@ -113,6 +113,12 @@ TEST(CliDecode, BadInputIsAUsageError) {
   auto r = run_cli({"decode", "00 0z"});
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.err, "spop-cli decode: the arguments: not hex: line 1, column 5: 'z' is not a hex digit\n");
+  r = run_cli({"decode", "--hex", "00"});  // not an option: TCLAP would have passed it on as hex
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "spop-cli decode: unknown option '--hex'\nRun 'spop-cli decode --help' for the options.\n");
+  r = run_cli({"encode", "--bogus", "notify"});  // TCLAP alone would take --bogus for the TYPE
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "spop-cli encode: unknown option '--bogus'\nRun 'spop-cli encode --help' for the options.\n");
   r = run_cli({"decode", "-f", "/nonexistent"});
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.err, "spop-cli decode: cannot open /nonexistent\n");
