@@ -18,6 +18,12 @@ namespace spoa {
 
 namespace {
 
+// `spoa --version` prints "spoa 0.1.0", like the other tools, not TCLAP's framed text.
+class OneLineVersion : public TCLAP::StdOutput {
+ public:
+  void version(TCLAP::CmdLineInterface& cmd) override { std::cout << "spoa " << cmd.getVersion() << "\n"; }
+};
+
 std::optional<std::uint64_t> parse_number(std::string_view text, std::string_view& rest) {
   std::uint64_t v = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
@@ -83,12 +89,14 @@ ParseResult parse_options(int argc, const char* const* argv) {
   using std::chrono::milliseconds;
 
   TCLAP::CmdLine cmd(
-      "spoa: a SPOP agent for HAProxy's SPOE filter. It runs Lua (-f x.lua) and Python (-f x.py) "
-      "message handlers; without -f every NOTIFY gets an empty ACK. Every long option may also be set "
+      "spoa: a SPOP agent for HAProxy's SPOE filter. It runs Lua (-f x.lua), Python (-f x.py) and PHP "
+      "(-f x.php) message handlers; without -f every NOTIFY gets an empty ACK. Every long option may also be set "
       "in a YAML file read with --config. SIGTERM drains and stops, SIGHUP reloads. Under systemd it "
       "notifies readiness (Type=notify) and accepts socket activation. See spoa(1).",
-      ' ', "0.1.0");
+      ' ', SPOA_VERSION);
   cmd.setExceptionHandling(false);
+  OneLineVersion output;
+  cmd.setOutput(&output);
 
   // TCLAP lists arguments in reverse order of creation; they are declared bottom-up so that the
   // usage text reads in a sensible order.

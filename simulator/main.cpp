@@ -15,7 +15,7 @@ void print_usage(std::FILE* out) {
       "  run       emulate HAProxy: send scenario traffic to an agent, inject faults, check and report\n"
       "  conform   run the SPOP conformance suite against an agent\n"
       "\n"
-      "`spop-sim <command> --help` describes each command's options.\n",
+      "`spop-sim <command> --help` describes each command's options; `spop-sim --version` prints the version.\n",
       out);
 }
 
@@ -29,6 +29,10 @@ int main(int argc, char** argv) {
   const std::string_view command = argv[1];
   if (command == "-h" || command == "--help" || command == "help") {
     print_usage(stdout);
+    return 0;
+  }
+  if (command == "--version") {
+    std::printf("spop-sim %s\n", SPOP_SIM_VERSION);
     return 0;
   }
   // Each subcommand sees argv as if it were its own program: argv[0] is "spop-sim <command>".

@@ -9,6 +9,7 @@
 
 #include "simulator/conform/report.hpp"
 #include "simulator/conform/runner.hpp"
+#include "simulator/version_output.hpp"
 
 namespace spop::sim {
 
@@ -31,8 +32,10 @@ int conform_command(int argc, char** argv) {
       "Run the SPOP conformance suite against an agent: handshake, health check, NOTIFY/ACK, types, limits, "
       "lifecycle, fragmentation and robustness checks, each citing the rule it tests. Exit status: 0 no MUST "
       "check failed, 1 a MUST check failed, 2 usage error or agent unreachable.",
-      ' ', "0.1.0");
+      ' ', SPOP_SIM_VERSION);
   cmd.setExceptionHandling(false);
+  VersionOutput output;
+  cmd.setOutput(&output);
   TCLAP::ValueArg<std::string> host("", "host", "agent address (default 127.0.0.1)", false, "127.0.0.1", "HOST", cmd);
   TCLAP::ValueArg<int> port("p", "port", "agent port (default 12345)", false, 12345, "PORT", cmd);
   TCLAP::ValueArg<std::string> unix_path("", "unix", "agent unix socket (instead of host and port)", false, "",

@@ -8,6 +8,7 @@
 #include "simulator/cfg_time.hpp"
 #include "simulator/haproxy_config.hpp"
 #include "simulator/sim_target.hpp"
+#include "simulator/version_output.hpp"
 
 namespace spop::sim {
 
@@ -39,8 +40,10 @@ std::optional<RunOptions> parse_run_options(int argc, char** argv, std::string& 
         "Emulates HAProxy toward a SPOP agent: sends the scenario's traffic, injects faults, checks "
         "expectations and reports throughput and latency. Exit status: 0 ok, 1 an expectation failed, "
         "2 usage or configuration error, 3 the agent could not be reached.",
-        ' ', "1.0", true);
+        ' ', SPOP_SIM_VERSION, true);
     cmd.setExceptionHandling(false);
+    VersionOutput output;
+    cmd.setOutput(&output);
     TCLAP::ValueArg<std::string> config("c", "config", "the SPOE configuration file (spoe-agent, spoe-message)", false,
                                         "", "FILE", cmd);
     TCLAP::ValueArg<std::string> haproxy("", "haproxy-config",
