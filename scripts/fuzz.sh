@@ -3,6 +3,8 @@
 # coverage into corpus/.
 # Usage: scripts/fuzz.sh BUILD_DIR SECONDS_PER_TARGET [TARGET...]   (default: every target)
 # With FUZZ_RUNS=N in the environment each target runs N executions instead, however long that takes.
+# Each run's full libFuzzer output, and any crash/leak/timeout input, is kept in BUILD_DIR/fuzz-logs/;
+# the exit status is 1 when a run reported a finding.
 set -euo pipefail
 # The Python engine under LeakSanitizer: see tests/python/CMakeLists.txt. The interpreter keeps caches
 # between inputs, which libFuzzer's per-input leak check would report
@@ -21,6 +23,9 @@ fi
 limit=(-max_total_time="$seconds")
 [ -n "${FUZZ_RUNS:-}" ] && limit=(-runs="$FUZZ_RUNS")
 
+logs=$(cd "$build" && pwd)/fuzz-logs
+mkdir -p "$logs"
+failed=0
 for target in "${targets[@]}"; do
   bin=$build/fuzz/fuzz_$target
   if [ ! -x "$bin" ]; then
@@ -43,8 +48,18 @@ for target in "${targets[@]}"; do
   [ "$target" = python_engine ] && extra=(-detect_leaks=0)
   dict_arg=()
   [ -n "$dict" ] && [ -f "$dict" ] && dict_arg=(-dict="$dict")
-  "$bin" "${limit[@]}" -print_final_stats=1 "${dict_arg[@]}" "${extra[@]}" "$scratch" "$corpus" 2>&1 \
-    | grep -E '^(stat::number_of_executed_units|stat::average_exec_per_sec|stat::new_units_added|==.*ERROR)' || true
+  # libFuzzer's whole output goes to a log (a finding's report and stack, the artifact's name); the
+  # terminal gets the summary. Crash, leak and timeout artifacts land in the log directory too.
+  log=$logs/$target-$(date +%Y%m%d-%H%M%S)-$$.log
+  status=0
+  "$bin" "${limit[@]}" -print_final_stats=1 -artifact_prefix="$logs/" "${dict_arg[@]}" "${extra[@]}" \
+    "$scratch" "$corpus" > "$log" 2>&1 || status=$?
+  grep -E '^(stat::number_of_executed_units|stat::average_exec_per_sec|stat::new_units_added|==.*ERROR)' "$log" || true
+  if [ "$status" -ne 0 ] || grep -q 'ERROR:' "$log"; then
+    echo "!! $target: a finding (exit status $status): see $log; its new inputs stay in $scratch" >&2
+    failed=1
+  fi
   "$bin" -merge=1 "$corpus" "$scratch" 2>&1 | grep MERGE-OUTER || true
-  rm -rf "$scratch"
+  [ "$status" -eq 0 ] && rm -rf "$scratch"
 done
+exit "$failed"
