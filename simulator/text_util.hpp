@@ -1,8 +1,11 @@
-// Small text helpers shared by spop-sim's readers: ASCII case-insensitive comparison and hex digits.
+// Small text helpers shared by spop-sim's readers: ASCII case-insensitive comparison, and hex digits
+// (spop::hex_digit, found from spop::sim without qualification).
 #pragma once
 
 #include <cctype>
 #include <string_view>
+
+#include "spop/hex_digit.hpp"
 
 namespace spop::sim {
 
@@ -13,14 +16,6 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept {
     if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
       return false;
   return true;
-}
-
-/// The value of a hex digit (either case), or -1.
-inline int hex_digit(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 }  // namespace spop::sim

@@ -2,23 +2,18 @@
 
 #include <cctype>
 
+#include "spop/hex_digit.hpp"
+
 namespace spop_cli {
 
 namespace {
-
-int nibble(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 bool is_blank(char c) noexcept { return c == ' ' || c == '\t' || c == '\r'; }
 
 // Leading hex digits of `s` (the offset column of a dump).
 std::size_t hex_prefix(std::string_view s) noexcept {
   std::size_t n = 0;
-  while (n < s.size() && nibble(s[n]) >= 0) ++n;
+  while (n < s.size() && spop::hex_digit(s[n]) >= 0) ++n;
   return n;
 }
 
@@ -34,7 +29,7 @@ struct LineBody {
 
 std::uint64_t parse_offset(std::string_view digits) noexcept {
   std::uint64_t v = 0;
-  for (char c : digits) v = v * 16 + static_cast<std::uint64_t>(nibble(c));
+  for (char c : digits) v = v * 16 + static_cast<std::uint64_t>(spop::hex_digit(c));
   return v;
 }
 
@@ -119,7 +114,7 @@ bool parse_hex_text(std::string_view text, std::vector<std::byte>& out, std::str
         ++col;
         continue;
       }
-      const int v = nibble(c);
+      const int v = spop::hex_digit(c);
       if (v < 0) {
         error = "line " + std::to_string(line_no) + ", column " + std::to_string(col + 1) + ": '" + std::string(1, c) +
                 "' is not a hex digit";

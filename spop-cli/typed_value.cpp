@@ -4,6 +4,8 @@
 #include <charconv>
 #include <limits>
 
+#include "spop/hex_digit.hpp"
+
 namespace spop_cli {
 
 TypedValue::TypedValue(const spop::Value& v) : scalar_(v) {
@@ -183,18 +185,12 @@ std::string parse_typed_value(std::string_view text, TypedValue& out) {
 }
 
 bool decode_hex(std::string_view hex, std::string& out) {
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
   if (hex.size() % 2 != 0) return false;
   out.clear();
   out.reserve(hex.size() / 2);
   for (std::size_t i = 0; i < hex.size(); i += 2) {
-    const int hi = nibble(hex[i]);
-    const int lo = nibble(hex[i + 1]);
+    const int hi = spop::hex_digit(hex[i]);
+    const int lo = spop::hex_digit(hex[i + 1]);
     if (hi < 0 || lo < 0) return false;
     out.push_back(static_cast<char>(hi * 16 + lo));
   }

@@ -6,16 +6,11 @@
 #include <cctype>
 #include <utility>
 
+#include "spop/hex_digit.hpp"
+
 namespace spop::fuzz {
 
 namespace {
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // The quoted value starting at text[at] == '"', unescaped; "" and `error` set when it is malformed.
 std::string quoted_value(std::string_view text, std::string& error) {

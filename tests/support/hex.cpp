@@ -5,23 +5,16 @@
 #include <iterator>
 #include <stdexcept>
 
-namespace spop::test {
+#include "spop/hex_digit.hpp"
 
-namespace {
-int nibble(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-}  // namespace
+namespace spop::test {
 
 std::vector<std::byte> hex(std::string_view text) {
   std::vector<std::byte> out;
   int high = -1;
   for (char c : text) {
     if (std::isspace(static_cast<unsigned char>(c))) continue;
-    int v = nibble(c);
+    int v = spop::hex_digit(c);
     if (v < 0) throw std::invalid_argument("hex(): not a hex digit: '" + std::string(1, c) + "'");
     if (high < 0) {
       high = v;
