@@ -4,9 +4,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
-#include <cstdio>
 #include <cstring>
+#include <string>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SPOP_FUZZ_SANITIZED 1
@@ -23,14 +24,32 @@ namespace spop::fuzz {
 
 namespace {
 
-// What the process is running, for the handlers below: they may only use async-signal-safe calls.
+// What the process is running, for the handlers below: they may only use async-signal-safe calls. The
+// file name is completed only when needed, so the loop does no formatting per input.
 volatile std::sig_atomic_t running = 0;
 const std::uint8_t* current_data = nullptr;
 std::size_t current_size = 0;
-char current_path[4096];
+std::size_t current_index = 0;
+char current_path[4096];  // crash_prefix(), then room for the index
+std::size_t prefix_length = 0;
+
+// Appends current_index in decimal after the prefix (no snprintf: it is not async-signal-safe).
+void complete_path() {
+  char digits[24];
+  std::size_t n = 0;
+  std::size_t value = current_index;
+  do {
+    digits[n++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value != 0);
+  std::size_t at = prefix_length;
+  while (n > 0 && at + 1 < sizeof current_path) current_path[at++] = digits[--n];
+  current_path[at] = '\0';
+}
 
 void save_current_input() {
   if (running == 0) return;
+  complete_path();
   const int fd = ::open(current_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd >= 0) {
     std::size_t done = 0;
@@ -65,22 +84,28 @@ void install_rescue() {
 #endif
 }
 
+std::string crash_prefix(const std::filesystem::path& dir, std::uint64_t seed) {
+  return (dir / ("mutation-" + std::to_string(seed) + "-")).string();
+}
+
 }  // namespace
 
 std::filesystem::path crash_file(const std::filesystem::path& dir, std::uint64_t seed, std::size_t index) {
-  return dir / ("mutation-" + std::to_string(seed) + "-" + std::to_string(index));
+  return crash_prefix(dir, seed) + std::to_string(index);
 }
 
 void run_mutations(std::span<const Input> inputs, const MutationRun& run, TargetFunction target) {
   if (inputs.empty()) return;
   Mutator mutator(run.seed, run.max_size, run.dictionary);
+  const std::string prefix = crash_prefix(run.crash_dir, run.seed);
+  prefix_length = std::min(prefix.size(), sizeof current_path - 24);
+  prefix.copy(current_path, prefix_length);
   install_rescue();
   for (std::size_t i = 0; i < run.count; ++i) {
     const Input& base = inputs[mutator.below(inputs.size())];
     const Input& other = inputs[mutator.below(inputs.size())];
     const Input data = mutator.mutate(base, other);
-    const std::string path = crash_file(run.crash_dir, run.seed, i).string();
-    std::snprintf(current_path, sizeof current_path, "%s", path.c_str());
+    current_index = i;
     current_size = data.size();
     current_data = data.data();
     running = 1;
