@@ -79,16 +79,18 @@ std::string first_unknown_option(TCLAP::CmdLine& cmd, const std::vector<std::str
 
 std::optional<int> parse_command_line(TCLAP::CmdLine& cmd, const CommandArgs& a, std::string_view examples,
                                       int usage_status) {
+  const auto usage_error = [&](const std::string& what) {
+    a.err << a.args.front() << ": " << what << "\nRun '" << a.args.front() << " --help' for the options.\n";
+    return usage_status;
+  };
+  std::vector<std::string> args = a.args;
+  if (const std::string unknown = first_unknown_option(cmd, args); !unknown.empty()) {
+    return usage_error("unknown option '" + unknown + "'");
+  }
   Output output(a.out, examples);
   cmd.setOutput(&output);
   cmd.setExceptionHandling(false);
-  std::vector<std::string> args = a.args;
-  if (const std::string unknown = first_unknown_option(cmd, args); !unknown.empty()) {
-    a.err << a.args.front() << ": unknown option '" << unknown << "'\nRun '" << a.args.front()
-          << " --help' for the options.\n";
-    cmd.setOutput(nullptr);
-    return usage_status;
-  }
+  std::optional<int> status;
   try {
     cmd.parse(args);
   } catch (const TCLAP::ArgException& e) {
@@ -96,16 +98,12 @@ std::optional<int> parse_command_line(TCLAP::CmdLine& cmd, const CommandArgs& a,
     // TCLAP's ids read "Argument: --port" / "undefined"; keep the option name alone.
     std::string where = id.starts_with("Argument: ") ? id.substr(10) + ": " : std::string();
     if (id == "undefined") where.clear();
-    a.err << a.args.front() << ": " << where << e.error() << "\nRun '" << a.args.front()
-          << " --help' for the options.\n";
-    cmd.setOutput(nullptr);
-    return usage_status;
+    status = usage_error(where + e.error());
   } catch (const TCLAP::ExitException& e) {
-    cmd.setOutput(nullptr);
-    return e.getExitStatus();
+    status = e.getExitStatus();
   }
   cmd.setOutput(nullptr);
-  return std::nullopt;
+  return status;
 }
 
 std::vector<std::pair<std::string, std::string>> ordered_values(TCLAP::CmdLine& cmd,
