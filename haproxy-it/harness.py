@@ -365,6 +365,13 @@ class HAProxy:
                 workers[int(fields[0])] = int(fields[2])
         return workers
 
+    def wait_workers(self, timeout=15.0):
+        """Waits until the master CLI answers and lists a worker (it may refuse connections at first)."""
+        def listed():
+            self.process.check_alive()
+            return self.show_proc()
+        return wait_until(listed, timeout, f"haproxy's master CLI {self.master_sock} to list a worker")
+
 
 # --------------------------------------------------------------------------------------------------
 # The agent
@@ -469,6 +476,8 @@ class Case:
         if wait_agent_up:
             self.haproxy.wait_server("UP")
         self.haproxy.wait_frontend(fe_port)
+        if master_worker:
+            self.haproxy.wait_workers()
         return self.haproxy
 
     def get(self, path="/", headers=None, **kw):
