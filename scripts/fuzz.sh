@@ -36,11 +36,10 @@ for target in "${targets[@]}"; do
   scratch=$(mktemp -d)
   mkdir -p "$corpus"
   if [ -n "${FUZZ_RUNS:-}" ]; then echo "== $target: $FUZZ_RUNS executions"; else echo "== $target: ${seconds}s"; fi
-  # A target's own dictionary (corpus/<target>.dict) or the protocol one. The configuration reader gets
-  # the SPOE keywords; the engines take NOTIFYs built from FuzzedDataProvider, so no dictionary helps.
+  # A target's own dictionary (corpus/<target>.dict: spoe_config has the SPOE keywords) or the protocol
+  # one; the engines take NOTIFYs built from FuzzedDataProvider, so no dictionary helps them.
   dict=$root/corpus/$target.dict
   case $target in
-    spoe_config) dict=$root/corpus/spoe.dict ;;
     lua_engine|python_engine) dict= ;;
     *) [ -f "$dict" ] || dict=$root/corpus/spop.dict ;;
   esac

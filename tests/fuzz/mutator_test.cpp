@@ -89,7 +89,7 @@ TEST(Dictionary, NamesTheBadLine) {
 }
 
 TEST(Dictionary, ReadsTheRepositoryDictionaries) {
-  for (const char* name : {"spop.dict", "spoe.dict"}) {
+  for (const char* name : {"spop.dict", "spoe_config.dict"}) {
     std::ifstream in(std::string(SPOP_SOURCE_DIR) + "/corpus/" + name);
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     ASSERT_FALSE(text.empty()) << name;
