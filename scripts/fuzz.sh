@@ -54,11 +54,14 @@ for target in "${targets[@]}"; do
   "$bin" "${limit[@]}" -print_final_stats=1 -artifact_prefix="$logs/" "${dict_arg[@]}" "${extra[@]}" \
     "$scratch" "$corpus" > "$log" 2>&1 || status=$?
   grep -E '^(stat::number_of_executed_units|stat::average_exec_per_sec|stat::new_units_added|==.*ERROR)' "$log" || true
+  # A leak found at exit can leave libFuzzer's status at 0: its report counts all the same.
+  finding=0
   if [ "$status" -ne 0 ] || grep -q 'ERROR:' "$log"; then
     echo "!! $target: a finding (exit status $status): see $log; its new inputs stay in $scratch" >&2
+    finding=1
     failed=1
   fi
   "$bin" -merge=1 "$corpus" "$scratch" 2>&1 | grep MERGE-OUTER || true
-  [ "$status" -eq 0 ] && rm -rf "$scratch"
+  [ "$finding" -eq 0 ] && rm -rf "$scratch"
 done
 exit "$failed"
