@@ -23,10 +23,12 @@ struct Mode {
   bool foreground;     // -d, else -n 2
 };
 
-std::string mode_name(const ::testing::TestParamInfo<Mode>& info) {
-  return std::string(info.param.suffix == ".lua" ? "Lua" : "Python") +
-         (info.param.foreground ? "Foreground" : "TwoWorkers");
+std::string describe(const Mode& m) {
+  return std::string(m.suffix == ".lua" ? "Lua" : "Python") + (m.foreground ? "Foreground" : "TwoWorkers");
 }
+std::string mode_name(const ::testing::TestParamInfo<Mode>& info) { return describe(info.param); }
+// For ctest's and gtest's listings (else "40-byte object <80-6B ...>").
+void PrintTo(const Mode& m, std::ostream* os) { *os << describe(m); }
 
 class Reload : public ::testing::TestWithParam<Mode> {
  protected:

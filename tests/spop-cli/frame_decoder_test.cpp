@@ -88,6 +88,8 @@ struct BadCase {
 };
 
 std::string case_name(const ::testing::TestParamInfo<BadCase>& p) { return p.param.name; }
+// For ctest's and gtest's listings (else "32-byte object <63-EE ...>").
+void PrintTo(const BadCase& c, std::ostream* os) { *os << c.name; }
 
 // Each malformed input names the exact byte and the reason.
 class Malformed : public ::testing::TestWithParam<BadCase> {};

@@ -17,6 +17,10 @@
 #include "tests/support/hex.hpp"
 
 namespace spop {
+// For ctest's and gtest's listings of the EndToEnd cases (else "1-byte object <00>"); static, since other
+// test files may define their own.
+static void PrintTo(HaproxyProfile p, std::ostream* os) { *os << to_string(p); }
+
 namespace {
 
 using namespace std::chrono_literals;
