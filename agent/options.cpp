@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "agent/config_file.hpp"
+#include "cmdline/tclap_support.hpp"
 #include "agent/dispatcher.hpp"
 #include "agent/metrics_server.hpp"
 
@@ -19,11 +20,6 @@ namespace spoa {
 namespace {
 
 // `spoa --version` prints "spoa 0.1.0", like the other tools, not TCLAP's framed text.
-class OneLineVersion : public TCLAP::StdOutput {
- public:
-  void version(TCLAP::CmdLineInterface& cmd) override { std::cout << "spoa " << cmd.getVersion() << "\n"; }
-};
-
 std::optional<std::uint64_t> parse_number(std::string_view text, std::string_view& rest) {
   std::uint64_t v = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
@@ -95,7 +91,7 @@ ParseResult parse_options(int argc, const char* const* argv) {
       "notifies readiness (Type=notify) and accepts socket activation. See spoa(1).",
       ' ', SPOA_VERSION);
   cmd.setExceptionHandling(false);
-  OneLineVersion output;
+  spop::cmdline::OneLineVersionOutput output("spoa");
   cmd.setOutput(&output);
 
   // TCLAP lists arguments in reverse order of creation; they are declared bottom-up so that the

@@ -1,9 +1,9 @@
 #include "spop-cli/cli_common.hpp"
 
-#include <cctype>
 #include <charconv>
 #include <cmath>
 
+#include "cmdline/tclap_support.hpp"
 #include "spop-cli/exit_codes.hpp"
 #include "spop-cli/typed_value.hpp"
 
@@ -18,62 +18,22 @@ std::string_view cli_version() noexcept { return SPOP_CLI_VERSION; }
 namespace {
 
 // TCLAP's StdOutput, with the examples after the option list.
-class Output : public TCLAP::StdOutput {
+class Output : public spop::cmdline::OneLineVersionOutput {
  public:
-  Output(std::ostream& out, std::string_view examples) : out_(out), examples_(examples) {}
+  Output(std::ostream& out, std::string_view examples) : OneLineVersionOutput({}, out), examples_(examples) {}
 
   void usage(TCLAP::CmdLineInterface& c) override {
-    out_ << "\n" << c.getMessage() << "\n\nUSAGE:\n\n";
-    _shortUsage(c, out_);
-    out_ << "\n\nWhere:\n\n";
-    _longUsage(c, out_);
-    if (!examples_.empty()) out_ << "\nExamples:\n\n" << examples_ << "\n";
-    out_ << "\nExit status: see 'spop-cli --help'.\n";
+    out() << "\n" << c.getMessage() << "\n\nUSAGE:\n\n";
+    _shortUsage(c, out());
+    out() << "\n\nWhere:\n\n";
+    _longUsage(c, out());
+    if (!examples_.empty()) out() << "\nExamples:\n\n" << examples_ << "\n";
+    out() << "\nExit status: see 'spop-cli --help'.\n";
   }
-
-  void version(TCLAP::CmdLineInterface& c) override { out_ << c.getProgramName() << " " << c.getVersion() << "\n"; }
 
  private:
-  std::ostream& out_;
   std::string examples_;
 };
-
-// The option `token` names ("--port", "-p"), or nullptr. Positional arguments have a name too (decode's
-// "hex"), but no "--hex" option: TCLAP's long form of them is "<HEX>".
-TCLAP::Arg* find_option(TCLAP::CmdLine& cmd, const std::string& token) {
-  for (TCLAP::Arg* arg : cmd.getArgList()) {
-    if (arg->getName().empty() || arg->longID().starts_with('<')) continue;
-    if (token == "--" + arg->getName() || (!arg->getFlag().empty() && token == "-" + arg->getFlag())) return arg;
-  }
-  return nullptr;
-}
-
-// Whether `token` is short switches run together ("-qv"), which TCLAP accepts.
-bool combined_switches(TCLAP::CmdLine& cmd, const std::string& token) {
-  if (token.size() < 3 || token[1] == '-') return false;
-  for (std::size_t i = 1; i < token.size(); ++i) {
-    const TCLAP::Arg* arg = find_option(cmd, std::string("-") + token[i]);
-    if (arg == nullptr || arg->isValueRequired()) return false;
-  }
-  return true;
-}
-
-// The first argument that looks like an option but is none of `cmd`'s, or "". TCLAP would give such a
-// token to a positional argument (decode's HEX, encode's TYPE) and complain about something else.
-std::string first_unknown_option(TCLAP::CmdLine& cmd, const std::vector<std::string>& args) {
-  for (std::size_t i = 1; i < args.size(); ++i) {
-    const std::string& token = args[i];
-    if (token == "--") break;  // TCLAP ignores what follows
-    if (token.size() < 2 || token[0] != '-' || std::isdigit(static_cast<unsigned char>(token[1])) != 0) continue;
-    const TCLAP::Arg* arg = find_option(cmd, token);
-    if (arg == nullptr) {
-      if (combined_switches(cmd, token)) continue;
-      return token;
-    }
-    if (arg->isValueRequired()) ++i;  // its value, whatever it looks like
-  }
-  return {};
-}
 
 }  // namespace
 
@@ -84,7 +44,7 @@ std::optional<int> parse_command_line(TCLAP::CmdLine& cmd, const CommandArgs& a,
     return usage_status;
   };
   std::vector<std::string> args = a.args;
-  if (const std::string unknown = first_unknown_option(cmd, args); !unknown.empty()) {
+  if (const std::string unknown = spop::cmdline::first_unknown_option(cmd, args); !unknown.empty()) {
     return usage_error("unknown option '" + unknown + "'");
   }
   Output output(a.out, examples);
@@ -94,11 +54,7 @@ std::optional<int> parse_command_line(TCLAP::CmdLine& cmd, const CommandArgs& a,
   try {
     cmd.parse(args);
   } catch (const TCLAP::ArgException& e) {
-    const std::string id = e.argId();
-    // TCLAP's ids read "Argument: --port" / "undefined"; keep the option name alone.
-    std::string where = id.starts_with("Argument: ") ? id.substr(10) + ": " : std::string();
-    if (id == "undefined") where.clear();
-    status = usage_error(where + e.error());
+    status = usage_error(spop::cmdline::describe(e));
   } catch (const TCLAP::ExitException& e) {
     status = e.getExitStatus();
   }
@@ -112,7 +68,7 @@ std::vector<std::pair<std::string, std::string>> ordered_values(TCLAP::CmdLine& 
   std::vector<std::pair<std::string, std::string>> values;
   for (std::size_t i = 1; i < args.size(); ++i) {
     if (args[i] == "--") break;  // TCLAP ignores what follows
-    TCLAP::Arg* arg = find_option(cmd, args[i]);
+    TCLAP::Arg* arg = spop::cmdline::find_option(cmd, args[i]);
     if (arg == nullptr || !arg->isValueRequired()) continue;
     if (i + 1 >= args.size()) break;
     if (wanted.count(arg->getName())) values.emplace_back(arg->getName(), args[i + 1]);

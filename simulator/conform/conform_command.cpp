@@ -9,7 +9,7 @@
 
 #include "simulator/conform/report.hpp"
 #include "simulator/conform/runner.hpp"
-#include "simulator/version_output.hpp"
+#include "cmdline/tclap_support.hpp"
 
 namespace spop::sim {
 
@@ -34,7 +34,7 @@ int conform_command(int argc, char** argv) {
       "check failed, 1 a MUST check failed, 2 usage error or agent unreachable.",
       ' ', SPOP_SIM_VERSION);
   cmd.setExceptionHandling(false);
-  VersionOutput output;
+  spop::cmdline::OneLineVersionOutput output("spop-sim");
   cmd.setOutput(&output);
   TCLAP::ValueArg<std::string> host("", "host", "agent address (default 127.0.0.1)", false, "127.0.0.1", "HOST", cmd);
   TCLAP::ValueArg<int> port("p", "port", "agent port (default 12345)", false, 12345, "PORT", cmd);
@@ -51,13 +51,20 @@ int conform_command(int argc, char** argv) {
   TCLAP::SwitchArg list("", "list", "list the checks instead of running them", cmd, false);
   TCLAP::SwitchArg markdown("", "markdown", "with --list: print the README's Markdown table", cmd, false);
 
+  // Usage errors read as spop-sim run's do.
+  const auto usage_error = [](const std::string& what) {
+    std::cerr << "spop-sim conform: " << what << " (see spop-sim conform --help)\n";
+    return exit_usage;
+  };
   try {
     std::vector<std::string> args{"spop-sim conform"};
     for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
+    if (const std::string unknown = spop::cmdline::first_unknown_option(cmd, args); !unknown.empty()) {
+      return usage_error("unknown option '" + unknown + "'");
+    }
     cmd.parse(args);
   } catch (const TCLAP::ArgException& e) {
-    std::cerr << "spop-sim conform: " << e.error() << " (" << e.argId() << ")\nsee spop-sim conform --help\n";
-    return exit_usage;
+    return usage_error(spop::cmdline::describe(e));
   } catch (const TCLAP::ExitException& e) {
     return e.getExitStatus();
   }

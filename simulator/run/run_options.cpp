@@ -5,10 +5,10 @@
 #include <charconv>
 #include <random>
 
+#include "cmdline/tclap_support.hpp"
 #include "simulator/cfg_time.hpp"
 #include "simulator/haproxy_config.hpp"
 #include "simulator/sim_target.hpp"
-#include "simulator/version_output.hpp"
 
 namespace spop::sim {
 
@@ -42,7 +42,7 @@ std::optional<RunOptions> parse_run_options(int argc, char** argv, std::string& 
         "2 usage or configuration error, 3 the agent could not be reached.",
         ' ', SPOP_SIM_VERSION, true);
     cmd.setExceptionHandling(false);
-    VersionOutput output;
+    spop::cmdline::OneLineVersionOutput output("spop-sim");
     cmd.setOutput(&output);
     TCLAP::ValueArg<std::string> config("c", "config", "the SPOE configuration file (spoe-agent, spoe-message)", false,
                                         "", "FILE", cmd);
@@ -84,6 +84,10 @@ std::optional<RunOptions> parse_run_options(int argc, char** argv, std::string& 
     TCLAP::ValueArg<std::string> html("", "html", "also write a self-contained HTML report", false, "", "FILE", cmd);
     TCLAP::SwitchArg quiet("q", "quiet", "no live progress line", cmd, false);
     std::vector<std::string> args(argv, argv + argc);
+    if (const std::string unknown = spop::cmdline::first_unknown_option(cmd, args); !unknown.empty()) {
+      error = "unknown option '" + unknown + "'";
+      return std::nullopt;
+    }
     cmd.parse(args);
 
     o.spoe_config = config.getValue();
@@ -193,7 +197,7 @@ std::optional<RunOptions> parse_run_options(int argc, char** argv, std::string& 
     o.html = html.getValue();
     o.quiet = quiet.getValue();
   } catch (const TCLAP::ArgException& e) {
-    error = e.argId().empty() || e.argId() == " " ? e.error() : e.argId() + ": " + e.error();
+    error = spop::cmdline::describe(e);
     return std::nullopt;
   } catch (const TCLAP::ExitException& e) {
     exit_now = e.getExitStatus();

@@ -140,9 +140,14 @@ TEST(ConformCommand, ExitTwoForUsageAndConnectionErrors) {
   EXPECT_NE(only.err.find("--only XX-99: no check has this id or group"), std::string::npos) << only.err;
 
   EXPECT_EQ(run_cli({"--markdown"}).status, 2);
-  EXPECT_EQ(run_cli({"--no-such-option"}).status, 2);
+  const auto unknown = run_cli({"--list", "--no-such-option"});
+  EXPECT_EQ(unknown.status, 2);
+  EXPECT_EQ(unknown.err, "spop-sim conform: unknown option '--no-such-option' (see spop-sim conform --help)\n");
   EXPECT_EQ(run_cli({"--port", "0"}).status, 2);
-  EXPECT_EQ(run_cli({"--timeout", "abc"}).status, 2);
+  const auto bad_number = run_cli({"--timeout", "abc"});
+  EXPECT_EQ(bad_number.status, 2);
+  EXPECT_TRUE(bad_number.err.starts_with("spop-sim conform: --timeout")) << bad_number.err;
+  EXPECT_NE(bad_number.err.find("'abc'"), std::string::npos) << bad_number.err;
 }
 
 TEST(ConformCommand, ListsEveryCheck) {

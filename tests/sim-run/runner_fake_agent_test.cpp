@@ -305,6 +305,31 @@ TEST(SimRunOptions, CommandLineOverridesTheScenario) {
   EXPECT_EQ(p.agent.port, 1);
 }
 
+// parse_run_options on a command line; returns its error ("" when it parsed).
+std::string run_options_error(std::vector<std::string> args) {
+  args.insert(args.begin(), "spop-sim run");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  std::string error;
+  std::optional<int> exit_now;
+  const auto parsed = parse_run_options(static_cast<int>(argv.size()), argv.data(), error, exit_now);
+  EXPECT_FALSE(exit_now);
+  EXPECT_EQ(parsed.has_value(), error.empty()) << error;
+  return error;
+}
+
+TEST(SimRunOptions, UnknownOptionsAndBadValuesAreNamed) {
+  EXPECT_EQ(run_options_error({"-s", "s.yaml", "--spoe", "x.conf"}), "unknown option '--spoe'");
+  EXPECT_EQ(run_options_error({"-s", "s.yaml", "-x"}), "unknown option '-x'");
+  // An option's value is never taken for an option, whatever it looks like.
+  EXPECT_THAT(run_options_error({"-s", "--odd-name.yaml", "-c", "a.conf", "--seed", "x"}), testing::StartsWith("--seed"));
+  const std::string bad_number = run_options_error({"-s", "s.yaml", "-c", "a.conf", "-n", "many"});
+  EXPECT_THAT(bad_number, testing::StartsWith("--requests: "));
+  EXPECT_THAT(bad_number, testing::HasSubstr("'many'"));
+  // TCLAP's own errors name the option too.
+  EXPECT_THAT(run_options_error({"-c", "a.conf", "-s"}), testing::StartsWith("--scenario: "));
+}
+
 TEST(SimRunOptions, ProfileOptionsFollowTheSpoeAgent) {
   SpoeAgent a;
   a.max_frame_size = 4096;
