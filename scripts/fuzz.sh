@@ -40,7 +40,7 @@ for target in "${targets[@]}"; do
   # one; the engines take NOTIFYs built from FuzzedDataProvider, so no dictionary helps them.
   dict=$root/corpus/$target.dict
   case $target in
-    lua_engine|python_engine) dict= ;;
+    *_engine) dict= ;;
     *) [ -f "$dict" ] || dict=$root/corpus/spop.dict ;;
   esac
   extra=()
