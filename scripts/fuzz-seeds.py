@@ -106,10 +106,11 @@ def main() -> None:
             if b"\n" in text:
                 write(args.out, "spoe_config", kind + b"\0" + text)
 
-    # lua_engine / python_engine: the NOTIFY payloads (a 0 first byte: replay as a NOTIFY frame).
+    # lua_engine / python_engine / php_engine: the NOTIFY payloads (a 0 first byte: replay as a NOTIFY frame).
     for n in notifies:
         write(args.out, "lua_engine", n)
         write(args.out, "python_engine", n)
+        write(args.out, "php_engine", n)
 
 
 if __name__ == "__main__":
