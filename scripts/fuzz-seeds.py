@@ -10,6 +10,7 @@ import argparse
 import hashlib
 import pathlib
 import re
+import struct
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CAPTURES = [ROOT / "tests/captures/haproxy-2.6", ROOT / "tests/captures/haproxy-3.2"]
@@ -39,6 +40,22 @@ def captures() -> dict:
         for f in sorted(d.glob("*.bin")):
             frames[f"{d.name}/{f.stem}"] = f.read_bytes()
     return frames
+
+
+def pcapng_packets(path: pathlib.Path):
+    """(link type, packet bytes) of every Enhanced Packet Block of a little-endian pcapng file."""
+    data = path.read_bytes()
+    links, at = [], 0
+    while at + 12 <= len(data):
+        block_type, length = struct.unpack_from("<II", data, at)
+        if length < 12 or at + length > len(data):
+            break
+        if block_type == 1:  # Interface Description Block
+            links.append(struct.unpack_from("<H", data, at + 8)[0])
+        elif block_type == 6:  # Enhanced Packet Block
+            interface, _, _, captured = struct.unpack_from("<IIII", data, at + 8)
+            yield links[interface], data[at + 28:at + 28 + captured]
+        at += length
 
 
 def main() -> None:
@@ -105,6 +122,22 @@ def main() -> None:
             text = "".join(parts).encode().decode("unicode_escape").encode("latin-1")
             if b"\n" in text:
                 write(args.out, "spoe_config", kind + b"\0" + text)
+
+    # cli_decode: streams as they are, hex text ('X'), captured packets ('P': link type index, flags,
+    # then 2-byte lengths and packets; see fuzz/fuzz_cli_decode.cpp).
+    links = {1: 0, 113: 1, 276: 2, 0: 3, 108: 4, 12: 5, 228: 6, 229: 7}
+    for data in frames.values():
+        write(args.out, "cli_decode", data)
+    for d in CAPTURES:
+        for f in sorted(d.glob("*.hex")):
+            write(args.out, "cli_decode", b"X" + f.read_bytes())
+        for f in sorted(d.glob("*.pcap*")):
+            packets = list(pcapng_packets(f))
+            for link in sorted({lt for lt, _ in packets if lt in links}):
+                body = b"".join(struct.pack(">H", len(p)) + p for lt, p in packets if lt == link)
+                for flags in (0, 2, 4):
+                    write(args.out, "cli_decode", b"P" + bytes([links[link], flags]) + body)
+    write(args.out, "cli_decode", b"T" + bytes(range(256)))
 
     # lua_engine / python_engine / php_engine: the NOTIFY payloads (a 0 first byte: replay as a NOTIFY frame).
     for n in notifies:

@@ -1,13 +1,35 @@
 #include "spop-cli/frame_decoder.hpp"
 
+#include <algorithm>
+#include <limits>
+#include <vector>
+
+#include "spop-cli/frame_printer.hpp"
 #include "spop/frame.hpp"
+#include "spop/varint.hpp"
 #include "spop/wire.hpp"
 
 namespace spop_cli {
 
 namespace {
 
+// 'name' as sent, or display_name's quoted \xNN form when raw bytes would garble the message.
+std::string name_in_message(std::string_view name) {
+  std::string shown = display_name(name);
+  return shown.starts_with('"') ? shown : "'" + shown + "'";
+}
+
 std::string as_string(std::span<const std::byte> b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
+
+// A 10-byte varint can carry bits past the 64th, which HAProxy drops as we do: it reads as a value whose
+// own encoding is other bytes. Encode writes that encoding, so such a frame re-encodes to other bytes:
+// say so. `shortest` is what encode writes for the item.
+void note_if_not_shortest(FrameModel& f, std::string_view what, std::span<const std::byte> read,
+                          std::span<const std::byte> shortest) {
+  if (std::equal(read.begin(), read.end(), shortest.begin(), shortest.end())) return;
+  f.notes.push_back(std::string(what) + " is not in its shortest varint form (" + std::to_string(read.size()) +
+                    " bytes; HAProxy reads the same value, encode writes the shortest form)");
+}
 
 // Reads a payload and records, for the first failure, the absolute offset and a reason naming the item.
 class PayloadDecoder {
@@ -63,16 +85,21 @@ class PayloadDecoder {
   }
 
   bool read_name(std::string& out, std::string_view what, std::size_t item_start) {
+    const std::size_t at = r_.offset();
     std::string_view s;
     if (spop::Errc e = r_.read_raw_string(s); e != spop::Errc::ok) {
       fail(e, what, item_start);
       return false;
     }
     out.assign(s);
+    std::vector<std::byte> shortest;
+    spop::WireWriter(shortest).put_raw_string(s);
+    note_if_not_shortest(frame_, what, payload_.subspan(at, r_.offset() - at), shortest);
     return true;
   }
 
   bool read_value(TypedValue& out, std::uint8_t& type_byte, std::string_view what, std::size_t item_start) {
+    const std::size_t at = r_.offset();
     if (!r_.empty()) type_byte = std::to_integer<std::uint8_t>(r_.rest().front());
     spop::Value v;
     if (spop::Errc e = r_.read_value(v); e != spop::Errc::ok) {
@@ -80,7 +107,23 @@ class PayloadDecoder {
       return false;
     }
     out = TypedValue(v);
+    std::vector<std::byte> shortest;
+    (void)spop::WireWriter(shortest).put_value(v);
+    shortest.front() = payload_[at];  // the type byte as sent (flag bits and all), which encode keeps
+    note_if_not_shortest(frame_, what, payload_.subspan(at, r_.offset() - at), shortest);
+    note_if_wider_than_its_type(v, what);
     return true;
+  }
+
+  // The wire allows it (every integer is a 64-bit varint), but the peer declared 32 bits.
+  void note_if_wider_than_its_type(const spop::Value& v, std::string_view what) {
+    const bool wide = (v.type() == spop::DataType::int32 &&
+                       (v.as_int64() < std::numeric_limits<std::int32_t>::min() ||
+                        v.as_int64() > std::numeric_limits<std::int32_t>::max())) ||
+                      (v.type() == spop::DataType::uint32 && v.as_uint64() > std::numeric_limits<std::uint32_t>::max());
+    if (!wide) return;
+    frame_.notes.push_back(std::string(what) + ": " + spop::describe(v) +
+                           " does not fit in 32 bits (HAProxy reads every integer as 64 bits)");
   }
 
   void decode_kv() {
@@ -89,7 +132,7 @@ class PayloadDecoder {
       KvEntry kv;
       kv.offset = here();
       if (!read_name(kv.key, "KV key", start)) return;
-      if (!read_value(kv.value, kv.type_byte, "value of '" + kv.key + "'", start)) return;
+      if (!read_value(kv.value, kv.type_byte, "value of " + name_in_message(kv.key), start)) return;
       frame_.kv.push_back(std::move(kv));
     }
   }
@@ -102,13 +145,13 @@ class PayloadDecoder {
       if (!read_name(m.name, "message name", start)) return;
       std::uint8_t nb_args = 0;
       if (spop::Errc e = r_.read_u8(nb_args); e != spop::Errc::ok) {
-        return fail(e, "argument count of message '" + m.name + "'", start);
+        return fail(e, "argument count of message " + name_in_message(m.name), start);
       }
       for (unsigned i = 0; i < nb_args; ++i) {
         ArgEntry a;
         a.offset = here();
         const std::string which =
-            "argument " + std::to_string(i + 1) + "/" + std::to_string(nb_args) + " of message '" + m.name + "'";
+            "argument " + std::to_string(i + 1) + "/" + std::to_string(nb_args) + " of message " + name_in_message(m.name);
         if (!read_name(a.name, "name of " + which, start)) return;
         if (!read_value(a.value, a.type_byte, "value of " + which, start)) return;
         m.args.push_back(std::move(a));
@@ -147,7 +190,7 @@ class PayloadDecoder {
                          scope_at, start);
       }
       if (!read_name(a.name, what + " variable name", start)) return;
-      if (a.type == 1 && !read_value(a.value, a.type_byte, "value of set-var '" + a.name + "'", start)) return;
+      if (a.type == 1 && !read_value(a.value, a.type_byte, "value of set-var " + name_in_message(a.name), start)) return;
       frame_.actions.push_back(std::move(a));
     }
   }
@@ -205,8 +248,18 @@ FrameModel decode_frame_body(std::span<const std::byte> body, std::size_t frame_
   };
   if (spop::Errc e = r.read_u8(f.type); e != spop::Errc::ok) return header_issue(e, "frame type");
   if (spop::Errc e = r.read_u32(f.flags); e != spop::Errc::ok) return header_issue(e, "frame flags");
-  if (spop::Errc e = r.read_varint(f.stream_id); e != spop::Errc::ok) return header_issue(e, "stream-id");
-  if (spop::Errc e = r.read_varint(f.frame_id); e != spop::Errc::ok) return header_issue(e, "frame-id");
+  const auto read_id = [&](std::uint64_t& id, std::string_view what) {
+    const std::size_t at = r.offset();
+    const spop::Errc e = r.read_varint(id);
+    if (e == spop::Errc::ok) {
+      std::byte shortest[10];
+      note_if_not_shortest(f, what, body.subspan(at, r.offset() - at),
+                           std::span(shortest, spop::encode_varint(id, shortest)));
+    }
+    return e;
+  };
+  if (spop::Errc e = read_id(f.stream_id, "stream-id"); e != spop::Errc::ok) return header_issue(e, "stream-id");
+  if (spop::Errc e = read_id(f.frame_id, "frame-id"); e != spop::Errc::ok) return header_issue(e, "frame-id");
   f.kind = payload_kind(f.type, f.flags);
   PayloadDecoder(r.rest(), body_offset + r.offset(), f).decode();
   add_notes(f);

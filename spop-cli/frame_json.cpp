@@ -195,7 +195,21 @@ std::string value_from_object(const json& j, TypedValue& out, std::uint8_t& type
     out = TypedValue(spop::Value::binary(text));
     return {};
   }
-  // Numbers and addresses go through the --arg syntax, which checks ranges.
+  // An INT32 or UINT32 given as a JSON number may use all 64 bits the wire carries (HAProxy reads every
+  // integer as 64 bits): decode prints a UINT32 whose varint is larger as that larger number, and it must
+  // encode back to the same bytes. Decode prints signed types as signed numbers and unsigned ones as
+  // unsigned: anything else, and text values, go through the --arg syntax, which checks ranges.
+  const bool fits_int64 = v.is_number_integer() &&
+                          (!v.is_number_unsigned() ||
+                           v.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()));
+  if (type == "int32" && fits_int64) {
+    out = TypedValue(spop::Value::integer(spop::DataType::int32, static_cast<std::uint64_t>(v.get<std::int64_t>())));
+    return {};
+  }
+  if (type == "uint32" && v.is_number_unsigned()) {
+    out = TypedValue(spop::Value::integer(spop::DataType::uint32, v.get<std::uint64_t>()));
+    return {};
+  }
   if (v.is_number_integer()) {
     text = v.is_number_unsigned() ? std::to_string(v.get<std::uint64_t>()) : std::to_string(v.get<std::int64_t>());
   } else if (v.is_string()) {

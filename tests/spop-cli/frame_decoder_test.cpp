@@ -80,6 +80,25 @@ TEST(FrameDecoder, SeveralFramesInOneStream) {
   EXPECT_EQ(d.frames[1].kv.at(0).offset, 133u + 11u);
 }
 
+// A 10-byte stream-id whose last byte carries bits past the 64th (HAProxy drops them too) decodes, with a
+// note, and re-encodes in the value's own form, which is stable (fuzz target cli_decode found it).
+TEST(FrameDecoder, VarintWithBitsPastTheSixtyFourthIsNotedAndWrittenInItsOwnForm) {
+  const auto bytes = hex("00 00 00 10 03 00 00 00 01 fc e1 e1 e1 e1 e1 e1 e1 e1 70 01");
+  const StreamDecode d = decode_stream(bytes);
+  ASSERT_EQ(d.frames.size(), 1u);
+  EXPECT_FALSE(has_errors(d));
+  EXPECT_EQ(d.frames[0].notes.at(0),
+            "stream-id is not in its shortest varint form (10 bytes; HAProxy reads the same value, encode writes "
+            "the shortest form)");
+  const auto again = reencode(d);
+  EXPECT_NE(again, bytes);
+  const StreamDecode d2 = decode_stream(again);
+  ASSERT_EQ(d2.frames.size(), 1u);
+  EXPECT_EQ(d2.frames[0].stream_id, d.frames[0].stream_id);
+  EXPECT_TRUE(d2.frames[0].notes.empty());
+  EXPECT_EQ(reencode(d2), again);
+}
+
 struct BadCase {
   const char* name;
   const char* hex;
@@ -120,6 +139,9 @@ INSTANTIATE_TEST_SUITE_P(
                 "value of 'key' runs past the end of the frame (2 bytes left)"},
         BadCase{"kv_reserved_type", "00 00 00 0a 65 00 00 00 01 00 00 01 6b 0c", 13,
                 "value of 'k': reserved data type id 12"},
+        // A name with control bytes is shown escaped, as the frame printer shows it.
+        BadCase{"kv_reserved_type_odd_key", "00 00 00 0b 65 00 00 00 01 00 00 02 01 6b 0c", 14,
+                "value of \"\\x01k\": reserved data type id 12"},
         BadCase{"notify_arg_cut", "00 00 00 0e 03 00 00 00 01 01 01 01 6d 01 01 61 06 7f", 16,
                 "value of argument 1/1 of message 'm' runs past the end of the frame (2 bytes left)"},
         BadCase{"notify_arg_count_cut", "00 00 00 09 03 00 00 00 01 01 01 01 6d", 13,

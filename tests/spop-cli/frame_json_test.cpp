@@ -1,5 +1,6 @@
 #include "spop-cli/frame_json.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -72,6 +73,41 @@ TEST(FrameJson, ValuesFromJsonInEveryAcceptedForm) {
   EXPECT_EQ(v.view(), spop::Value::string("\xff"));  // "hex" wins
   EXPECT_NE(value_from_json(json({{"type", "int32"}, {"value", 1e20}}), v, tb), "");
   EXPECT_NE(value_from_json(json({{"type", "uint32"}, {"value", -1}}), v, tb).find("negative"), std::string::npos);
+  // A 32-bit type given as a JSON number keeps the 64 wire bits (decode prints such values so); as text it
+  // is range-checked.
+  ASSERT_EQ(value_from_json(json({{"type", "uint32"}, {"value", 5000000000u}}), v, tb), "");
+  EXPECT_EQ(v.view(), spop::Value::integer(spop::DataType::uint32, 5000000000u));
+  ASSERT_EQ(value_from_json(json({{"type", "int32"}, {"value", -5000000000}}), v, tb), "");
+  EXPECT_EQ(v.view().as_int64(), -5000000000);
+  EXPECT_NE(value_from_json(json({{"type", "uint32"}, {"value", "5000000000"}}), v, tb).find("out of range"),
+            std::string::npos);
+}
+
+// A UINT32 whose varint needs more than 32 bits is legal on the wire: decode notes it, and it survives
+// `decode --json | encode --json -` byte for byte (fuzz target cli_decode found the round trip failing).
+TEST(FrameJson, WideThirtyTwoBitIntegersRoundTrip) {
+  std::vector<std::byte> frame;
+  encode_frame(
+      [] {
+        FrameModel f;
+        f.type = 101;  // AGENT-HELLO
+        f.kind = PayloadKind::kv;
+        const auto wide = [](spop::DataType t, std::int64_t v) {
+          return TypedValue(spop::Value::integer(t, static_cast<std::uint64_t>(v)));
+        };
+        f.kv.push_back(KvEntry{"max-frame-size", wide(spop::DataType::uint32, 1ll << 40)});
+        f.kv.push_back(KvEntry{"n", wide(spop::DataType::int32, -(1ll << 40))});
+        return f;
+      }(),
+      frame);
+  const StreamDecode d = decode_stream(frame);
+  ASSERT_EQ(d.frames.size(), 1u);
+  EXPECT_FALSE(has_errors(d));
+  EXPECT_THAT(d.frames[0].notes,
+              testing::Contains("value of 'max-frame-size': uint32:1099511627776 does not fit in 32 bits (HAProxy "
+                                "reads every integer as 64 bits)"));
+  EXPECT_THAT(d.frames[0].notes, testing::Contains(testing::HasSubstr("value of 'n': int32:-1099511627776")));
+  EXPECT_EQ(through_json(frame), frame);
 }
 
 TEST(FrameJson, FramesFromHandWrittenJson) {
