@@ -10,6 +10,9 @@ namespace {
 
 bool is_blank(char c) noexcept { return c == ' ' || c == '\t' || c == '\r'; }
 
+// How far a hexdump "*" may repeat a line: well past the largest frame (LEN is 24 bits in practice).
+constexpr std::uint64_t max_repeated_size = 64u << 20;
+
 // Leading hex digits of `s` (the offset column of a dump).
 std::size_t hex_prefix(std::string_view s) noexcept {
   std::size_t n = 0;
@@ -97,7 +100,14 @@ bool parse_hex_text(std::string_view text, std::vector<std::byte>& out, std::str
     }
     if (body.dump) {
       in_dump = true;
-      // hexdump -C writes "*" for lines equal to the previous one: repeat it up to this line's offset.
+      // hexdump -C writes "*" for lines equal to the previous one: repeat it up to this line's offset,
+      // which is only text: a wild one would make us fill gigabytes.
+      if (repeat_pending && !last_line.empty() && body.dump_offset > max_repeated_size) {
+        error = "line " + std::to_string(line_no) + ", column 1: offset " + std::to_string(body.dump_offset) +
+                " after '*' would repeat the line above past " + std::to_string(max_repeated_size >> 20) +
+                " MiB, more than any SPOP frame";
+        return false;
+      }
       if (repeat_pending && !last_line.empty()) {
         while (out.size() + last_line.size() <= body.dump_offset)
           out.insert(out.end(), last_line.begin(), last_line.end());

@@ -52,6 +52,20 @@ TEST(HexText, HexdumpCanonicalWithRepeatedLines) {
   EXPECT_EQ(parse(dump), want);
 }
 
+// A "*" repeats the line above up to the next offset, which is only text: a wild one is refused instead
+// of filling gigabytes (fuzz target cli_decode ran out of memory on one).
+TEST(HexText, RepeatToAWildOffsetIsRefused) {
+  const std::string dump =
+      "00000000  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|\n"
+      "*\n"
+      "40000040  01 02                                             |..|\n";
+  std::vector<std::byte> out;
+  std::string error;
+  EXPECT_FALSE(parse_hex_text(dump, out, error));
+  EXPECT_EQ(error, "line 3, column 1: offset 1073741888 after '*' would repeat the line above past 64 MiB, more than "
+                   "any SPOP frame");
+}
+
 TEST(HexText, OwnDumpReadsBack) {
   const auto bytes = spop::test::read_file(spop::test::capture("haproxy-2.6/hello.bin"));
   EXPECT_EQ(parse(hex_dump(bytes)), bytes);
