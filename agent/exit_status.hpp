@@ -1,4 +1,4 @@
-// Exit statuses of spoa (the supervisor's and a worker's), documented in the README.
+// Exit statuses of spoa (the supervisor's and a worker's), documented in docs/agent.md ("Exit status").
 #pragma once
 
 namespace spoa::exit_status {

@@ -1,5 +1,5 @@
 // Reading the shared counters at scrape time (see metrics_collector.hpp). The metric names and labels
-// are listed in the README ("Metrics"); keep both in step.
+// are listed in docs/operations.md ("Metrics"); keep both in step.
 #include "agent/metrics_collector.hpp"
 
 #include <prometheus/collectable.h>

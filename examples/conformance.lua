@@ -1,4 +1,4 @@
--- The test message of `spop-sim conform` (see the README, "spop-sim conform"): spop-conformance-echo.
+-- The test message of `spop-sim conform` (see docs/conformance.md): spop-conformance-echo.
 -- For each argument, in order, set a txn variable with the argument's name and value. The name starts
 -- with the value's type (null, bool, int32, uint32, int64, uint64, ipv4, ipv6, str, bin), optionally
 -- followed by "_" and a suffix: Lua sees every integer as an integer and addresses and both string types

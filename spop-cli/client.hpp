@@ -132,7 +132,7 @@ class Client {
   std::vector<std::byte> frame_bytes_;  // the frame being fed, for error reports
 };
 
-/// The exit status for a failure (see the README): 3 when the agent could not be reached or did not
+/// The exit status for a failure (see docs/spop-cli.md): 3 when the agent could not be reached or did not
 /// answer in time, 2 when it answered wrongly or went away.
 int exit_code(const Failure& f) noexcept;
 

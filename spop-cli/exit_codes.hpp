@@ -1,4 +1,4 @@
-// spop-cli's exit statuses, in one place because scripts depend on them (README: "Exit statuses").
+// spop-cli's exit statuses, in one place because scripts depend on them (docs/spop-cli.md: "Errors and exit statuses").
 #pragma once
 
 namespace spop_cli::exit_status {

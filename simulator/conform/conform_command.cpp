@@ -49,7 +49,7 @@ int conform_command(int argc, char** argv) {
   TCLAP::ValueArg<int> timeout("", "timeout", "longest wait for any answer of the agent, in ms (default 2000)",
                                false, 2000, "MS", cmd);
   TCLAP::SwitchArg list("", "list", "list the checks instead of running them", cmd, false);
-  TCLAP::SwitchArg markdown("", "markdown", "with --list: print the README's Markdown table", cmd, false);
+  TCLAP::SwitchArg markdown("", "markdown", "with --list: print the check table as Markdown (docs/conformance.md)", cmd, false);
 
   // Usage errors read as spop-sim run's do.
   const auto usage_error = [](const std::string& what) {

@@ -1,5 +1,5 @@
 // Rendering a conformance run: the terminal table, JSON, JUnit XML, and the check list (plain or as
-// the README's Markdown table).
+// the check table of docs/conformance.md).
 #pragma once
 
 #include <ostream>
@@ -17,7 +17,7 @@ void print_table(std::ostream& out, const Report& report);
 void print_json(std::ostream& out, const Report& report);
 void print_junit(std::ostream& out, const Report& report);
 
-/// `--list`: one line per check. `--list --markdown`: the README table.
+/// `--list`: one line per check. `--list --markdown`: the table of docs/conformance.md.
 void print_list(std::ostream& out, std::span<const Check* const> checks);
 void print_markdown(std::ostream& out, std::span<const Check* const> checks);
 

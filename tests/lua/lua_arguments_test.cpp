@@ -139,7 +139,7 @@ TEST_F(LuaEngineTest, ArgsAreResetBetweenCallsWhateverTheScriptDidToThem) {
 }
 
 TEST_F(LuaEngineTest, ArgsAreValidDuringTheCallOnlyAsDocumented) {
-  // Documented behaviour (README): a kept `args` shows the next call's values; kept values do not change.
+  // Documented behaviour (docs/lua.md): a kept `args` shows the next call's values; kept values do not change.
   auto engine = load_script(R"(
     local kept_args, kept_value
     spoa.register_message('m', function(args)

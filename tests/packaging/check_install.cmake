@@ -13,6 +13,9 @@ set(expected
   lib/systemd/system/spoa.socket
   share/man/man1/spoa.1
   share/doc/spop-toolkit/README.md
+  share/doc/spop-toolkit/CONTRIBUTING.md
+  share/doc/spop-toolkit/docs/agent.md
+  share/doc/spop-toolkit/docs/haproxy.md
   share/spop-toolkit/examples/ps_lua.lua
   share/spop-toolkit/examples/ps_python.py
   share/spop-toolkit/examples/spoa.yaml
