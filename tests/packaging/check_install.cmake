@@ -1,5 +1,5 @@
 # Runs `cmake --install BUILD_DIR --prefix PREFIX` and checks the result. Fails with a message naming
-# the first missing file or undocumented option.
+# the first missing file. (That the man pages document every option of --help is docs.man_pages.)
 file(REMOVE_RECURSE "${PREFIX}")
 execute_process(COMMAND ${CMAKE_COMMAND} --install "${BUILD_DIR}" --prefix "${PREFIX}"
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -12,10 +12,13 @@ set(expected
   lib/systemd/system/spoa.service
   lib/systemd/system/spoa.socket
   share/man/man1/spoa.1
+  share/man/man1/spop-cli.1
+  share/man/man1/spop-sim.1
   share/doc/spop-toolkit/README.md
   share/doc/spop-toolkit/CONTRIBUTING.md
   share/doc/spop-toolkit/docs/agent.md
   share/doc/spop-toolkit/docs/haproxy.md
+  share/doc/spop-toolkit/simulator/scenario.md
   share/spop-toolkit/examples/ps_lua.lua
   share/spop-toolkit/examples/ps_python.py
   share/spop-toolkit/examples/spoa.yaml
@@ -32,30 +35,10 @@ foreach(f IN LISTS expected)
   endif()
 endforeach()
 
-# The unit runs the installed binary with the file the README documents.
+# The unit runs the installed binary with the file docs/operations.md documents.
 file(READ "${PREFIX}/lib/systemd/system/spoa.service" unit)
 if(NOT unit MATCHES "ExecStart=${PREFIX}/bin/spoa --config /etc/spoa/spoa.yaml" OR NOT unit MATCHES "Type=notify")
   message(FATAL_ERROR "spoa.service does not start ${PREFIX}/bin/spoa as Type=notify:\n${unit}")
 endif()
 
-# Every long option of the installed spoa's --help appears in the man page.
-execute_process(COMMAND "${PREFIX}/bin/spoa" --help RESULT_VARIABLE rc OUTPUT_VARIABLE help)
-if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "installed spoa --help failed (${rc})")
-endif()
-file(READ "${PREFIX}/share/man/man1/spoa.1" man)
-string(REPLACE "\\-" "-" man "${man}")
-string(REGEX MATCHALL "--[a-z][a-z_-]+" options "${help}")
-list(REMOVE_DUPLICATES options)
-list(REMOVE_ITEM options --ignore_rest)
-list(LENGTH options count)
-if(count LESS 20)
-  message(FATAL_ERROR "spoa --help lists only ${count} options:\n${help}")
-endif()
-foreach(o IN LISTS options)
-  string(FIND "${man}" "${o}" at)
-  if(at EQUAL -1)
-    message(FATAL_ERROR "option ${o} of spoa --help is missing from spoa.1")
-  endif()
-endforeach()
-message(STATUS "install tree OK: ${count} options documented")
+message(STATUS "install tree OK")
