@@ -10,7 +10,7 @@ packages=(
   libfmt-dev libspdlog-dev nlohmann-json3-dev libsystemd-dev libyaml-cpp-dev libpcap-dev
   clang-14 libclang-rt-14-dev
   libphp8.2-embed php8.2-dev prometheus-cpp-dev libhiredis-dev redis-server
-  haproxy curl procps wrk
+  haproxy curl procps wrk xxd
 )
 
 missing=()
