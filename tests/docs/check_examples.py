@@ -268,7 +268,7 @@ def run_block(block, binaries, agents, scratch, root):
         command = without_comment(command)
         calls = invocations(command)
         if calls and calls[0][0] == 'spoa' and '--check' not in calls[0][2]:
-            command += ' --check'
+            command = command.rstrip('& ') + ' --check'  # also a spoa started in the background
         if any((p, s) in NEEDS_AGENT for p, s, _ in calls):
             key = script
             if key not in agents:
