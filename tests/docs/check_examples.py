@@ -28,6 +28,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import check_man_pages  # noqa: E402  (TCLAP's --help layout is read in one place)
+
 PROGRAMS = ('spoa', 'spop-cli', 'spop-sim')
 SUBCOMMANDS = {'spop-cli': ('send', 'hello', 'check', 'decode', 'encode'), 'spop-sim': ('run', 'conform')}
 NEEDS_AGENT = {('spop-cli', 'send'), ('spop-cli', 'hello'), ('spop-cli', 'check'),
@@ -141,13 +144,7 @@ def help_options(binaries, program, sub, cache={}):
         else:
             args = [binaries[program]] + ([sub] if sub else []) + ['--help']
             text = subprocess.run(args, capture_output=True, text=True, timeout=60).stdout
-            options, listing = set(), False
-            for line in text.split('\n'):
-                listing = listing or line.strip() == 'Where:'
-                if listing and re.match(r'^ {3}-', line):
-                    names = re.sub(r'<[^>]*>', '', line).split('(accepted')[0]
-                    options.update(re.findall(r'(?<![\w-])(--?[A-Za-z][\w-]*)', names))
-            cache[key] = options
+            cache[key] = check_man_pages.help_options(text)
     return cache[key]
 
 
