@@ -64,11 +64,15 @@ def anchors_of(path, cache={}):
 
 
 def links_of(lines):
+    """(line number, target) of every link; a link's text may run over several lines."""
+    prose = [''] * len(lines)
     for number, line in prose_lines(lines):
-        without_code = CODE_SPAN.sub(lambda m: ' ' * len(m.group(0)), line)
-        for m in INLINE_LINK.finditer(without_code):
-            yield number, m.group(1)
-        m = REFERENCE_DEF.match(without_code)
+        prose[number - 1] = CODE_SPAN.sub(lambda m: ' ' * len(m.group(0)), line)
+    text = '\n'.join(prose)
+    for m in INLINE_LINK.finditer(text):
+        yield text.count('\n', 0, m.start(1)) + 1, m.group(1)
+    for number, line in enumerate(prose, 1):
+        m = REFERENCE_DEF.match(line)
         if m:
             yield number, m.group(1)
 

@@ -64,6 +64,11 @@ class Links(unittest.TestCase):
         self.assertIn('no heading or anchor "#nope" in docs/target.md', found[0])
         self.assertIn('can only point into a Markdown file', found[4])
 
+    def test_link_text_over_two_lines(self):
+        found = self.problems('# Page\nsee [the\nmissing page](missing.md#x) and [the\ntarget](target.md)\n')
+        self.assertEqual(len(found), 1)
+        self.assertTrue(found[0].startswith('docs/page.md:3: missing.md#x: no such file'), found[0])
+
     def test_code_is_not_a_link(self):
         self.assertEqual(self.problems('# Page\n`[a](missing.md)`\n```\n[b](missing.md)\n```\n'), [])
 
