@@ -8,9 +8,12 @@ the case ends, whatever the outcome; on failure both processes' logs are printed
 
 Standard library only; run with /usr/bin/python3. A test module calls main() with its cases:
 
-    python3 test_standard.py standard-lua --spoa build/dev-it/agent/spoa [--haproxy PATH] [--keep]
+    python3 test_standard.py standard-lua --spoa build/dev-it/agent/spoa [--haproxy PATH...] [--keep]
 
-The haproxy binary is --haproxy, else $HAPROXY_BIN, else `haproxy` on PATH (or /usr/sbin/haproxy).
+A case runs once against each haproxy binary it is given, in order: --haproxy (repeatable, each value
+may be a colon-separated list), else $HAPROXY_BINS (colon-separated), else $HAPROXY_BIN, else `haproxy`
+on PATH (or /usr/sbin/haproxy). Every line of the outcome names the version it ran on; a binary that is
+not there is reported and skipped, and the others still run.
 """
 
 import argparse
@@ -243,25 +246,40 @@ class NoHAProxy(Exception):
     """No haproxy configured and none on PATH: the case cannot run here."""
 
 
-def haproxy_binary(cli_value=None):
-    """--haproxy, else $HAPROXY_BIN, else haproxy on PATH or in /usr/sbin. A binary that was asked for
-    but cannot run is a failure; finding none at all raises NoHAProxy (the case is skipped)."""
-    for origin, candidate in (("--haproxy", cli_value), ("HAPROXY_BIN", os.environ.get("HAPROXY_BIN"))):
-        if candidate:
-            found = shutil.which(candidate)
-            if not found:
-                raise TestFailure(f"{origin}={candidate} is not an executable haproxy")
-            return found
+def split_binaries(values):
+    """Colon-separated lists (each item a path or a command name) flattened, empty items dropped."""
+    return [item for value in values for item in value.split(":") if item]
+
+
+def haproxy_binaries(cli_values=()):
+    """The haproxy binaries to run a case against, as (origin, candidate) pairs: --haproxy, else
+    $HAPROXY_BINS, else $HAPROXY_BIN, else haproxy on PATH or in /usr/sbin (NoHAProxy if none)."""
+    for origin, values in (("--haproxy", list(cli_values)),
+                           ("HAPROXY_BINS", [os.environ.get("HAPROXY_BINS", "")]),
+                           ("HAPROXY_BIN", [os.environ.get("HAPROXY_BIN", "")])):
+        candidates = split_binaries(values)
+        if candidates:
+            return [(origin, c) for c in candidates]
     found = shutil.which("haproxy") or shutil.which("/usr/sbin/haproxy")
     if not found:
-        raise NoHAProxy("no haproxy binary: set HAPROXY_BIN or put haproxy on PATH")
-    return found
+        raise NoHAProxy("no haproxy binary: set HAPROXY_BIN or HAPROXY_BINS, or put haproxy on PATH")
+    return [("PATH", found)]
 
 
 def haproxy_version(binary):
     """The first line of `haproxy -v`."""
     out = subprocess.run([binary, "-v"], capture_output=True, text=True, timeout=30).stdout
     return out.splitlines()[0] if out else "<no output from haproxy -v>"
+
+
+def parse_version(version_line):
+    """(major, minor, patch) and the version's name ("3.2.0", "2.6.12", "3.3-dev5") of a `haproxy -v` line
+    ("HAProxy version 3.2.0-e134140d2 2025/05/28 ...", Debian's "HAProxy version 2.6.12-1+deb12u2 ...");
+    TestFailure if unreadable."""
+    m = re.search(r"version ((\d+)\.(\d+)(?:\.(\d+)|-dev\d+)?)", version_line)
+    if not m:
+        raise TestFailure(f"cannot read a version in haproxy -v's {version_line!r}")
+    return (int(m.group(2)), int(m.group(3)), int(m.group(4) or 0)), m.group(1)
 
 
 def render(template_name, **values):
@@ -445,7 +463,19 @@ class Case:
         self.stats_sock = os.path.join(self.dir, "stats.sock")
         self.processes = []
         self.haproxy = None
-        self.version_line = haproxy_version(haproxy_bin)
+        self.version_line = haproxy_version(haproxy_bin) if haproxy_bin else "no haproxy"
+        # (major, minor, patch) of the haproxy under test; (0, 0, 0) for a case that starts none.
+        self.version, self.version_text = parse_version(self.version_line) if haproxy_bin else ((0, 0, 0), "-")
+
+    def at_least(self, major, minor):
+        """True when the haproxy under test is major.minor or later."""
+        return self.version[:2] >= (major, minor)
+
+    @property
+    def spop_mux(self):
+        """HAProxy 3.1 rewrote SPOE on a SPOP multiplexer (mux_spop.c): one stream per NOTIFY, pooled
+        connections, `mode spop` backends. 2.6 and 3.0 run the SPOE applet."""
+        return self.at_least(3, 1)
 
     # ---- building blocks
 
@@ -465,8 +495,11 @@ class Case:
                       wait_agent_up=True, **values):
         """Renders base.cfg.in + the frontend template, starts haproxy and waits until it serves."""
         fe_port = free_port()
+        # The agents backend in each version's own words: 3.1+ converts a `mode tcp` backend to `mode
+        # spop` only after checking its servers, so a tcp backend declared before the frontend that
+        # uses it never reuses its SPOP connections (test_reuse.py shows both set-ups).
         common = dict(stats_sock=self.stats_sock, agent_port=agent_port, nbthread=nbthread,
-                      fe_port=fe_port, dir=self.dir)
+                      fe_port=fe_port, dir=self.dir, agents_mode="spop" if self.spop_mux else "tcp")
         common.update(values)
         text = render("base.cfg.in", **common) + "\n" + render(frontend_template, **common)
         self.haproxy = HAProxy(self, self.haproxy_bin, text, master_worker=master_worker)
@@ -532,42 +565,74 @@ def script_path(name):
     return os.path.join(SOURCE_ROOT, name)
 
 
-def main(cases):
-    """Command line of a test module: runs one named case; exit 0 on success, 1 on failure."""
-    parser = argparse.ArgumentParser(description="spoa integration tests against a real haproxy")
-    parser.add_argument("case", choices=sorted(cases))
-    parser.add_argument("--spoa", default=os.environ.get("SPOA_BIN"), help="path of the spoa binary")
-    parser.add_argument("--haproxy", default=None, help="haproxy binary (default: $HAPROXY_BIN, PATH)")
-    parser.add_argument("--keep", action="store_true", help="keep the case directory")
-    args = parser.parse_args()
-    if not args.spoa:
-        parser.error("--spoa (or $SPOA_BIN) is required")
-
+def run_case(name, func, spoa, binary, keep):
+    """Runs one case against one haproxy binary (None: a case that starts no haproxy); True if it passed."""
     started = time.monotonic()
-    try:
-        binary = haproxy_binary(args.haproxy)
-    except NoHAProxy as e:
-        print(f"SKIP {args.case}: {e}")
-        sys.exit(SKIPPED)
-    except TestFailure as e:
-        print(f"FAIL {args.case}: {e}")
-        sys.exit(1)
-    case = Case(args.case, os.path.abspath(args.spoa), binary, keep=args.keep)
-    print(f"case {args.case}: haproxy {binary}: {case.version_line}")
-    print(f"case {args.case}: spoa {case.spoa}; directory {case.dir}")
+    case = Case(name, spoa, binary, keep=keep)
+    on = f" on haproxy {case.version_text}" if binary else ""
+    if binary:
+        print(f"case {name}{on}: {binary}: {case.version_line}")
+    print(f"case {name}{on}: spoa {case.spoa}; directory {case.dir}")
     sys.stdout.flush()
     failed = True
     try:
-        cases[args.case](case)
+        func(case)
         failed = False
     except TestFailure as e:
-        print(f"FAIL {args.case}: {e}")
+        print(f"FAIL {name}{on}: {e}")
     except BaseException:  # noqa: BLE001 - report everything, including SystemExit from a signal
-        print(f"ERROR {args.case}:")
+        print(f"ERROR {name}{on}:")
         traceback.print_exc(file=sys.stdout)
     finally:
         sys.stdout.flush()
         case.close(failed)
     elapsed = time.monotonic() - started
-    print(f"{'PASS' if not failed else 'FAILED'} {args.case} in {elapsed:.2f}s")
-    sys.exit(1 if failed else 0)
+    print(f"{'PASS' if not failed else 'FAILED'} {name}{on} in {elapsed:.2f}s")
+    sys.stdout.flush()
+    return not failed
+
+
+def main(cases, without_haproxy=()):
+    """Command line of a test module: runs one named case against each haproxy binary (once for the
+    cases in `without_haproxy`, which start none). Exit 0 when every run passed, 1 when one failed,
+    77 (skipped) when no binary was there to run it on."""
+    parser = argparse.ArgumentParser(description="spoa integration tests against a real haproxy")
+    parser.add_argument("case", choices=sorted(cases))
+    parser.add_argument("--spoa", default=os.environ.get("SPOA_BIN"), help="path of the spoa binary")
+    parser.add_argument("--haproxy", action="append", default=[],
+                        help="haproxy binary or colon-separated list, repeatable "
+                             "(default: $HAPROXY_BINS, $HAPROXY_BIN, PATH)")
+    parser.add_argument("--keep", action="store_true", help="keep the case directory")
+    args = parser.parse_args()
+    if not args.spoa:
+        parser.error("--spoa (or $SPOA_BIN) is required")
+    spoa = os.path.abspath(args.spoa)
+
+    if args.case in without_haproxy:
+        sys.exit(0 if run_case(args.case, cases[args.case], spoa, None, args.keep) else 1)
+    try:
+        candidates = haproxy_binaries(args.haproxy)
+    except NoHAProxy as e:
+        print(f"SKIP {args.case}: {e}")
+        sys.exit(SKIPPED)
+    passed, failed, missing = [], [], []
+    for origin, candidate in candidates:
+        binary = shutil.which(candidate)
+        if not binary:
+            print(f"SKIP {args.case} on {candidate} ({origin}): not an executable haproxy, not run")
+            missing.append(candidate)
+            continue
+        try:
+            version = parse_version(haproxy_version(binary))[1]
+        except (OSError, subprocess.SubprocessError, TestFailure) as e:
+            print(f"FAIL {args.case} on {binary}: cannot run it: {e}")
+            failed.append(binary)
+            continue
+        (passed if run_case(args.case, cases[args.case], spoa, binary, args.keep) else failed).append(
+            f"{version} ({binary})")
+    print(f"summary {args.case}: passed on {', '.join(passed) or 'none'}; "
+          f"failed on {', '.join(failed) or 'none'}"
+          + (f"; not found: {', '.join(missing)}" if missing else ""))
+    if failed:
+        sys.exit(1)
+    sys.exit(0 if passed else SKIPPED)

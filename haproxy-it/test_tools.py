@@ -80,4 +80,4 @@ def tools(case):
 
 
 if __name__ == "__main__":
-    harness.main({"tools": tools})
+    harness.main({"tools": tools}, without_haproxy=("tools",))
