@@ -1,11 +1,17 @@
-"""limits-lua, limits-python, limits-php: variables at and past the negotiated max-frame-size (16380 with 2.6's defaults).
+"""limits-lua, limits-python, limits-php, limits-full-frame: variables at and past the negotiated
+max-frame-size (16380 with HAProxy's default tune.bufsize of 16384).
 
 * A 16000-byte string variable arrives intact (length and SHA-1 checked in HAProxy).
 * A 16400-byte one cannot fit in any ACK: the agent refuses that one variable, the script gets an error
   (and records it in other variables, which still arrive), the agent logs it, and the SPOE connection
-  survives (the agents server's session count does not move) while the next request works.
-* "fill": the script walks down from 16380 until a size is accepted; the largest accepted variable must
-  leave the ACK within a few bytes of the limit (its header: type, flags, ids, action and name).
+  survives while the next request works: no SPOP connection the agent served is closed during the case,
+  and the agents server's session count (stot) moves as the version counts sessions (check_connections).
+* "fill": the script walks down from the frame size until a size is accepted; the largest accepted
+  variable must leave the ACK within a few bytes of the limit (its header: type, flags, ids, action, name).
+* limits-full-frame: what an ACK of exactly max-frame-size does to the connection on each version (2.6
+  and 3.0 accept it; 3.1+ stalls the SPOP connection for good, see full_frame_stalls()). On 3.1+ the
+  other limits cases therefore run the agent with --max-frame-size 16379, the work-around docs/haproxy.md
+  gives, and check that it holds.
 """
 
 import hashlib
@@ -19,6 +25,10 @@ NEAR = 16000
 OVER = 16400
 # A log line about the refusal: names the variable and says why, in some words.
 LOG_PATTERN = re.compile(r"^.*\bbig\b.*(frame|too (big|large|long)|exceed|does not fit|full).*$", re.I | re.M)
+# The agent's debug lines: each SPOP connection whose HELLO it answered (health checks log "health check
+# answered" instead), and each connection's end.
+HELLO_LINE = re.compile(r"\] c(\d+): hello: ", re.M)
+CLOSED_LINE = re.compile(r"\] c(\d+): closed", re.M)
 
 
 def payload(n):
@@ -43,16 +53,58 @@ def sessions(case):
     return int(case.haproxy.server_stat()["stot"])
 
 
-def run_limits(case, script):
-    agent = case.start_agent([script], workers=1)
+def spop_connections(agent):
+    """(ids of the SPOP connections the agent answered a HELLO on, ids of those that ended)."""
+    text = agent.log_text()
+    hellos = set(HELLO_LINE.findall(text))
+    return hellos, hellos & set(CLOSED_LINE.findall(text))
+
+
+def check_connections(case, agent, requests, what):
+    """The refused variable cost no SPOE connection, and stot counts sessions as the version does.
+
+    No SPOP connection the agent served may have ended. How many there are and what stot says:
+    * 2.6: one SPOE applet serves the case's requests one after the other over one connection, and an
+      applet is one session on the agents server: one connection, stot 1.
+    * 3.0: the same applets, but its scheduler (spoe_queue_context(), src/flt_spoe.c in 3.0.0) starts a
+      new one when none is idle at the moment a request arrives, so the count may grow; still one
+      session per applet: stot = the number of connections.
+    * 3.1+: the SPOP mux pools its connections: one connection. Each SPOE processing is a stream of its
+      own, and back_handle_st_req() (src/backend.c, 3.2.0) calls srv_inc_sess_ctr() after every
+      connect_server(), also when it reuses the idle SPOP connection: stot = the number of requests.
+    """
+    hellos, closed = spop_connections(agent)
+    check(not closed, f"{what}: SPOP connection(s) c{', c'.join(sorted(closed))} ended during the case "
+          f"(the refused variable must not cost the SPOE connection)")
+    if not case.at_least(3, 0) or case.spop_mux:
+        check_eq(len(hellos), 1, f"{what}: SPOP connections the agent answered a HELLO on")
+    expected = requests if case.spop_mux else len(hellos)
+    check_eq(sessions(case), expected, f"{what}: sessions to the agents server (stot) after {requests} "
+             f"requests on haproxy {case.version_text}")
+
+
+def frame_size(case):
+    """The max-frame-size the limits cases run at: HAProxy's on 2.6 and 3.0; one byte less on 3.1+,
+    whose SPOP mux stalls on an ACK of exactly its own (limits-full-frame)."""
+    return MAX_FRAME - 1 if case.spop_mux else MAX_FRAME
+
+
+def start(case, script, max_frame):
+    extra = [] if max_frame == MAX_FRAME else ["--max-frame-size", str(max_frame)]
+    agent = case.start_agent([script], workers=1, extra_args=extra)
     spoe = case.spoe_file("limits.spoe.conf.in")
     case.start_haproxy("limits.cfg.in", agent.port, spoe_conf=spoe)
+    return agent
+
+
+def run_limits(case, script):
+    max_frame = frame_size(case)
+    agent = start(case, script, max_frame)
 
     r = limited(case, NEAR, "set", "near the limit")
     check_big(r, NEAR, "near the limit")
     check_eq(r.header("x-ok"), "1", "near the limit: the setter should have succeeded")
-    connections = sessions(case)
-    check(connections >= 1, f"the agents server should count the SPOE connection (stot={connections})")
+    check(sessions(case) >= 1, "the agents server should count the SPOE session (stot)")
     mentions = len(LOG_PATTERN.findall(agent.log_text()))
 
     r = limited(case, OVER, "set", "past the limit")
@@ -69,22 +121,21 @@ def run_limits(case, script):
 
     r = limited(case, NEAR, "set", "after the refusal")
     check_big(r, NEAR, "after the refusal")
-    check_eq(sessions(case), connections,
-             "sessions to the agent (stot): the refused variable must not cost the SPOE connection")
+    check_connections(case, agent, 3, "after the refusal")
 
-    r = limited(case, MAX_FRAME, "fill", "fill")
+    r = limited(case, max_frame, "fill", "fill")
     n = int(r.header("x-big-len") or "-1")
     # ACK = type 1 + flags 4 + stream-id 1..5 + frame-id 1..5 + SET-VAR (3) + name "big" (4) + STRING
-    # type (1) + length varint (3) + n; so n = 16380 - (17..25) at the largest.
-    check(MAX_FRAME - 25 <= n <= MAX_FRAME - 17,
-          f"fill: the largest accepted variable has {n} bytes; expected {MAX_FRAME - 25}..{MAX_FRAME - 17} "
-          f"(an ACK exactly at max-frame-size {MAX_FRAME})")
+    # type (1) + length varint (3) + n; so n = max_frame - (17..25) at the largest.
+    check(max_frame - 25 <= n <= max_frame - 17,
+          f"fill: the largest accepted variable has {n} bytes; expected {max_frame - 25}..{max_frame - 17} "
+          f"(an ACK exactly at max-frame-size {max_frame})")
     check_big(r, n, "fill")
-    print(f"fill: the largest variable accepted was {n} bytes")
+    print(f"fill: the largest variable accepted was {n} bytes (max-frame-size {max_frame})")
 
     r = limited(case, NEAR, "set", "after fill")
     check_big(r, NEAR, "after fill")
-    check_eq(sessions(case), connections, "sessions to the agent (stot) after fill")
+    check_connections(case, agent, 5, "after fill")
 
 
 def limits_lua(case):
@@ -99,5 +150,47 @@ def limits_php(case):
     run_limits(case, "limits.php")
 
 
+def full_frame_stalls(case):
+    """Whether an ACK of exactly max-frame-size (4 + 16380 bytes: the whole 16384-byte demux buffer)
+    stalls the SPOP connection on this version.
+
+    3.1+ (seen on 3.2.0; unchanged in HAProxy's development tree of August 2026): spop_recv() sets
+    SPOP_CF_DEM_DFULL when a read fills the demux buffer, but SPOP_CF_DEM_BLOCK_ANY (0x7E0,
+    include/haproxy/mux_spop-t.h) includes DEM_DFULL (0x40) although its comment says "except
+    DALLOC/DFULL" (the H2 and FCGI muxes leave it out). spop_process() then never runs the demux, the
+    only place that clears DEM_DFULL, and spop_recv_allowed() refuses to read: the ACK stays in the
+    buffer, the stream gets `timeout processing`, and so does every later request sent over that
+    pooled connection (a tshark capture shows the agent answering each one).
+    """
+    return case.spop_mux
+
+
+def limits_full_frame(case):
+    agent = start(case, "limits.lua", MAX_FRAME)
+    r = limited(case, 100, "set", "a small variable")
+    check_big(r, 100, "a small variable")
+
+    r = case.get(f"/fill/{MAX_FRAME}", {"x-size": str(MAX_FRAME), "x-mode": "fill"})
+    check_eq(r.status, 200, f"full frame: status; response {r!r}")
+    if not full_frame_stalls(case):
+        check_eq(r.header("x-err") or "", "", "full frame: SPOE error variable (the ACK should have arrived)")
+        n = int(r.header("x-big-len") or "-1")
+        check(MAX_FRAME - 25 <= n <= MAX_FRAME - 17, f"full frame: the variable has {n} bytes")
+        check_big(r, n, "full frame")
+        for n in range(2):
+            check_big(limited(case, 100, "set", f"after the full frame #{n}"), 100, f"after the full frame #{n}")
+        check_connections(case, agent, 4, "after the full frame")
+        return
+    # 3.1+: the ACK never reaches the stream (the agent did send it: its log counts it answered).
+    check_eq(r.header("x-err"), "1", f"full frame on {case.version_text}: the processing timeout "
+             f"(SPOE error 1) is expected, HAProxy's SPOP mux does not read the ACK; response {r!r}")
+    r = case.get("/set/100", {"x-size": "100", "x-mode": "set"})
+    check_eq(r.header("x-err"), "1", f"the request after the full frame on {case.version_text}: the "
+             f"stalled pooled connection times it out too; response {r!r}")
+    hellos, closed = spop_connections(agent)
+    check_eq((len(hellos), len(closed)), (1, 0), "SPOP connections (served, ended): the stalled one stays")
+
+
 if __name__ == "__main__":
-    harness.main({"limits-lua": limits_lua, "limits-python": limits_python, "limits-php": limits_php})
+    harness.main({"limits-lua": limits_lua, "limits-python": limits_python, "limits-php": limits_php,
+                  "limits-full-frame": limits_full_frame})
