@@ -24,6 +24,7 @@ set(_it_cases
   "test_types:types-lua,types-python,types-php"
   "test_limits:limits-lua,limits-python,limits-php,limits-full-frame"
   "test_healthcheck:healthcheck"
+  "test_reuse:reuse,reuse-legacy-tcp"
   "test_concurrency:concurrency-lua,concurrency-python"
   "test_tools:tools"
   "test_faults:faults-error-lua,faults-error-python,faults-error-php,faults-timeout,faults-budget-lua,faults-budget-python,faults-budget-php,faults-restart,faults-reload,faults-reload-noasync"

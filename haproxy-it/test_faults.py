@@ -11,14 +11,17 @@
 * faults-restart: the agent is killed (SIGKILL) and started again on the same port: while it is gone
   requests still get answers with the SPOE error variable set; once it is back they get their variables.
 * faults-reload: HAProxy in master-worker mode is reloaded (SIGUSR2) twice under continuous traffic. No
-  request fails, and each old worker exits quickly: it sends HAPROXY-DISCONNECT to the agent and waits
-  for AGENT-DISCONNECT (up to `timeout idle`, 30s here), so a prompt exit means the agent answered.
+  request fails, and each old worker exits quickly. How its SPOP connections end differs (check_soft_stop):
+  2.6 and 3.0 send HAPROXY-DISCONNECT and wait for AGENT-DISCONNECT (up to `timeout idle`, 30s here), so
+  a prompt exit means the agent answered; 3.1+ resets them without a DISCONNECT, and the agent must take
+  that as a normal end.
 * faults-reload-noasync: the same with `spoa --no-async`. HAProxy 2.6 soft-stops an SPOE connection once
   its own waiting queue is empty, but with "async" agreed the NOTIFYs wait in a per-thread queue instead,
   so it can send HAPROXY-DISCONNECT with NOTIFYs still unanswered (those requests fail with error 256).
   Comparing both cases shows whether a reload failure comes from the async capability.
 """
 
+import re
 import signal
 import threading
 import time
@@ -215,8 +218,30 @@ class Traffic:
             t.join(timeout=15)
 
 
+def check_soft_stop(case, agent, reloads):
+    """How the old workers ended their SPOP connections, as the agent's log tells.
+
+    2.6 and 3.0: each old worker's SPOE applets send HAPROXY-DISCONNECT "normal" (the agent logs
+    "HAProxy disconnected"). 3.1+: no DISCONNECT at all; the old worker resets its SPOP connections (the
+    agent logs "closed by peer (Connection reset by peer"), as the soft-stop capture of
+    tests/captures/haproxy-3.2/ shows. Either way the agent logs no error about it.
+    """
+    text = agent.log_text()
+    disconnects = text.count("HAProxy disconnected")
+    resets = text.count("closed by peer (Connection reset by peer")
+    print(f"soft stops on haproxy {case.version_text}: {disconnects} HAPROXY-DISCONNECT, {resets} resets")
+    if case.spop_mux:
+        check_eq(disconnects, 0, f"HAPROXY-DISCONNECTs from haproxy {case.version_text} (3.1+ sends none)")
+        check(resets >= reloads, f"each old 3.x worker should reset its SPOP connections: {resets} resets "
+              f"after {reloads} reloads")
+    else:
+        check(disconnects >= reloads, f"each old {case.version_text} worker should send HAPROXY-DISCONNECT: "
+              f"{disconnects} after {reloads} reloads")
+    check(not re.search(r"\[(error|critical)\]", text), "the agent should log no error about the soft stops")
+
+
 def faults_reload(case, agent_args=()):
-    start(case, "faults.lua", processing="2s", workers=2, master_worker=True, agent_args=agent_args)
+    agent = start(case, "faults.lua", processing="2s", workers=2, master_worker=True, agent_args=agent_args)
     haproxy = case.haproxy
     exits = []
     with Traffic(case) as traffic:
@@ -247,6 +272,7 @@ def faults_reload(case, agent_args=()):
     print(f"{traffic.ok} requests during the reloads, {len(traffic.failures)} failures")
     check(not traffic.failures, f"{len(traffic.failures)} failed requests during the reloads, first ones:\n  "
           + "\n  ".join(traffic.failures[:10]))
+    check_soft_stop(case, agent, len(exits))
 
 
 def faults_reload_noasync(case):
