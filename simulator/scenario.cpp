@@ -11,6 +11,7 @@
 #include "simulator/cfg_lexer.hpp"
 #include "simulator/spoe_event.hpp"
 #include "simulator/yaml_fields.hpp"
+#include "spop/haproxy_connection.hpp"
 
 namespace spop::sim {
 
@@ -121,9 +122,9 @@ class ScenarioReader : private YamlFields {
     const std::optional<std::string> v = scalar(n, "profile");
     if (!v) return;
     s.profile_set = true;
-    if (*v == "2.6") s.profile = Profile::haproxy_2_6;
-    else if (*v == "3.1") s.profile = Profile::haproxy_3_1;
-    else error(n, "profile must be \"2.6\" or \"3.1\", not '" + *v + "'");
+    if (const auto p = spop::parse_haproxy_profile(*v))
+      s.profile = *p == spop::HaproxyProfile::v2_6 ? Profile::haproxy_2_6 : Profile::haproxy_3_1;
+    else error(n, "profile must be \"2.6\" or \"3.2\" (or its alias \"3.1\"), not '" + *v + "'");
   }
 
   void read_load(const YAML::Node& n, LoadSpec& load) {
@@ -446,7 +447,7 @@ class ScenarioReader : private YamlFields {
 
 }  // namespace
 
-std::string_view to_string(Profile profile) { return profile == Profile::haproxy_2_6 ? "2.6" : "3.1"; }
+std::string_view to_string(Profile profile) { return profile == Profile::haproxy_2_6 ? "2.6" : "3.2"; }
 
 std::string_view to_string(FaultKind kind) {
   for (const auto& [k, name] : fault_names)

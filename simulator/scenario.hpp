@@ -22,7 +22,7 @@ namespace spop::sim {
 
 /// Which HAProxy the simulator plays (spop-protocol.md §8).
 enum class Profile : std::uint8_t { haproxy_2_6, haproxy_3_1 };
-std::string_view to_string(Profile profile);  ///< "2.6", "3.1"
+std::string_view to_string(Profile profile);  ///< "2.6", "3.2"
 
 struct HeaderTemplate {
   std::string name;

@@ -38,8 +38,9 @@ int exit_code(const Failure& f) noexcept {
 }
 
 std::optional<spop::HaproxyProfile> parse_profile(std::string_view text) {
-  if (text == "2.6" || text == "2") return spop::HaproxyProfile::v2_6;
-  if (text == "3.1" || text == "3" || text == "3.2" || text == "3.3" || text == "3.0") {
+  if (auto p = spop::parse_haproxy_profile(text)) return p;
+  if (text == "2") return spop::HaproxyProfile::v2_6;
+  if (text == "3" || text == "3.3" || text == "3.0") {
     // 3.0 still had the 2.6 applet; only 3.1+ use the SPOP mux.
     return text == "3.0" ? spop::HaproxyProfile::v2_6 : spop::HaproxyProfile::v3_1;
   }

@@ -136,7 +136,7 @@ class Client {
 /// answer in time, 2 when it answered wrongly or went away.
 int exit_code(const Failure& f) noexcept;
 
-/// Parses "2.6" / "3.1" (also "2", "3", "3.2"...: anything from 3.1 on behaves as 3.1).
+/// Parses "2.6" / "3.2" (also "3.1", "2", "3", "3.3"...: anything from 3.1 on behaves as 3.2; 3.0 as 2.6).
 std::optional<spop::HaproxyProfile> parse_profile(std::string_view text);
 
 }  // namespace spop_cli

@@ -10,6 +10,7 @@
 #include "spop-cli/frame_encoder.hpp"
 #include "spop-cli/frame_json.hpp"
 #include "spop-cli/hex_text.hpp"
+#include "spop/haproxy_connection.hpp"
 #include "spop/status.hpp"
 
 namespace spop_cli {
@@ -60,7 +61,7 @@ struct EncodeArgs {
                                             "capabilities",
                                             "hello frames: capabilities (default: "
                                             "\"pipelining,async\" for haproxy-hello as 2.6, \"pipelining\" for "
-                                            "agent-hello and --profile 3.1)",
+                                            "agent-hello and --profile 3.2)",
                                             false,
                                             "",
                                             "LIST"};
@@ -69,7 +70,7 @@ struct EncodeArgs {
                                "haproxy-hello: the health check HELLO (capabilities \"\", "
                                "healthcheck=true)",
                                false};
-  TCLAP::ValueArg<std::string> profile{"", "profile", "haproxy-hello: 2.6 or 3.1 defaults", false, "2.6", "2.6|3.1"};
+  TCLAP::ValueArg<std::string> profile{"", "profile", "haproxy-hello: 2.6 or 3.2 (alias 3.1) defaults", false, "2.6", "2.6|3.2"};
   TCLAP::ValueArg<std::string> status{"", "status", "disconnect frames: status-code (default 0)", false, "0", "CODE"};
   TCLAP::ValueArg<std::string> message{"",    "message", "disconnect frames: message (default: the status's text)",
                                        false, "",        "TEXT"};
@@ -140,8 +141,9 @@ std::string standard_kv(EncodeArgs& o, FrameModel& f) {
   if (type == FrameType::haproxy_hello || type == FrameType::agent_hello) {
     std::uint64_t mfs = 0;
     if (std::string err = number_option(o.max_frame_size, UINT32_MAX, mfs); !err.empty()) return err;
-    const bool v31 = o.profile.getValue() == "3.1";
-    if (o.profile.getValue() != "2.6" && !v31) return "--profile: '" + o.profile.getValue() + "' is not 2.6 or 3.1";
+    const auto profile = spop::parse_haproxy_profile(o.profile.getValue());
+    if (!profile) return "--profile: '" + o.profile.getValue() + "' is not 2.6 or 3.2 (or 3.1)";
+    const bool v31 = *profile == spop::HaproxyProfile::v3_1;
     std::string caps = o.capabilities.getValue();
     if (!o.capabilities.isSet()) {
       caps = type == FrameType::agent_hello || v31 ? "pipelining" : "pipelining,async";

@@ -35,9 +35,15 @@ std::string with_number(std::string_view text, std::uint64_t n) {
 std::string_view to_string(HaproxyProfile p) {
   switch (p) {
     case HaproxyProfile::v2_6: return "2.6";
-    case HaproxyProfile::v3_1: return "3.1";
+    case HaproxyProfile::v3_1: return "3.2";
   }
   return "?";
+}
+
+std::optional<HaproxyProfile> parse_haproxy_profile(std::string_view name) {
+  if (name == "2.6") return HaproxyProfile::v2_6;
+  if (name == "3.2" || name == "3.1") return HaproxyProfile::v3_1;
+  return std::nullopt;
 }
 
 std::string_view to_string(HaproxyState s) {

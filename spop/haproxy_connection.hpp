@@ -29,9 +29,13 @@ using Clock = std::chrono::steady_clock;
 /// Which HAProxy to behave like (spop-protocol.md §8).
 enum class HaproxyProfile : std::uint8_t {
   v2_6,  ///< SPOE applet: global stream ids from 0, async and fragmentation, lax ACK matching
-  v3_1,  ///< SPOP mux (3.1+): odd per-connection stream ids, frame-id 1, strict ACK checks
+  v3_1,  ///< SPOP mux (3.1+, named "3.2": checked against 3.2.0's captures): odd per-connection stream ids, frame-id 1
 };
+/// "2.6", or "3.2" for v3_1 (the version its frames and behaviour were checked against).
 std::string_view to_string(HaproxyProfile p);
+/// The profile a name stands for: "2.6"; "3.2", or its alias "3.1" (nothing tells them apart on the
+/// wire). nullopt for any other text.
+std::optional<HaproxyProfile> parse_haproxy_profile(std::string_view name);
 
 /// What the HAProxy side advertises and enforces. Defaults are HAProxy's.
 struct HaproxyOptions {

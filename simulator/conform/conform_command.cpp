@@ -19,8 +19,7 @@ constexpr int exit_usage = 2;
 
 std::optional<std::vector<HaproxyProfile>> parse_profiles(std::string_view text) {
   if (text == "all") return std::vector<HaproxyProfile>{HaproxyProfile::v2_6, HaproxyProfile::v3_1};
-  if (text == "2.6") return std::vector<HaproxyProfile>{HaproxyProfile::v2_6};
-  if (text == "3.1") return std::vector<HaproxyProfile>{HaproxyProfile::v3_1};
+  if (const auto p = spop::parse_haproxy_profile(text)) return std::vector<HaproxyProfile>{*p};
   return std::nullopt;
 }
 
@@ -40,8 +39,8 @@ int conform_command(int argc, char** argv) {
   TCLAP::ValueArg<int> port("p", "port", "agent port (default 12345)", false, 12345, "PORT", cmd);
   TCLAP::ValueArg<std::string> unix_path("", "unix", "agent unix socket (instead of host and port)", false, "",
                                          "PATH", cmd);
-  TCLAP::ValueArg<std::string> profile("", "profile", "HAProxy to behave like: 2.6, 3.1 or all (default all)",
-                                       false, "all", "2.6|3.1|all", cmd);
+  TCLAP::ValueArg<std::string> profile("", "profile", "HAProxy to behave like: 2.6, 3.2 (alias 3.1) or all (default all)",
+                                       false, "all", "2.6|3.2|all", cmd);
   TCLAP::MultiArg<std::string> only("", "only", "run only this check (HS-01) or group (HS); repeatable, or comma-separated", false,
                                     "ID", cmd);
   TCLAP::ValueArg<std::string> junit("", "junit", "also write a JUnit XML report to FILE", false, "", "FILE", cmd);
@@ -103,7 +102,7 @@ int conform_command(int argc, char** argv) {
   }
   const auto profiles = parse_profiles(profile.getValue());
   if (!profiles) {
-    std::cerr << "spop-sim conform: --profile " << profile.getValue() << ": expected 2.6, 3.1 or all\n";
+    std::cerr << "spop-sim conform: --profile " << profile.getValue() << ": expected 2.6, 3.2 (or 3.1) or all\n";
     return exit_usage;
   }
   if (port.getValue() < 1 || port.getValue() > 65535) {

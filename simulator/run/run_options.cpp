@@ -9,6 +9,7 @@
 #include "simulator/cfg_time.hpp"
 #include "simulator/haproxy_config.hpp"
 #include "simulator/sim_target.hpp"
+#include "spop/haproxy_connection.hpp"
 
 namespace spop::sim {
 
@@ -59,7 +60,7 @@ std::optional<RunOptions> parse_run_options(int argc, char** argv, std::string& 
                                       "PORT", cmd);
     TCLAP::ValueArg<std::string> unix_path("", "unix", "the agent's Unix socket instead of host and port", false, "",
                                            "PATH", cmd);
-    TCLAP::ValueArg<std::string> profile("", "profile", "HAProxy to play: 2.6 or 3.1", false, "", "2.6|3.1", cmd);
+    TCLAP::ValueArg<std::string> profile("", "profile", "HAProxy to play: 2.6 or 3.2 (alias 3.1)", false, "", "2.6|3.2", cmd);
     TCLAP::ValueArg<std::string> connections("", "connections", "SPOP connections in the pool", false, "", "N", cmd);
     TCLAP::ValueArg<std::string> in_flight("", "in-flight", "closed loop: requests outstanding per connection", false,
                                            "", "N", cmd);
@@ -115,10 +116,10 @@ std::optional<RunOptions> parse_run_options(int argc, char** argv, std::string& 
       o.unix_path = unix_path.getValue();
     }
     if (profile.isSet()) {
-      if (profile.getValue() == "2.6") o.profile = Profile::haproxy_2_6;
-      else if (profile.getValue() == "3.1") o.profile = Profile::haproxy_3_1;
+      if (const auto p = spop::parse_haproxy_profile(profile.getValue()))
+        o.profile = *p == spop::HaproxyProfile::v2_6 ? Profile::haproxy_2_6 : Profile::haproxy_3_1;
       else {
-        error = "--profile: expected 2.6 or 3.1, not '" + profile.getValue() + "'";
+        error = "--profile: expected 2.6 or 3.2 (or 3.1), not '" + profile.getValue() + "'";
         return std::nullopt;
       }
     }

@@ -24,6 +24,8 @@ Runner::Runner(const RunPlan& plan, const RunHooks& hooks)
     FaultOutcome o;
     o.name = std::string(to_string(f.kind));
     o.expected = expected_reaction(f.kind);
+    if (f.kind == FaultKind::soft_stop && plan.haproxy.profile == spop::HaproxyProfile::v3_1)
+      o.expected = "the requests in flight answered; then HAProxy resets the connection (3.x sends no DISCONNECT)";
     fault_index_[static_cast<std::size_t>(f.kind)] = report_.faults.size();
     report_.faults.push_back(std::move(o));
     fault_spec_[static_cast<std::size_t>(f.kind)] = &f;
@@ -221,6 +223,7 @@ void Runner::expire(Clock::time_point now) {
         drain(c, now);
       }
     if (c.close_deadline && now >= *c.close_deadline) close_conn(c, false, now);
+    end_soft_stopped(c, now);
     if (c.poison != Poison::none && !c.reacted && now >= c.reaction_deadline) {
       c.reacted = true;
       react(c.fault, "no reaction within " + std::to_string(plan_.reaction_timeout.count()) + " ms (connection left open)", true);
@@ -230,6 +233,15 @@ void Runner::expire(Clock::time_point now) {
   for (auto& c : slots_)
     if (c) visit(*c);
   for (auto& c : extra_) visit(*c);
+}
+
+// 3.x soft stop: once the old process's requests on this connection are answered (or timed out), it
+// resets the connection without a DISCONNECT. The agent's only reaction to see is that nothing broke.
+void Runner::end_soft_stopped(Conn& c, Clock::time_point now) {
+  if (c.poison != Poison::soft_stop || c.reacted || c.fd < 0 || !mux_profile() || !c.pending.empty()) return;
+  c.reacted = true;
+  react(c.fault, "the requests in flight answered, then the connection reset", true);
+  close_conn(c, true, now);
 }
 
 void Runner::close_conn(Conn& c, bool reset, Clock::time_point now) {
@@ -335,7 +347,12 @@ void Runner::finish() {
       report_.errors_by_kind["processing timeout"] += slot->pending.size();
       slot->pending.clear();
     }
-    // End politely, as a stopping HAProxy does; the agent's answer is not waited for long.
+    // End as a stopping HAProxy does: 2.6 politely, with HAPROXY-DISCONNECT (its answer is not waited
+    // for long); 3.x with a reset and no DISCONNECT (tests/captures/haproxy-3.2/soft-stop).
+    if (mux_profile()) {
+      close_conn(*slot, true, now);
+      continue;
+    }
     if (slot->fd >= 0 && !slot->connecting && slot->hc->state() == spop::HaproxyState::running) {
       slot->hc->submit_disconnect(spop::Status::normal, spop::status_message(spop::Status::normal), now);
       write_conn(*slot, now);

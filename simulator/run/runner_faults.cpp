@@ -16,7 +16,7 @@ std::string Runner::expected_reaction(FaultKind k) {
     case FaultKind::slow_reader: return "the agent keeps serving; ACKs arrive late, none lost or malformed";
     case FaultKind::rst_mid_frame: return "the agent drops the connection and accepts the next one";
     case FaultKind::reconnect_storm: return "every new connection completes its handshake";
-    case FaultKind::soft_stop: return "AGENT-DISCONNECT (status 0) then close";
+    case FaultKind::soft_stop: return "AGENT-DISCONNECT (status 0) then close";  // 2.6; see Runner()
     case FaultKind::healthcheck_flood: return "every health check answered with a valid AGENT-HELLO";
     case FaultKind::oversize_frame: return "AGENT-DISCONNECT 3 \"frame is too big\" then close";
     case FaultKind::truncated_frame: return "the agent closes the connection (it cannot finish the frame)";
@@ -95,11 +95,15 @@ void Runner::move_to_extra(Conn& c, Clock::time_point now) {
   }
 }
 
+bool Runner::mux_profile() const { return plan_.haproxy.profile == spop::HaproxyProfile::v3_1; }
+
 void Runner::run_timed_faults(Clock::time_point now) {
   if (soft_stop_at_ && now >= *soft_stop_at_) {
     soft_stop_at_.reset();
-    // A reload: the old process says goodbye on every connection, streams in flight and all, and
-    // the new one opens its own.
+    // A reload: the old process leaves every connection and the new one opens its own. 2.6 says
+    // goodbye (HAPROXY-DISCONNECT), streams in flight and all. 3.x sends nothing: it lets the requests
+    // in flight finish, then resets the connection (tests/captures/haproxy-3.2/soft-stop); see
+    // end_soft_stopped().
     for (auto& slot : slots_) {
       if (!slot || slot->connecting || slot->hc->state() != spop::HaproxyState::running) continue;
       ++outcome(FaultKind::soft_stop).injected;
@@ -107,6 +111,10 @@ void Runner::run_timed_faults(Clock::time_point now) {
       c.fault = fault_index_[idx(FaultKind::soft_stop)];
       c.poison = Poison::soft_stop;
       c.reaction_deadline = now + plan_.reaction_timeout;
+      if (mux_profile()) {
+        move_to_extra(c, now);
+        continue;
+      }
       report_.aborted += c.pending.size();  // HAProxy forgets them: not the agent's errors
       c.pending.clear();
       c.hc->submit_disconnect(spop::Status::normal, spop::status_message(spop::Status::normal), now);

@@ -81,6 +81,8 @@ class Runner {
   void progress(Clock::time_point now);
   void expire(Clock::time_point now);
   void close_conn(Conn& c, bool reset, Clock::time_point now);
+  void end_soft_stopped(Conn& c, Clock::time_point now);
+  bool mux_profile() const;  // the 3.x profile (SPOP mux) rather than 2.6's applet
   // Drops closed connections; an emptied traffic slot is refilled by reopen_slots().
   void reap(Clock::time_point now);
   void reopen_slots(Clock::time_point now);

@@ -133,7 +133,7 @@ TEST(ConformCommand, ExitTwoForUsageAndConnectionErrors) {
 
   const auto profile = run_cli({"--profile", "2.4"});
   EXPECT_EQ(profile.status, 2);
-  EXPECT_NE(profile.err.find("--profile 2.4: expected 2.6, 3.1 or all"), std::string::npos) << profile.err;
+  EXPECT_NE(profile.err.find("--profile 2.4: expected 2.6, 3.2 (or 3.1) or all"), std::string::npos) << profile.err;
 
   const auto only = run_cli({"--only", "XX-99"});
   EXPECT_EQ(only.status, 2);
@@ -185,7 +185,7 @@ TEST(ConformCommand, JsonReport) {
   EXPECT_EQ(j["agent"], "127.0.0.1:" + port_of(agent));
   ASSERT_EQ(j["profiles"].size(), 2u);
   EXPECT_EQ(j["profiles"][0]["profile"], "2.6");
-  EXPECT_EQ(j["profiles"][1]["profile"], "3.1");
+  EXPECT_EQ(j["profiles"][1]["profile"], "3.2");
   // The echo probe itself gets a wrongly numbered ACK, so the echo counts as absent, with the reason.
   EXPECT_EQ(j["profiles"][0]["echo"], false);
   EXPECT_NE(j["profiles"][0]["echo_detail"].get<std::string>().find("the echo NOTIFY failed: ACK for sid="),

@@ -71,7 +71,7 @@ TEST(SimRunIds, ThirtyOneNumbersStreamsOddPerConnectionWithFrameIdOne) {
   ASSERT_EQ(n.size(), 5u);
   for (std::size_t i = 0; i < n.size(); ++i)
     EXPECT_EQ(ids_of(n[i]), (std::pair<std::uint64_t, std::uint64_t>{2 * i + 1, 1}));
-  EXPECT_EQ(r.profile, "3.1");
+  EXPECT_EQ(r.profile, "3.2");
 }
 
 // The agent holds back its ACKs until no more NOTIFYs come: it sees exactly the cap.

@@ -129,6 +129,26 @@ TEST_F(SimAgainstSpoa, SoftStopWithStreamsInFlightGetsAgentDisconnect) {
   EXPECT_GT(r.completed, 0u);
 }
 
+// As HAProxy 3.2.0 does on soft stop (tests/captures/haproxy-3.2): no DISCONNECT; the requests in flight
+// are answered, then each old connection is reset and new ones serve the rest.
+TEST_F(SimAgainstSpoa, SoftStopAs32AnswersTheRequestsInFlightThenResets) {
+  RunOptions o = options("{connections: 2, in_flight: 4, duration: 300ms}");
+  o.profile = Profile::haproxy_3_1;
+  std::string error;
+  const auto f = parse_fault_option("soft_stop:at=50ms", error);
+  ASSERT_TRUE(f) << error;
+  o.faults.push_back(*f);
+  const RunReport r = run_simulation(make_plan(o));
+  EXPECT_EQ(outcome(r).injected, 2u);
+  EXPECT_THAT(outcome(r).reactions,
+              Contains(std::pair<const std::string, std::uint64_t>("the requests in flight answered, then the connection reset", 2)));
+  EXPECT_EQ(outcome(r).expected, "the requests in flight answered; then HAProxy resets the connection (3.x sends no DISCONNECT)");
+  EXPECT_EQ(r.aborted, 0u);
+  EXPECT_EQ(r.errors, 0u);
+  EXPECT_GE(r.connections_opened, 4u);  // two, then two more after the soft stop
+  EXPECT_GT(r.completed, 0u);
+}
+
 TEST_F(SimAgainstSpoa, ReconnectStormAndHealthCheckFlood) {
   const RunReport storm = with_fault("reconnect_storm:interval=50ms", "{connections: 2, in_flight: 4, duration: 300ms}");
   EXPECT_GT(outcome(storm).injected, 0u);

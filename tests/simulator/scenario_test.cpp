@@ -196,6 +196,15 @@ TEST(Scenario, EventAndGroup) {
   EXPECT_THAT(errors_with("event: on-lunch\n"), testing::Contains(testing::HasSubstr("unknown event 'on-lunch'")));
 }
 
+TEST(Scenario, ProfileThreeTwoAndItsAliasThreeOne) {
+  const Scenario s32 = scenario("profile: \"3.2\"\nload: {count: 1}\nrequests:\n  - path: /\n");
+  EXPECT_EQ(s32.profile, Profile::haproxy_3_1);
+  EXPECT_TRUE(s32.profile_set);
+  const Scenario s31 = scenario("profile: \"3.1\"\nload: {count: 1}\nrequests:\n  - path: /\n");
+  EXPECT_EQ(s31.profile, Profile::haproxy_3_1);
+  EXPECT_EQ(to_string(s31.profile), "3.2");  // reports name what it was checked against
+}
+
 TEST(Scenario, FaultsFromTheCommandLineFollowTheScenarioRules) {
   std::string error;
   const auto f = parse_fault_option("rst_mid_frame:every=10", error);
@@ -238,7 +247,8 @@ TEST(ScenarioErrors, TopLevel) {
   EXPECT_THAT(errors_with("bogus: 1\n"),
               ElementsAre("s.yaml:3:1: unknown key 'bogus' in the scenario (expected profile, seed, event, load, "
                           "frontend, clients, client_ports, requests, faults, expect)"));
-  EXPECT_THAT(errors_with("profile: 2.7\n"), ElementsAre("s.yaml:3:10: profile must be \"2.6\" or \"3.1\", not '2.7'"));
+  EXPECT_THAT(errors_with("profile: 2.7\n"),
+              ElementsAre("s.yaml:3:10: profile must be \"2.6\" or \"3.2\" (or its alias \"3.1\"), not '2.7'"));
   EXPECT_THAT(errors_with("seed: -1\n"),
               ElementsAre("s.yaml:3:7: seed must be an integer from 0 to 18446744073709551615, not '-1'"));
   EXPECT_THAT(errors_with("load: {count: 2}\n"), ElementsAre("s.yaml:3:1: duplicate key 'load' in the scenario"));

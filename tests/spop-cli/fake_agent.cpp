@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <stdexcept>
 
 #include "spop/ack_builder.hpp"
@@ -50,7 +51,10 @@ std::optional<std::vector<std::byte>> AgentSide::read_frame(std::chrono::millise
     if (!wait_readable(fd_, timeout, owner_.stopping_)) return std::nullopt;
     std::byte buf[4096];
     const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n <= 0) return std::nullopt;
+    if (n <= 0) {
+      end_ = n == 0 ? PeerEnd::fin : errno == ECONNRESET ? PeerEnd::reset : PeerEnd::error;
+      return std::nullopt;
+    }
     buffer_.insert(buffer_.end(), buf, buf + n);
   }
 }

@@ -36,11 +36,15 @@ class AgentSide {
   void reset();
   /// Waits until the peer closes (or `timeout`), reading and dropping what it sends.
   void wait_close(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  /// How the peer ended the connection, as read_frame() last saw it (none while it is open).
+  enum class PeerEnd : std::uint8_t { none, fin, reset, error };
+  PeerEnd peer_end() const noexcept { return end_; }
 
  private:
   int fd_;
   FakeAgent& owner_;
   std::vector<std::byte> buffer_;
+  PeerEnd end_ = PeerEnd::none;
 };
 
 class FakeAgent {

@@ -887,7 +887,12 @@ TEST(EndToEndFragments, FragmentedNotifyIsReassembledByTheAgent) {
 
 TEST(HaproxyConnection, ProfileAndStateNames) {
   EXPECT_EQ(to_string(v26), "2.6");
-  EXPECT_EQ(to_string(v31), "3.1");
+  EXPECT_EQ(to_string(v31), "3.2");
+  EXPECT_EQ(parse_haproxy_profile("2.6"), v26);
+  EXPECT_EQ(parse_haproxy_profile("3.2"), v31);
+  EXPECT_EQ(parse_haproxy_profile("3.1"), v31);  // the alias: nothing on the wire tells 3.1 from 3.2
+  EXPECT_EQ(parse_haproxy_profile("3.0"), std::nullopt);
+  EXPECT_EQ(parse_haproxy_profile(""), std::nullopt);
   EXPECT_EQ(to_string(HaproxyState::hello_sent), "hello_sent");
   EXPECT_EQ(to_string(HaproxyState::disconnecting), "disconnecting");
   EXPECT_LT(HaproxyState::running, HaproxyState::disconnecting);
