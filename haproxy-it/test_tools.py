@@ -58,7 +58,7 @@ def tools(case):
     check_eq(bad.returncode, 1, "spop-cli send with a failing --expect: exit status")
 
     spoe = case.spoe_file("echo.spoe.conf.in", processing="2s", args="str_id=req.hdr(x-id)")
-    for profile in ("2.6", "3.1"):
+    for profile in ("2.6", "3.2"):
         scenario = os.path.join(case.dir, f"scenario-{profile}.yaml")
         with open(scenario, "w", encoding="utf-8") as f:
             f.write(SCENARIO.format(profile=profile, spec="str"))
