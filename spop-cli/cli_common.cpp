@@ -112,9 +112,9 @@ ConnectionArgs::ConnectionArgs(TCLAP::CmdLine& cmd, bool with_session)
                       false, std::to_string(spop::default_max_frame_size), "BYTES", cmd),
       profile_("", "profile",
                "which HAProxy to behave like: 2.6 (SPOE applet: capabilities pipelining,async, stream "
-               "ids from 0) or 3.1 (SPOP mux of 3.1+: pipelining, odd stream ids, strict ACK checks); "
-               "default 2.6",
-               false, "2.6", "2.6|3.1", cmd),
+               "ids from 0) or 3.2 (SPOP mux of 3.1+, as 3.2.0 behaves: pipelining, odd stream ids, strict ACK "
+               "checks; 3.1 is an alias); default 2.6",
+               false, "2.6", "2.6|3.2", cmd),
       trace_("", "trace", "hex dump of every frame in both directions, on stderr", cmd, false),
       var_prefix_("", "var-prefix",
                   "the SPOE agent's `option var-prefix`, to name variables as HAProxy does "
@@ -151,7 +151,7 @@ std::string ConnectionArgs::resolve(Endpoint& endpoint, ClientOptions& options, 
   }
   options.haproxy.max_frame_size = static_cast<std::uint32_t>(mfs);
   const auto profile = parse_profile(profile_.getValue());
-  if (!profile) return "--profile: '" + profile_.getValue() + "' is not 2.6 or 3.1";
+  if (!profile) return "--profile: '" + profile_.getValue() + "' is not 2.6 or 3.2 (or 3.1)";
   options.haproxy.profile = *profile;
   if (with_session_) {
     options.haproxy.var_prefix = var_prefix_.getValue();

@@ -179,7 +179,7 @@ void add_handshake_checks(std::vector<Check>& out) {
   const std::string_view g = "handshake";
   out.insert(out.end(), {
       {"HS-01", g, Level::must, "§3, §5.1-§5.4", "the profile's HELLO gets a valid AGENT-HELLO",
-       "HAPROXY-HELLO as the profile sends it (2.6: \"pipelining,async\", 3.1: \"pipelining\"; engine-id)",
+       "HAPROXY-HELLO as the profile sends it (2.6: \"pipelining,async\", 3.2: \"pipelining\"; engine-id)",
        "AGENT-HELLO: FIN, ids 0/0, version \"2.0\", max-frame-size an integer in [256, 16380]", standard},
       {"HS-02", g, Level::must, "§1, §5.3", "max-frame-size 256, the minimum, is accepted and used",
        "HELLO offering max-frame-size 256, then a NOTIFY", "AGENT-HELLO with 256, then an ACK of at most 256 bytes",

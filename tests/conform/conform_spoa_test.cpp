@@ -36,16 +36,16 @@ std::string not_passed(const Report& r) {
   return s;
 }
 
-// What is skipped for an agent without fragmentation: FR-* on both profiles, and the two 2.6-only id checks on 3.1.
+// What is skipped for an agent without fragmentation: FR-* on both profiles, and the two 2.6-only id checks on 3.2.
 const std::string expected_skips =
     "2.6 FR-01 skip: the agent did not announce fragmentation\n"
     "2.6 FR-02 skip: the agent did not announce fragmentation\n"
     "2.6 FR-03 skip: the agent did not announce fragmentation\n"
-    "3.1 NA-02 skip: 3.1+ reserves stream-id 0 for HELLO and DISCONNECT\n"
-    "3.1 NA-06 skip: only 2.6 reuses ids (after a processing timeout)\n"
-    "3.1 FR-01 skip: only HAProxy 2.6 fragments NOTIFYs\n"
-    "3.1 FR-02 skip: only HAProxy 2.6 fragments NOTIFYs\n"
-    "3.1 FR-03 skip: only HAProxy 2.6 fragments NOTIFYs\n";
+    "3.2 NA-02 skip: 3.1+ reserves stream-id 0 for HELLO and DISCONNECT\n"
+    "3.2 NA-06 skip: only 2.6 reuses ids (after a processing timeout)\n"
+    "3.2 FR-01 skip: only HAProxy 2.6 fragments NOTIFYs\n"
+    "3.2 FR-02 skip: only HAProxy 2.6 fragments NOTIFYs\n"
+    "3.2 FR-03 skip: only HAProxy 2.6 fragments NOTIFYs\n";
 
 TEST(ConformSpoa, LuaScriptPassesEveryCheckThroughTheCommand) {
   auto agent = start_spoa("conformance.lua");
@@ -63,8 +63,8 @@ TEST(ConformSpoa, LuaScriptPassesEveryCheckThroughTheCommand) {
     EXPECT_NE(res["result"], "warn") << res.dump();
     if (res["result"] == "skip") skipped.insert(res["profile"].get<std::string>() + " " + res["id"].get<std::string>());
   }
-  EXPECT_EQ(skipped, (Ids{"2.6 FR-01", "2.6 FR-02", "2.6 FR-03", "3.1 NA-02", "3.1 NA-06", "3.1 FR-01", "3.1 FR-02",
-                          "3.1 FR-03"}));
+  EXPECT_EQ(skipped, (Ids{"2.6 FR-01", "2.6 FR-02", "2.6 FR-03", "3.2 NA-02", "3.2 NA-06", "3.2 FR-01", "3.2 FR-02",
+                          "3.2 FR-03"}));
   EXPECT_EQ(j["summary"]["failed"], 0);
   EXPECT_EQ(j["summary"]["warnings"], 0);
 }
@@ -105,7 +105,7 @@ TEST(ConformSpoa, OverAUnixSocket) {
   ASSERT_TRUE(agent.ready()) << agent.log();
   const auto r = test::run_cli({"--unix", path, "--profile", "3.1", "--only", "HS-01", "--only", "TY"});
   EXPECT_EQ(r.status, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("agent unix:" + path + " as HAProxy 3.1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("agent unix:" + path + " as HAProxy 3.2"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("summary: 10 passed, 0 failed (MUST)"), std::string::npos) << r.out;
 }
 

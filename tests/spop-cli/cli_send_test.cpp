@@ -288,7 +288,7 @@ TEST(CliSend, UsageErrorsAreStatus1) {
       {{"send", "-m", "m", "-a", "x"}, "has no '='"},
       {{"send", "-m", "m", "-e", "v=int:9..1"}, "--expect 'v=int:9..1': empty range"},
       {{"send", "-m", "m", "--timeout", "soon"}, "--timeout: 'soon' is not a duration"},
-      {{"send", "-m", "m", "--profile", "1.8"}, "--profile: '1.8' is not 2.6 or 3.1"},
+      {{"send", "-m", "m", "--profile", "1.8"}, "--profile: '1.8' is not 2.6 or 3.2 (or 3.1)"},
       {{"send", "-m", "m", "--max-frame-size", "100"}, "below the protocol's minimum of 256"},
       {{"send", "-m", "m", "-p", "70000"}, "--port: 70000 is not a TCP port"},
       {{"send", "-m", "m", "--unix", "/x", "-p", "1"}, "--unix cannot be combined with --host/--port"},
