@@ -48,6 +48,11 @@ int run_check(const Options& options, std::ostream& out, std::ostream& err) {
     err << "spoa: check failed: " << e.what() << "\n";
     return 1;
   }
+  const StoreCheck state = options.engine.state != nullptr ? options.engine.state->check() : StoreCheck{};
+  if (state.verdict == StoreCheck::Verdict::refused) {
+    err << "spoa: check failed: shared state store: " << state.text << "\n";
+    return 1;
+  }
   std::map<std::filesystem::path, std::string> messages;
   for (const auto& r : dispatcher.registrations()) {
     auto& list = messages[r.file];
@@ -74,6 +79,9 @@ int run_check(const Options& options, std::ostream& out, std::ostream& err) {
       << options.engine.memory_limit << "\n";
   out << "capabilities:    " << (options.agent.pipelining ? "pipelining" : "no pipelining")
       << (options.agent.async ? ", async" : "") << (options.agent.fragmentation ? ", fragmentation" : "") << "\n";
+  out << "state:           " << describe_state(options.state, state);
+  if (state.verdict == StoreCheck::Verdict::unreachable) out << "; NOT reachable now (the agent would start and retry)";
+  out << "\n";
   const auto& log = options.log_output;
   out << "log:             level " << log_level_name(options.log_level) << ", target " << log_target_name(log.target);
   if (log.target == LogTarget::syslog) out << " (" << log.syslog_socket.string() << ")";

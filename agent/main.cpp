@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   auto parsed = spoa::parse_options(argc, argv);
   if (!parsed.options) return parsed.exit_status;
   spoa::Options& options = *parsed.options;
+  spoa::hide_state_password(argc, argv);  // parsed: `ps` need not show a password given in --state
   if (options.check) {
     // Script load messages belong on the terminal of whoever runs --check, whatever --log-target says.
     spoa::setup_logging(options.log_level);
@@ -29,5 +30,21 @@ int main(int argc, char** argv) {
     return spoa::exit_status::internal;
   }
   if (options.check) return spoa::run_check(options, std::cout, std::cerr);
+  // A Redis store that refuses this configuration (wrong password, no such database or master) stops
+  // start-up here, once, instead of failing every call of every worker; one that is merely unreachable
+  // now does not: the workers reconnect by themselves.
+  const spoa::StoreCheck state = options.engine.state->check();
+  switch (state.verdict) {
+    case spoa::StoreCheck::Verdict::refused:
+      spdlog::critical("cannot use the shared state store: {}", state.text);
+      return spoa::exit_status::usage;
+    case spoa::StoreCheck::Verdict::unreachable:
+      spdlog::warn("shared state: {}; starting anyway: state calls fail until it is reachable", state.text);
+      break;
+    case spoa::StoreCheck::Verdict::ok:
+      spdlog::log(options.state.redis ? spdlog::level::info : spdlog::level::debug, "shared state: {}",
+                  spoa::describe_state(options.state, state));
+      break;
+  }
   return spoa::run_agent(options);
 }

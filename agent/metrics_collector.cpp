@@ -66,6 +66,49 @@ ClientMetric sample(double value, MetricType type, std::vector<ClientMetric::Lab
 
 double as_double(std::uint64_t v) { return static_cast<double>(v); }
 
+/// The shared-state counters summed over the workers.
+struct StateTotals {
+  std::array<std::uint64_t, state_op_names.size()> calls{};
+  std::array<std::uint64_t, state_errc_names.size()> errors{};
+  std::uint64_t outages = 0, connects = 0, connect_failures = 0, failovers = 0;
+  std::int64_t unavailable = 0;
+
+  void add(const StateCounters& c) {
+    for (std::size_t i = 0; i < calls.size(); ++i) calls[i] += load(c.calls[i]);
+    for (std::size_t i = 0; i < errors.size(); ++i) errors[i] += load(c.errors[i]);
+    outages += load(c.outages);
+    connects += load(c.connects);
+    connect_failures += load(c.connect_failures);
+    failovers += load(c.failovers);
+    unavailable += c.unavailable.load(std::memory_order_relaxed);
+  }
+
+  void report(Families& f) const {
+    auto& by_op = f.add("spoa_state_calls_total", "spoa.state_* calls, by operation (failed ones included)",
+                        MetricType::Counter);
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+      by_op.metric.push_back(sample(as_double(calls[i]), MetricType::Counter, {{"operation", state_op_names[i]}}));
+    }
+    auto& failed = f.add("spoa_state_errors_total",
+                         "spoa.state_* calls that failed, by reason (unavailable, timeout: the Redis store could "
+                         "not serve)",
+                         MetricType::Counter);
+    for (std::size_t i = 0; i < errors.size(); ++i) {
+      failed.metric.push_back(sample(as_double(errors[i]), MetricType::Counter, {{"reason", state_errc_names[i]}}));
+    }
+    f.add("spoa_state_outages_total", "Times a worker's Redis store became unavailable (one per outage)",
+          MetricType::Counter)
+        .metric.push_back(sample(as_double(outages), MetricType::Counter));
+    f.add("spoa_state_unavailable", "Workers whose Redis store is unavailable now", MetricType::Gauge)
+        .metric.push_back(sample(static_cast<double>(unavailable), MetricType::Gauge));
+    auto& connections = f.add("spoa_state_connects_total", "Connections to Redis opened, by result", MetricType::Counter);
+    connections.metric.push_back(sample(as_double(connects), MetricType::Counter, {{"result", "ok"}}));
+    connections.metric.push_back(sample(as_double(connect_failures), MetricType::Counter, {{"result", "failed"}}));
+    f.add("spoa_state_failovers_total", "Times Redis Sentinel named a new master to a worker", MetricType::Counter)
+        .metric.push_back(sample(as_double(failovers), MetricType::Counter));
+  }
+};
+
 std::vector<MetricFamily> collect(const Segment& seg) {
   std::int64_t connections = 0;
   std::uint64_t connections_total = 0, notifies = 0, unhandled = 0, reloads_ok = 0, reloads_failed = 0;
@@ -73,6 +116,7 @@ std::vector<MetricFamily> collect(const Segment& seg) {
   std::array<std::uint64_t, frame_out_names.size()> frames_out{};
   std::array<std::array<std::uint64_t, status_slots>, 2> disconnects{};
   std::map<std::string, MessageTotals, std::less<>> messages;  // sorted: a stable exposition order
+  StateTotals state;
 
   for (unsigned w = 0; w < seg.workers(); ++w) {
     const WorkerCounters& c = seg.worker(w);
@@ -87,6 +131,7 @@ std::vector<MetricFamily> collect(const Segment& seg) {
     for (std::size_t b = 0; b < 2; ++b) {
       for (std::size_t s = 0; s < status_slots; ++s) disconnects[b][s] += load(c.disconnects[b][s]);
     }
+    state.add(c.state);
     const std::uint32_t count = std::min<std::uint32_t>(c.message_count.load(std::memory_order_acquire),
                                                         static_cast<std::uint32_t>(max_messages));
     for (std::uint32_t i = 0; i < count; ++i) {
@@ -155,6 +200,7 @@ std::vector<MetricFamily> collect(const Segment& seg) {
   auto& reloads = f.add("spoa_reloads_total", "Script reloads (SIGHUP), per worker, by result", MetricType::Counter);
   reloads.metric.push_back(sample(as_double(reloads_ok), MetricType::Counter, {{"result", "ok"}}));
   reloads.metric.push_back(sample(as_double(reloads_failed), MetricType::Counter, {{"result", "failed"}}));
+  state.report(f);
   f.add("spoa_worker_restarts_total", "Workers restarted after they died", MetricType::Counter)
       .metric.push_back(sample(as_double(load(seg.supervisor().worker_restarts)), MetricType::Counter));
   f.add("spoa_workers", "Worker processes running", MetricType::Gauge)

@@ -12,6 +12,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "agent/engines/state_counters.hpp"
+
 namespace spoa::metrics {
 
 /// Upper bounds (seconds) of the handler latency histogram; one more bucket holds +Inf.
@@ -75,6 +77,7 @@ struct WorkerCounters {
   Counter reloads_failed{0};
   std::atomic<std::uint32_t> message_count{0};
   std::array<MessageCounters, max_messages> messages{};
+  StateCounters state;  ///< spoa.state_* calls of this worker (its copy of the store counts here)
 };
 
 /// Counters of the supervisor itself.

@@ -362,6 +362,7 @@ class Supervisor {
         if (metrics_ != nullptr) {
           // Its connections died with it; its counters stay for the next worker of this slot.
           metrics_->worker(static_cast<unsigned>(i)).connections.store(0, std::memory_order_relaxed);
+          metrics_->worker(static_cast<unsigned>(i)).state.unavailable.store(0, std::memory_order_relaxed);
           metrics_->supervisor().workers_running.fetch_sub(1, std::memory_order_relaxed);
         }
         out.emplace_back(i, status);

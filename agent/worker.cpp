@@ -281,6 +281,8 @@ class Worker {
 }  // namespace
 
 int run_worker(const Options& options, const Listeners& listeners, const WorkerParams& params) {
+  // This process's copy of the store counts into this worker's slot (before scripts load: they may use it).
+  if (options.engine.state != nullptr && params.metrics != nullptr) options.engine.state->count_into(&params.metrics->state);
   EngineOptions engine_options = options.engine;
   engine_options.log = engine_log_sink();
   Dispatcher dispatcher;

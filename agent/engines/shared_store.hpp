@@ -2,7 +2,9 @@
 // store that every engine (Lua, Python, PHP) binds to, with no Asio and no knowledge of where data lives.
 //
 // Two implementations live in agent/state/: the embedded store (a table in memory shared by the workers
-// of one agent) and the Redis store (shared by several agents). Both keep the same rules, listed here.
+// of one agent) and the Redis store (shared by several agents). Both keep the same rules, listed here, and
+// this base class applies the parts they share once, below every binding: the argument checks, the key
+// prefix (--state-prefix) and the counting of calls and errors (--metrics-address).
 //
 // A language binding takes the store from EngineOptions::state (null: raise "no shared store is
 // configured"), converts its arguments (state_ttl_from_seconds for TTLs), calls the store and turns a
@@ -18,6 +20,8 @@
 #include <string>
 #include <string_view>
 #include <utility>
+
+#include "agent/engines/state_counters.hpp"
 
 namespace spoa {
 
@@ -38,22 +42,12 @@ struct StateValue {
 
 /// Every limit a store enforces, the same for both stores so that they stay interchangeable.
 namespace state_limits {
-inline constexpr std::size_t max_key = 250;     ///< bytes; an empty key is refused too
+inline constexpr std::size_t max_key = 250;     ///< bytes of a script's key; an empty key is refused too
+inline constexpr std::size_t max_prefix = 64;   ///< bytes of --state-prefix (not counted in max_key)
 inline constexpr std::size_t max_value = 1000;  ///< bytes of a text or bytes value
 /// Longest TTL (about 24 days), so that deadlines stay far from any overflow.
 inline constexpr std::chrono::milliseconds max_ttl{std::int64_t{1} << 31};
 }  // namespace state_limits
-
-/// Why a store call failed.
-enum class StateErrc : std::uint8_t {
-  bad_key,       ///< empty or longer than state_limits::max_key
-  bad_value,     ///< text/bytes longer than state_limits::max_value
-  bad_ttl,       ///< negative or above state_limits::max_ttl
-  not_integer,   ///< incr on a text/bytes value
-  overflow,      ///< incr would leave the int64 range
-  full,          ///< embedded store: no free entry left (after dropping the expired ones)
-  unavailable,   ///< Redis: not connected, connection lost, timeout, or an unexpected reply
-};
 
 /// The error every SharedStore call throws. what() is the full text a script sees, naming the store:
 /// "embedded store: full (12288 entries; raise --state-size or give keys a TTL)",
@@ -67,7 +61,28 @@ class StateError : public std::runtime_error {
   StateErrc code_;
 };
 
-/// A key-value store shared beyond one worker. Calls are synchronous, made from the worker's thread.
+/// A TTL given in (possibly fractional) seconds by a script, as milliseconds rounded up (0.0001 s is 1 ms,
+/// not "no expiry"). nullopt when negative, not finite or above state_limits::max_ttl.
+inline std::optional<std::chrono::milliseconds> state_ttl_from_seconds(double seconds) {
+  if (!(seconds >= 0.0) || seconds > static_cast<double>(state_limits::max_ttl.count()) / 1000.0) return std::nullopt;
+  const double ms = seconds * 1000.0;
+  auto whole = static_cast<std::int64_t>(ms);
+  if (static_cast<double>(whole) < ms) ++whole;
+  return std::chrono::milliseconds{whole};
+}
+
+/// What SharedStore::check() found out about a store before any script ran (start-up and --check).
+struct StoreCheck {
+  enum class Verdict : std::uint8_t {
+    ok,           ///< usable now
+    unreachable,  ///< not reachable now; calls fail until it is (the agent starts anyway and retries)
+    refused,      ///< reachable but it refuses this configuration (wrong password, unknown db or master)
+  };
+  Verdict verdict = Verdict::ok;
+  std::string text;  ///< what a person reads: the store, and what was found (never a password)
+};
+
+/// A key-value store shared beyond one worker.
 ///
 /// Rules common to every implementation:
 /// * keys are 1..max_key bytes; text/bytes values 0..max_value bytes; otherwise StateError (bad_key, bad_value).
@@ -78,47 +93,101 @@ class StateError : public std::runtime_error {
 ///   counter keeps its first deadline.
 /// * set replaces the value and its expiry (ttl 0 removes any expiry).
 /// * Every call either completes or throws StateError; none blocks longer than the store's timeout.
+/// * Calls may come from several threads of one process at once (executor threads): implementations are
+///   thread-safe. set_key_prefix() and count_into() are set up before the first call, on one thread.
+/// * A key is stored as prefix + key; errors name the key as the script gave it.
 class SharedStore {
  public:
   virtual ~SharedStore() = default;
 
-  /// "embedded store", "redis 127.0.0.1:6379/0": the prefix of every error text.
+  /// "embedded store", "redis 127.0.0.1:6379/0": the prefix of every error text. Never holds a secret.
   virtual std::string describe() const = 0;
 
-  virtual std::optional<StateValue> get(std::string_view key) = 0;
-  virtual void set(std::string_view key, const StateValue& value, std::chrono::milliseconds ttl) = 0;
-  virtual std::int64_t incr(std::string_view key, std::int64_t delta, std::chrono::milliseconds ttl) = 0;
+  /// Checks now that the store can serve (Redis: connects, authenticates, selects the database). The
+  /// embedded store is always ok.
+  virtual StoreCheck check() { return {StoreCheck::Verdict::ok, describe()}; }
+
+  /// --state-prefix: prepended to every key, at most state_limits::max_prefix bytes (else
+  /// std::invalid_argument).
+  void set_key_prefix(std::string prefix) {
+    if (prefix.size() > state_limits::max_prefix) {
+      throw std::invalid_argument("key prefix too long (" + std::to_string(prefix.size()) + " bytes, limit " +
+                                  std::to_string(state_limits::max_prefix) + ")");
+    }
+    prefix_ = std::move(prefix);
+  }
+  const std::string& key_prefix() const noexcept { return prefix_; }
+
+  /// Where calls, errors and connection events are counted (a worker's metrics slot); null: nowhere.
+  void count_into(StateCounters* counters) noexcept { counters_ = counters; }
+
+  std::optional<StateValue> get(std::string_view key) {
+    return counted(StateOp::get, key, nullptr, std::chrono::milliseconds{0}, [&](const StateKey& k) { return do_get(k); });
+  }
+  void set(std::string_view key, const StateValue& value, std::chrono::milliseconds ttl) {
+    counted(StateOp::set, key, &value, ttl, [&](const StateKey& k) { do_set(k, value, ttl); });
+  }
+  std::int64_t incr(std::string_view key, std::int64_t delta, std::chrono::milliseconds ttl) {
+    return counted(StateOp::incr, key, nullptr, ttl, [&](const StateKey& k) { return do_incr(k, delta, ttl); });
+  }
   /// True if the key existed (and had not expired).
-  virtual bool del(std::string_view key) = 0;
+  bool del(std::string_view key) {
+    return counted(StateOp::del, key, nullptr, std::chrono::milliseconds{0}, [&](const StateKey& k) { return do_del(k); });
+  }
+
+ protected:
+  /// A key as the store keeps it (`stored`: prefix + name) and as the script gave it (`name`, for messages).
+  struct StateKey {
+    std::string_view name;
+    std::string_view stored;
+  };
+
+  // The store's own work, called after the arguments passed the shared checks.
+  virtual std::optional<StateValue> do_get(const StateKey& key) = 0;
+  virtual void do_set(const StateKey& key, const StateValue& value, std::chrono::milliseconds ttl) = 0;
+  virtual std::int64_t do_incr(const StateKey& key, std::int64_t delta, std::chrono::milliseconds ttl) = 0;
+  virtual bool do_del(const StateKey& key) = 0;
+
+  /// The metrics slot, or null.
+  StateCounters* counters() const noexcept { return counters_; }
+
+ private:
+  /// Checks the shared argument rules, builds the stored key, runs `body` and counts the outcome.
+  template <typename Body>
+  auto counted(StateOp op, std::string_view key, const StateValue* value, std::chrono::milliseconds ttl, Body&& body)
+      -> decltype(body(std::declval<const StateKey&>())) {
+    if (counters_ != nullptr) add_one(counters_->calls[static_cast<std::size_t>(op)]);
+    try {
+      check_arguments(key, value, ttl);
+      if (prefix_.empty()) return body(StateKey{key, key});
+      std::string stored;
+      stored.reserve(prefix_.size() + key.size());
+      stored.append(prefix_).append(key);
+      return body(StateKey{key, stored});
+    } catch (const StateError& e) {
+      if (counters_ != nullptr) add_one(counters_->errors[static_cast<std::size_t>(e.code())]);
+      throw;
+    }
+  }
+
+  void check_arguments(std::string_view key, const StateValue* value, std::chrono::milliseconds ttl) const {
+    if (key.empty()) throw StateError(StateErrc::bad_key, describe() + ": empty key");
+    if (key.size() > state_limits::max_key) {
+      throw StateError(StateErrc::bad_key, describe() + ": key too long (" + std::to_string(key.size()) +
+                                               " bytes, limit " + std::to_string(state_limits::max_key) + ")");
+    }
+    if (value != nullptr && !value->is_integer() && value->data.size() > state_limits::max_value) {
+      throw StateError(StateErrc::bad_value, describe() + ": value too long (" + std::to_string(value->data.size()) +
+                                                 " bytes, limit " + std::to_string(state_limits::max_value) + ")");
+    }
+    if (ttl.count() < 0 || ttl > state_limits::max_ttl) {
+      throw StateError(StateErrc::bad_ttl, describe() + ": bad TTL " + std::to_string(ttl.count()) + " ms (0.." +
+                                               std::to_string(state_limits::max_ttl.count()) + ")");
+    }
+  }
+
+  std::string prefix_;
+  StateCounters* counters_ = nullptr;
 };
-
-/// Checks the shared argument rules (key length, value length, ttl range) before a call reaches a store;
-/// throws StateError naming `store`. Stores call it first thing, so that both give the same errors.
-inline void check_state_arguments(const std::string& store, std::string_view key, const StateValue* value,
-                                  std::chrono::milliseconds ttl) {
-  if (key.empty()) throw StateError(StateErrc::bad_key, store + ": empty key");
-  if (key.size() > state_limits::max_key) {
-    throw StateError(StateErrc::bad_key, store + ": key too long (" + std::to_string(key.size()) +
-                                             " bytes, limit " + std::to_string(state_limits::max_key) + ")");
-  }
-  if (value != nullptr && !value->is_integer() && value->data.size() > state_limits::max_value) {
-    throw StateError(StateErrc::bad_value, store + ": value too long (" + std::to_string(value->data.size()) +
-                                               " bytes, limit " + std::to_string(state_limits::max_value) + ")");
-  }
-  if (ttl.count() < 0 || ttl > state_limits::max_ttl) {
-    throw StateError(StateErrc::bad_ttl, store + ": bad TTL " + std::to_string(ttl.count()) + " ms (0.." +
-                                             std::to_string(state_limits::max_ttl.count()) + ")");
-  }
-}
-
-/// A TTL given in (possibly fractional) seconds by a script, as milliseconds rounded up (0.0001 s is 1 ms,
-/// not "no expiry"). nullopt when negative, not finite or above state_limits::max_ttl.
-inline std::optional<std::chrono::milliseconds> state_ttl_from_seconds(double seconds) {
-  if (!(seconds >= 0.0) || seconds > static_cast<double>(state_limits::max_ttl.count()) / 1000.0) return std::nullopt;
-  const double ms = seconds * 1000.0;
-  auto whole = static_cast<std::int64_t>(ms);
-  if (static_cast<double>(whole) < ms) ++whole;
-  return std::chrono::milliseconds{whole};
-}
 
 }  // namespace spoa

@@ -62,7 +62,7 @@ struct EmbeddedStore::Slot {
   std::int64_t expires;  // monotonic ms; 0 = never
   std::uint64_t hash;
   std::int64_t integer;
-  char key[state_limits::max_key];
+  char key[state_limits::max_prefix + state_limits::max_key];  // a prefixed key
   char value[state_limits::max_value];
 
   std::string_view key_view() const noexcept { return {key, key_length}; }
@@ -231,7 +231,7 @@ void EmbeddedStore::repair() {
   clear();
   for (std::size_t k = 0; k < kept.size(); ++k) {
     const Slot& s = *reinterpret_cast<const Slot*>(copy.data() + k * slot_size());
-    if (s.key_length == 0 || s.key_length > state_limits::max_key || s.value_length > state_limits::max_value) continue;
+    if (s.key_length == 0 || s.key_length > sizeof s.key || s.value_length > state_limits::max_value) continue;
     std::size_t i = home(s.hash);
     bool duplicate = false;
     while (slot(i).state != slot_empty) {
@@ -244,8 +244,8 @@ void EmbeddedStore::repair() {
   }
 }
 
-std::optional<StateValue> EmbeddedStore::get(std::string_view key) {
-  check_state_arguments(std::string(store_name), key, nullptr, std::chrono::milliseconds{0});
+std::optional<StateValue> EmbeddedStore::do_get(const StateKey& k) {
+  const std::string_view key = k.stored;
   const std::uint64_t h = hash_key(key);
   Lock lock(*this);
   const std::size_t i = find(key, h, clock_());
@@ -258,8 +258,8 @@ std::optional<StateValue> EmbeddedStore::get(std::string_view key) {
   return v;
 }
 
-void EmbeddedStore::set(std::string_view key, const StateValue& value, std::chrono::milliseconds ttl) {
-  check_state_arguments(std::string(store_name), key, &value, ttl);
+void EmbeddedStore::do_set(const StateKey& k, const StateValue& value, std::chrono::milliseconds ttl) {
+  const std::string_view key = k.stored;
   const std::uint64_t h = hash_key(key);
   Lock lock(*this);
   const std::int64_t now = clock_();
@@ -278,8 +278,8 @@ void EmbeddedStore::set(std::string_view key, const StateValue& value, std::chro
   s.state = slot_used;
 }
 
-std::int64_t EmbeddedStore::incr(std::string_view key, std::int64_t delta, std::chrono::milliseconds ttl) {
-  check_state_arguments(std::string(store_name), key, nullptr, ttl);
+std::int64_t EmbeddedStore::do_incr(const StateKey& k, std::int64_t delta, std::chrono::milliseconds ttl) {
+  const std::string_view key = k.stored;
   const std::uint64_t h = hash_key(key);
   Lock lock(*this);
   const std::int64_t now = clock_();
@@ -289,10 +289,10 @@ std::int64_t EmbeddedStore::incr(std::string_view key, std::int64_t delta, std::
     Slot& s = slot(i);
     if (s.kind != static_cast<std::uint8_t>(StateValue::Kind::integer)) {
       throw StateError(StateErrc::not_integer,
-                       std::string(store_name) + ": value of key " + quoted(key) + " is not an integer");
+                       std::string(store_name) + ": value of key " + quoted(k.name) + " is not an integer");
     }
     if (__builtin_add_overflow(s.integer, delta, &result)) {
-      throw StateError(StateErrc::overflow, std::string(store_name) + ": incrementing key " + quoted(key) + " by " +
+      throw StateError(StateErrc::overflow, std::string(store_name) + ": incrementing key " + quoted(k.name) + " by " +
                                                 std::to_string(delta) + " would overflow int64");
     }
     s.integer = result;  // one aligned store: no half-written state to guard
@@ -311,8 +311,8 @@ std::int64_t EmbeddedStore::incr(std::string_view key, std::int64_t delta, std::
   return result;
 }
 
-bool EmbeddedStore::del(std::string_view key) {
-  check_state_arguments(std::string(store_name), key, nullptr, std::chrono::milliseconds{0});
+bool EmbeddedStore::do_del(const StateKey& k) {
+  const std::string_view key = k.stored;
   const std::uint64_t h = hash_key(key);
   Lock lock(*this);
   const std::size_t i = find(key, h, clock_());

@@ -2,7 +2,8 @@
 // the supervisor before it forks, so that every worker of one agent (-n N) sees the same keys.
 //
 // One process-shared robust mutex guards the table: a worker killed while holding it does not block the
-// others; the next one to lock rebuilds the table from its complete entries and carries on.
+// others; the next one to lock rebuilds the table from its complete entries and carries on. The same
+// mutex serialises the threads of one process (executor threads), so the store is thread-safe as well.
 #pragma once
 
 #include <chrono>
@@ -42,12 +43,14 @@ class EmbeddedStore final : public SharedStore {
   EmbeddedStore& operator=(const EmbeddedStore&) = delete;
 
   std::string describe() const override { return "embedded store"; }
-  std::optional<StateValue> get(std::string_view key) override;
-  void set(std::string_view key, const StateValue& value, std::chrono::milliseconds ttl) override;
-  std::int64_t incr(std::string_view key, std::int64_t delta, std::chrono::milliseconds ttl) override;
-  bool del(std::string_view key) override;
 
   EmbeddedStoreStats stats();
+
+ protected:
+  std::optional<StateValue> do_get(const StateKey& key) override;
+  void do_set(const StateKey& key, const StateValue& value, std::chrono::milliseconds ttl) override;
+  std::int64_t do_incr(const StateKey& key, std::int64_t delta, std::chrono::milliseconds ttl) override;
+  bool do_del(const StateKey& key) override;
 
  private:
   struct Header;

@@ -1,132 +1,42 @@
-// The Redis store (see redis_store.hpp), over hiredis' blocking API with socket timeouts.
+// The Redis store (see redis_store.hpp): pooled blocking connections, shared fault state, Sentinel.
 #include "agent/state/redis_store.hpp"
 
-#include <hiredis/hiredis.h>
-#include <sys/time.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <charconv>
-#include <cstring>
-#include <limits>
+#include <cstdio>
 #include <utility>
+
+#include "agent/state/redis_commands.hpp"
 
 namespace spoa {
 
 namespace {
 
-// Applies the TTL only when the key has none, in the same atomic step as the increment (see SharedStore).
-constexpr const char* incr_with_ttl_script =
-    "local v = redis.call('INCRBY', KEYS[1], ARGV[1]) "
-    "if redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end "
-    "return v";
+using Clock = std::chrono::steady_clock;
 
-timeval to_timeval(std::chrono::milliseconds ms) {
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
-  return tv;
+// Idle connections kept at most: one per thread that calls at once is all a pool ever needs.
+constexpr std::size_t max_pooled = 64;
+
+std::string seconds_text(std::chrono::milliseconds d) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f s", static_cast<double>(d.count()) / 1000.0);
+  return text;
 }
 
-std::optional<std::int64_t> canonical_integer(std::string_view text) {
-  if (text.empty() || text.size() > 20) return std::nullopt;
-  std::int64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-  if (std::to_string(v) != text) return std::nullopt;  // "+1", "01", "-0" are not what we write
-  return v;
+StateErrc errc_of(const RedisFailure& e) {
+  return e.kind() == RedisFailure::Kind::timeout ? StateErrc::timeout : StateErrc::unavailable;
 }
 
 }  // namespace
 
-std::optional<RedisAddress> parse_redis_url(std::string_view url) {
-  constexpr std::string_view scheme = "redis://";
-  if (url.substr(0, scheme.size()) != scheme) return std::nullopt;
-  std::string_view rest = url.substr(scheme.size());
-  RedisAddress out;
-  std::string_view hostport = rest.substr(0, rest.find('/'));
-  std::string_view path = hostport.size() < rest.size() ? rest.substr(hostport.size() + 1) : std::string_view{};
-  std::string_view port;
-  if (!hostport.empty() && hostport.front() == '[') {
-    auto close = hostport.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
-    out.host = std::string(hostport.substr(1, close - 1));
-    std::string_view after = hostport.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return std::nullopt;
-      port = after.substr(1);
-      if (port.empty()) return std::nullopt;
-    }
-  } else {
-    auto colon = hostport.find(':');
-    out.host = std::string(hostport.substr(0, colon));
-    if (colon != std::string_view::npos) {
-      port = hostport.substr(colon + 1);
-      if (port.empty()) return std::nullopt;
-    }
-  }
-  if (out.host.empty() || out.host.find_first_of("@/ ") != std::string::npos) return std::nullopt;
-  if (!port.empty()) {
-    unsigned p = 0;
-    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
-    if (ec != std::errc{} || end != port.data() + port.size() || p == 0 || p > 65535) return std::nullopt;
-    out.port = static_cast<std::uint16_t>(p);
-  }
-  if (!path.empty()) {
-    auto [end, ec] = std::from_chars(path.data(), path.data() + path.size(), out.db);
-    if (ec != std::errc{} || end != path.data() + path.size() || out.db < 0) return std::nullopt;
-  }
-  return out;
-}
+RedisStore::RedisStore(RedisStoreOptions options, LogSink log)
+    : options_(std::move(options)),
+      log_(std::move(log)),
+      name_(options_.target.describe()),
+      health_(options_.first_backoff, options_.max_backoff),
+      pool_pid_(static_cast<int>(::getpid())) {}
 
-std::string encode_redis_value(const StateValue& value) {
-  switch (value.kind) {
-    case StateValue::Kind::integer:
-      return std::to_string(value.integer);
-    case StateValue::Kind::text:
-      return "s" + value.data;
-    case StateValue::Kind::bytes:
-      return "b" + value.data;
-  }
-  return {};
-}
-
-StateValue decode_redis_value(std::string_view stored) {
-  if (auto v = canonical_integer(stored)) return StateValue::of_integer(*v);
-  if (!stored.empty() && stored.front() == 's') return StateValue::of_text(stored.substr(1));
-  if (!stored.empty() && stored.front() == 'b') return StateValue::of_bytes(stored.substr(1));
-  return StateValue::of_bytes(stored);
-}
-
-// Owns one hiredis reply.
-class RedisStore::Reply {
- public:
-  explicit Reply(redisReply* r) noexcept : r_(r) {}
-  Reply(Reply&& o) noexcept : r_(std::exchange(o.r_, nullptr)) {}
-  Reply(const Reply&) = delete;
-  Reply& operator=(const Reply&) = delete;
-  Reply& operator=(Reply&&) = delete;
-  ~Reply() {
-    if (r_ != nullptr) ::freeReplyObject(r_);
-  }
-  const redisReply& operator*() const noexcept { return *r_; }
-  const redisReply* operator->() const noexcept { return r_; }
-  std::string_view text() const noexcept { return {r_->str, r_->len}; }
-
- private:
-  redisReply* r_;
-};
-
-RedisStore::RedisStore(RedisStoreOptions options, LogSink log) : options_(std::move(options)), log_(std::move(log)) {
-  const auto& a = options_.address;
-  const bool ipv6 = a.host.find(':') != std::string::npos;
-  name_ = "redis " + (ipv6 ? "[" + a.host + "]" : a.host) + ":" + std::to_string(a.port);
-  if (a.db != 0) name_ += "/" + std::to_string(a.db);
-}
-
-RedisStore::~RedisStore() {
-  if (context_ != nullptr) ::redisFree(context_);
-}
+RedisStore::~RedisStore() = default;
 
 void RedisStore::log(LogLevel level, const std::string& text) const {
   if (!log_) return;
@@ -136,135 +46,199 @@ void RedisStore::log(LogLevel level, const std::string& text) const {
   }
 }
 
-void RedisStore::fail(const std::string& what) {
-  if (context_ != nullptr) ::redisFree(context_);
-  context_ = nullptr;
-  backoff_ = backoff_.count() == 0 ? options_.first_backoff : std::min(backoff_ * 2, options_.max_backoff);
-  next_attempt_ = std::chrono::steady_clock::now() + backoff_;
-  last_error_ = what;
-  if (was_connected_) {
-    log(LogLevel::error, name_ + ": " + what + "; state calls fail until it is back (next attempt in " +
-                             std::to_string(backoff_.count()) + " ms)");
-  } else {
-    log(LogLevel::warning, name_ + ": " + what + " (next attempt in " + std::to_string(backoff_.count()) + " ms)");
-  }
-  was_connected_ = false;
-  throw StateError(StateErrc::unavailable, name_ + ": " + what);
+std::optional<RedisEndpoint> RedisStore::current_server() const {
+  if (!options_.target.uses_sentinel()) return options_.target.servers.front();
+  std::lock_guard lock(master_mutex_);
+  return master_;
 }
 
-void RedisStore::connect() {
+std::optional<RedisConnection> RedisStore::take_pooled(std::uint64_t generation) {
+  std::lock_guard lock(pool_mutex_);
   const int pid = static_cast<int>(::getpid());
-  if (context_ != nullptr && owner_pid_ != pid) {
-    ::redisFree(context_);  // the parent's connection: closes only our copy of the socket
-    context_ = nullptr;
+  if (pool_pid_ != pid) {  // forked: the parent's connections are not ours to use (closing our copies is fine)
+    pool_.clear();
+    pool_pid_ = pid;
   }
-  if (context_ != nullptr) return;
-  const auto now = std::chrono::steady_clock::now();
-  if (backoff_.count() > 0 && now < next_attempt_) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next_attempt_ - now).count();
-    throw StateError(StateErrc::unavailable, name_ + ": unavailable (" + last_error_ + "; next attempt in " +
-                                                 std::to_string(left) + " ms)");
+  while (!pool_.empty()) {
+    Pooled p = std::move(pool_.back());
+    pool_.pop_back();
+    if (p.generation == generation) return std::move(p.connection);
+    // Opened before the last outage began: closed here, never used again.
   }
-  redisContext* c = ::redisConnectWithTimeout(options_.address.host.c_str(), options_.address.port,
-                                              to_timeval(options_.timeout));
-  if (c == nullptr) fail("cannot connect: out of memory");
-  if (c->err != 0) {
-    std::string why = c->errstr;
-    ::redisFree(c);
-    fail("cannot connect: " + why);
-  }
-  ::redisSetTimeout(c, to_timeval(options_.timeout));
-  context_ = c;
-  owner_pid_ = pid;
-  if (options_.address.db != 0) {
-    const std::string db = std::to_string(options_.address.db);
-    const char* argv[] = {"SELECT", db.c_str()};
-    const std::size_t lengths[] = {6, db.size()};
-    Reply r = command(argv, lengths, 2);
-    if (r->type == REDIS_REPLY_ERROR) fail("SELECT " + db + " failed: " + std::string(r.text()));
-  }
-  if (backoff_.count() > 0) log(LogLevel::info, name_ + ": connected again");
-  backoff_ = std::chrono::milliseconds{0};
-  was_connected_ = true;
+  return std::nullopt;
 }
 
-RedisStore::Reply RedisStore::command(const char* const* argv, const std::size_t* lengths, int argc) {
-  connect();
-  auto* r = static_cast<redisReply*>(::redisCommandArgv(context_, argc, const_cast<const char**>(argv), lengths));
-  if (r == nullptr) {
-    const bool timed_out = context_->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
-    fail(timed_out ? "no answer within " + std::to_string(options_.timeout.count()) + " ms (connection dropped)"
-         : context_->err == REDIS_ERR_EOF ? std::string("connection lost: server closed the connection")
-                                          : "connection lost: " + std::string(context_->errstr));
+void RedisStore::give_back(RedisConnection connection, std::uint64_t generation) {
+  std::lock_guard lock(pool_mutex_);
+  if (pool_pid_ != static_cast<int>(::getpid()) || generation != health_.generation() || pool_.size() >= max_pooled) {
+    return;  // closed by its destructor
   }
-  return Reply(r);
+  pool_.push_back({std::move(connection), generation});
 }
 
-namespace {
-
-[[noreturn]] void unexpected(const std::string& store, std::string_view what, const redisReply& r) {
-  std::string detail = r.type == REDIS_REPLY_ERROR ? std::string(r.str, r.len) : "reply type " + std::to_string(r.type);
-  throw StateError(StateErrc::unavailable, store + ": unexpected answer to " + std::string(what) + ": " + detail);
-}
-
-}  // namespace
-
-std::optional<StateValue> RedisStore::get(std::string_view key) {
-  check_state_arguments(name_, key, nullptr, std::chrono::milliseconds{0});
-  const char* argv[] = {"GET", key.data()};
-  const std::size_t lengths[] = {3, key.size()};
-  Reply r = command(argv, lengths, 2);
-  if (r->type == REDIS_REPLY_NIL) return std::nullopt;
-  if (r->type != REDIS_REPLY_STRING) unexpected(name_, "GET", *r);
-  return decode_redis_value(r.text());
-}
-
-void RedisStore::set(std::string_view key, const StateValue& value, std::chrono::milliseconds ttl) {
-  check_state_arguments(name_, key, &value, ttl);
-  const std::string encoded = encode_redis_value(value);
-  const std::string ms = std::to_string(ttl.count());
-  const char* argv[] = {"SET", key.data(), encoded.data(), "PX", ms.c_str()};
-  const std::size_t lengths[] = {3, key.size(), encoded.size(), 2, ms.size()};
-  Reply r = command(argv, lengths, ttl.count() > 0 ? 5 : 3);
-  if (r->type != REDIS_REPLY_STATUS) unexpected(name_, "SET", *r);
-}
-
-std::int64_t RedisStore::incr(std::string_view key, std::int64_t delta, std::chrono::milliseconds ttl) {
-  check_state_arguments(name_, key, nullptr, ttl);
-  const std::string by = std::to_string(delta);
-  const std::string ms = std::to_string(ttl.count());
-  std::optional<Reply> r;
-  if (ttl.count() > 0) {
-    const char* argv[] = {"EVAL", incr_with_ttl_script, "1", key.data(), by.c_str(), ms.c_str()};
-    const std::size_t lengths[] = {4, std::strlen(incr_with_ttl_script), 1, key.size(), by.size(), ms.size()};
-    r.emplace(command(argv, lengths, 6));
-  } else {
-    const char* argv[] = {"INCRBY", key.data(), by.c_str()};
-    const std::size_t lengths[] = {6, key.size(), by.size()};
-    r.emplace(command(argv, lengths, 3));
+RedisEndpoint RedisStore::ask_sentinels() {
+  const RedisTarget& t = options_.target;
+  std::size_t first = 0;
+  {
+    std::lock_guard lock(master_mutex_);
+    first = next_sentinel_;
   }
-  const redisReply& reply = **r;
-  if (reply.type == REDIS_REPLY_INTEGER) return reply.integer;
-  if (reply.type == REDIS_REPLY_ERROR) {
-    const std::string_view text(reply.str, reply.len);
-    if (text.find("overflow") != std::string_view::npos) {
-      throw StateError(StateErrc::overflow, name_ + ": incrementing key '" + std::string(key) + "' by " + by +
-                                                " would overflow int64");
+  std::string problems;
+  bool all_refused = true;
+  for (std::size_t i = 0; i < t.servers.size(); ++i) {
+    const std::size_t index = (first + i) % t.servers.size();
+    const RedisEndpoint& sentinel = t.servers[index];
+    std::string problem;
+    try {
+      RedisConnection c = RedisConnection::open(sentinel, options_.timeout);
+      std::string request;
+      std::size_t replies = redis::append_sentinel_query(request, t.master_name, nullptr);
+      auto answer = c.exchange(request, replies, options_.timeout);
+      if (answer.back().error_code() == "NOAUTH" && t.credentials.password) {
+        // A sentinel with requirepass: ask again with the same credentials as the master's.
+        request.clear();
+        replies = redis::append_sentinel_query(request, t.master_name, &t.credentials);
+        answer = c.exchange(request, replies, options_.timeout);
+      }
+      auto result = redis::sentinel_query_result(answer, t.master_name);
+      if (auto* master = std::get_if<RedisEndpoint>(&result)) {
+        std::lock_guard lock(master_mutex_);
+        next_sentinel_ = index;
+        if (master_ && *master_ != *master) {
+          log(LogLevel::warning, name_ + ": the sentinels name " + master->display() + " as the master now (was " +
+                                     master_->display() + ")");
+          if (counters() != nullptr) add_one(counters()->failovers);
+        } else if (!master_) {
+          log(LogLevel::debug, name_ + ": sentinel " + sentinel.display() + " names " + master->display() + " as the master");
+        }
+        master_ = *master;
+        return *master;
+      }
+      const auto& setup = std::get<redis::SetupProblem>(result);
+      all_refused = all_refused && setup.refused;
+      problem = redis::without_secret(setup.text, t.credentials.password);
+    } catch (const RedisFailure& e) {
+      all_refused = false;
+      problem = e.what();
     }
-    if (text.find("not an integer") != std::string_view::npos) {
-      throw StateError(StateErrc::not_integer, name_ + ": value of key '" + std::string(key) + "' is not an integer");
-    }
+    problems += (problems.empty() ? "" : "; ") + ("sentinel " + sentinel.display() + ": " + problem);
   }
-  unexpected(name_, "INCRBY", reply);
+  throw RedisFailure(all_refused ? RedisFailure::Kind::refused : RedisFailure::Kind::io,
+                     "no sentinel named the master (" + problems + ")");
 }
 
-bool RedisStore::del(std::string_view key) {
-  check_state_arguments(name_, key, nullptr, std::chrono::milliseconds{0});
-  const char* argv[] = {"DEL", key.data()};
-  const std::size_t lengths[] = {3, key.size()};
-  Reply r = command(argv, lengths, 2);
-  if (r->type != REDIS_REPLY_INTEGER) unexpected(name_, "DEL", *r);
-  return r->integer > 0;
+RedisConnection RedisStore::connect(bool ask) {
+  const RedisTarget& t = options_.target;
+  const bool sentinel = t.uses_sentinel();
+  try {
+    std::optional<RedisEndpoint> server;
+    if (!sentinel) {
+      server = t.servers.front();
+    } else if (!ask) {
+      std::lock_guard lock(master_mutex_);
+      server = master_;
+    }
+    if (!server) server = ask_sentinels();
+    try {
+      RedisConnection c = RedisConnection::open(*server, options_.timeout);
+      std::string request;
+      const std::size_t replies = redis::append_handshake(request, t.credentials, t.db, sentinel);
+      const auto answer = c.exchange(request, replies, options_.timeout);
+      if (auto problem = redis::handshake_problem(answer, t.credentials, t.db, sentinel)) {
+        throw RedisFailure(problem->refused ? RedisFailure::Kind::refused : RedisFailure::Kind::io, problem->text);
+      }
+      if (counters() != nullptr) add_one(counters()->connects);
+      return c;
+    } catch (const RedisFailure& e) {
+      if (!sentinel) throw;
+      // With Sentinel the server changes: the message says which one failed.
+      throw RedisFailure(e.kind(), "master " + server->display() + ": " + e.what());
+    }
+  } catch (const RedisFailure&) {
+    if (counters() != nullptr) add_one(counters()->connect_failures);
+    throw;
+  }
+}
+
+resp::Reply RedisStore::call(const std::string& request) {
+  using Kind = RedisHealth::Ticket::Kind;
+  const RedisHealth::Ticket ticket = health_.admit(Clock::now());
+  if (ticket.kind == Kind::refused) throw StateError(StateErrc::unavailable, name_ + ": " + ticket.refusal);
+  std::optional<RedisConnection> connection;
+  if (ticket.kind == Kind::use) connection = take_pooled(ticket.generation);
+  try {
+    if (!connection) connection.emplace(connect(ticket.kind == Kind::probe));
+    auto replies = connection->exchange(request, 1, options_.timeout);
+    if (auto why = redis::server_unusable(replies.front())) throw RedisFailure(RedisFailure::Kind::io, *why);
+    if (auto recovery = health_.succeeded(ticket, Clock::now())) {
+      if (counters() != nullptr) counters()->unavailable.store(0, std::memory_order_relaxed);
+      log(LogLevel::info, name_ + ": connected again after " + seconds_text(recovery->lasted) + " (" +
+                              std::to_string(recovery->refused_calls) + " calls failed at once meanwhile, " +
+                              std::to_string(recovery->failed_attempts) + " reconnection attempts failed)");
+    }
+    give_back(std::move(*connection), ticket.generation);
+    return std::move(replies.front());
+  } catch (const RedisFailure& e) {
+    const auto failure = health_.failed(ticket, e.what(), Clock::now());
+    const std::string next = "next attempt in " + std::to_string(failure.backoff.count()) + " ms";
+    if (failure.began_outage) {
+      if (counters() != nullptr) {
+        add_one(counters()->outages);
+        counters()->unavailable.store(1, std::memory_order_relaxed);
+      }
+      log(LogLevel::error, name_ + ": " + e.what() + "; state calls fail until it is back (" + next + ")");
+    } else if (ticket.kind == Kind::probe) {
+      log(LogLevel::debug, name_ + ": still unavailable: " + e.what() + " (" + next + ")");
+    }
+    throw StateError(errc_of(e), name_ + ": " + e.what());
+  } catch (...) {
+    // Out of memory and the like: a probe must not stay "in flight" for ever, or nobody would reconnect.
+    if (ticket.kind == Kind::probe) health_.failed(ticket, "reconnection interrupted", Clock::now());
+    throw;
+  }
+}
+
+StoreCheck RedisStore::check() {
+  const RedisTarget& t = options_.target;
+  try {
+    RedisConnection c = connect(true);
+    std::string text = name_;
+    if (t.uses_sentinel()) {
+      if (auto server = current_server()) text += ": master " + server->display();
+    }
+    text += t.credentials.password ? (t.credentials.user.empty() ? ": reachable, password accepted"
+                                                                 : ": reachable, logged in as '" + t.credentials.user + "'")
+                                   : ": reachable";
+    return {StoreCheck::Verdict::ok, text};
+  } catch (const RedisFailure& e) {
+    const auto verdict = e.kind() == RedisFailure::Kind::refused ? StoreCheck::Verdict::refused
+                                                                : StoreCheck::Verdict::unreachable;
+    return {verdict, name_ + ": " + e.what()};
+  }
+}
+
+std::optional<StateValue> RedisStore::do_get(const StateKey& key) {
+  std::string request;
+  redis::append_get(request, key.stored);
+  return redis::get_result(call(request), {name_, key.name});
+}
+
+void RedisStore::do_set(const StateKey& key, const StateValue& value, std::chrono::milliseconds ttl) {
+  std::string request;
+  redis::append_set(request, key.stored, value, ttl);
+  redis::set_result(call(request), {name_, key.name});
+}
+
+std::int64_t RedisStore::do_incr(const StateKey& key, std::int64_t delta, std::chrono::milliseconds ttl) {
+  std::string request;
+  redis::append_incr(request, key.stored, delta, ttl);
+  return redis::incr_result(call(request), {name_, key.name}, delta);
+}
+
+bool RedisStore::do_del(const StateKey& key) {
+  std::string request;
+  redis::append_del(request, key.stored);
+  return redis::del_result(call(request), {name_, key.name});
 }
 
 }  // namespace spoa

@@ -1,35 +1,33 @@
 // The Redis store: the same SharedStore over a Redis server, for several agents (on several machines)
-// behind one HAProxy backend. Synchronous hiredis calls, each bounded by a timeout; a lost connection is
-// a StateError for the call and a log line, and later calls reconnect with a growing back-off.
+// behind one HAProxy backend. Blocking calls, each bounded by a timeout, from any number of threads.
+//
+// Pieces (each usable on its own by an asynchronous client): redis_target (the URL, credentials and
+// Sentinel addresses), resp (the wire format), redis_commands (what each operation sends and what its
+// reply means), redis_health (outages, back-off, one reconnection at a time), redis_connection (a blocking
+// socket with time limits). This class puts them together: a pool of connections, one per calling thread
+// at a time, and the Sentinel lookup of the current master.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "agent/engines/engine.hpp"
 #include "agent/engines/shared_store.hpp"
-
-struct redisContext;
+#include "agent/state/redis_connection.hpp"
+#include "agent/state/redis_health.hpp"
+#include "agent/state/redis_target.hpp"
 
 namespace spoa {
 
-/// Where the server is: redis://host[:port][/db].
-struct RedisAddress {
-  std::string host;
-  std::uint16_t port = 6379;
-  int db = 0;
-};
-
-/// Parses "redis://host[:port][/db]" (host may be an [IPv6] literal); nullopt when malformed.
-std::optional<RedisAddress> parse_redis_url(std::string_view url);
-
 struct RedisStoreOptions {
-  RedisAddress address;
-  std::chrono::milliseconds timeout{50};            ///< connect, and each command
-  std::chrono::milliseconds first_backoff{100};     ///< wait after the first failure before reconnecting
-  std::chrono::milliseconds max_backoff{2000};      ///< the wait doubles up to this
+  RedisTarget target;
+  std::chrono::milliseconds timeout{50};         ///< connect, and each command
+  std::chrono::milliseconds first_backoff{100};  ///< wait after the first failure before reconnecting
+  std::chrono::milliseconds max_backoff{2000};   ///< the wait doubles up to this
 };
 
 class RedisStore final : public SharedStore {
@@ -41,33 +39,50 @@ class RedisStore final : public SharedStore {
   RedisStore& operator=(const RedisStore&) = delete;
 
   std::string describe() const override { return name_; }
-  std::optional<StateValue> get(std::string_view key) override;
-  void set(std::string_view key, const StateValue& value, std::chrono::milliseconds ttl) override;
-  std::int64_t incr(std::string_view key, std::int64_t delta, std::chrono::milliseconds ttl) override;
-  bool del(std::string_view key) override;
+  /// Connects (through the sentinels with Sentinel), authenticates and selects the database on a
+  /// connection of its own, then closes it. Changes nothing in the store's state.
+  StoreCheck check() override;
+
+  /// The master in use (Sentinel), or the configured server; nullopt before Sentinel was first asked.
+  std::optional<RedisEndpoint> current_server() const;
+
+ protected:
+  std::optional<StateValue> do_get(const StateKey& key) override;
+  void do_set(const StateKey& key, const StateValue& value, std::chrono::milliseconds ttl) override;
+  std::int64_t do_incr(const StateKey& key, std::int64_t delta, std::chrono::milliseconds ttl) override;
+  bool do_del(const StateKey& key) override;
 
  private:
-  class Reply;
-  /// Sends one command and returns its reply; throws StateError(unavailable) after dropping the connection.
-  Reply command(const char* const* argv, const std::size_t* lengths, int argc);
-  void connect();
-  [[noreturn]] void fail(const std::string& what);
+  /// Sends `request` and returns its one reply, through a pooled connection; reports the outcome to
+  /// health_ (logging an outage's beginning and end) and throws StateError (unavailable, timeout).
+  resp::Reply call(const std::string& request);
+  /// A new, set-up connection to the server (with Sentinel: to the master, asking the sentinels first when
+  /// `ask_sentinels` or when no master is known yet). Throws RedisFailure.
+  RedisConnection connect(bool ask_sentinels);
+  /// Asks the sentinels, in turn, where the master is; remembers and returns it. Throws RedisFailure.
+  RedisEndpoint ask_sentinels();
   void log(LogLevel level, const std::string& text) const;
 
-  RedisStoreOptions options_;
-  LogSink log_;
-  std::string name_;
-  redisContext* context_ = nullptr;
-  int owner_pid_ = 0;
-  bool was_connected_ = false;
-  std::chrono::steady_clock::time_point next_attempt_{};
-  std::chrono::milliseconds backoff_{0};
-  std::string last_error_;
-};
+  /// Idle connections, each tagged with the health generation it was opened in.
+  struct Pooled {
+    RedisConnection connection;
+    std::uint64_t generation;
+  };
+  std::optional<RedisConnection> take_pooled(std::uint64_t generation);
+  void give_back(RedisConnection connection, std::uint64_t generation);
 
-/// How values travel through Redis: integers as decimal text (so INCRBY works on them), text as "s" + bytes,
-/// bytes as "b" + bytes. A value written by another program (none of these forms) reads as bytes, unchanged.
-std::string encode_redis_value(const StateValue& value);
-StateValue decode_redis_value(std::string_view stored);
+  const RedisStoreOptions options_;
+  const LogSink log_;
+  const std::string name_;
+  RedisHealth health_;
+
+  std::mutex pool_mutex_;
+  std::vector<Pooled> pool_;
+  int pool_pid_ = 0;  // the process the pooled connections belong to (a forked child drops them)
+
+  mutable std::mutex master_mutex_;
+  std::optional<RedisEndpoint> master_;  // Sentinel: the master last named
+  std::size_t next_sentinel_ = 0;        // Sentinel: the one that answered last is asked first
+};
 
 }  // namespace spoa

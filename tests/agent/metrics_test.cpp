@@ -67,6 +67,36 @@ TEST(MetricsCounters, WorkersAreSummedAndTheHistogramIsCumulative) {
   EXPECT_EQ(v("spoa_worker_restarts_total"), 3);
 }
 
+TEST(MetricsCounters, SharedStateCountersAreSummedOverWorkers) {
+  metrics::Segment seg(2);
+  StateCounters& s0 = seg.worker(0).state;
+  StateCounters& s1 = seg.worker(1).state;
+  s0.calls[static_cast<std::size_t>(StateOp::incr)] += 5;
+  s1.calls[static_cast<std::size_t>(StateOp::incr)] += 2;
+  s1.calls[static_cast<std::size_t>(StateOp::get)] += 1;
+  s0.errors[static_cast<std::size_t>(StateErrc::unavailable)] += 3;
+  s1.errors[static_cast<std::size_t>(StateErrc::timeout)] += 1;
+  s0.outages += 1;
+  s1.outages += 1;
+  s1.unavailable = 1;
+  s0.connects += 4;
+  s1.connect_failures += 2;
+  s1.failovers += 1;
+  const std::string text = metrics::render_text(seg);
+  auto v = [&](const std::string& series) { return sample_value(text, series); };
+  EXPECT_EQ(v("spoa_state_calls_total{operation=\"incr\"}"), 7);
+  EXPECT_EQ(v("spoa_state_calls_total{operation=\"get\"}"), 1);
+  EXPECT_EQ(v("spoa_state_calls_total{operation=\"del\"}"), 0);
+  EXPECT_EQ(v("spoa_state_errors_total{reason=\"unavailable\"}"), 3);
+  EXPECT_EQ(v("spoa_state_errors_total{reason=\"timeout\"}"), 1);
+  EXPECT_EQ(v("spoa_state_errors_total{reason=\"full\"}"), 0);
+  EXPECT_EQ(v("spoa_state_outages_total"), 2);
+  EXPECT_EQ(v("spoa_state_unavailable"), 1);
+  EXPECT_EQ(v("spoa_state_connects_total{result=\"ok\"}"), 4);
+  EXPECT_EQ(v("spoa_state_connects_total{result=\"failed\"}"), 2);
+  EXPECT_EQ(v("spoa_state_failovers_total"), 1);
+}
+
 TEST(MetricsCounters, TooManyNamesShareTheOverflowEntry) {
   metrics::Segment seg(1);
   metrics::WorkerMeter w(&seg.worker(0));

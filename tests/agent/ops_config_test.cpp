@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "agent/options.hpp"
+#include "agent/state/embedded_store.hpp"
 #include "tests/agent/agent_process.hpp"
 
 namespace spoa::test {
@@ -173,6 +174,10 @@ TEST_F(ConfigFile, CheckPrintsWhatWouldRunWithoutListening) {
   EXPECT_NE(r.out.find("h.lua: alpha, beta"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("hello 2s"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("target journal"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("state:           embedded store, 16M (" +
+                       std::to_string(EmbeddedStore::capacity_for(std::size_t{16} << 20)) + " keys), no key prefix\n"),
+            std::string::npos)
+      << r.out;
 }
 
 TEST_F(ConfigFile, CheckFailsOnABrokenScript) {

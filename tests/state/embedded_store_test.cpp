@@ -9,7 +9,9 @@
 
 #include <atomic>
 #include <memory>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace spoa {
@@ -242,6 +244,76 @@ TEST(EmbeddedStore, IncrIsAtomicAcrossProcesses) {
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   }
   EXPECT_EQ(store.get("counter"), StateValue::of_integer(children * increments));
+}
+
+TEST(EmbeddedStore, ThreadsOfOneProcessShareItSafely) {
+  // Executor threads: several threads of one worker calling at once (one key for all, one key each).
+  EmbeddedStore store(small);
+  StateCounters counters;
+  store.count_into(&counters);
+  constexpr int threads = 4, each = 5000;
+  std::vector<std::vector<std::int64_t>> seen(threads);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      const std::string own = "own" + std::to_string(t);
+      for (int i = 0; i < each; ++i) {
+        seen[t].push_back(store.incr("shared", 1, milliseconds{0}));
+        store.set(own, StateValue::of_text(std::to_string(i)), milliseconds{0});
+        if (store.get(own) != StateValue::of_text(std::to_string(i))) ++failures;
+      }
+    });
+  }
+  for (auto& t : pool) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  std::set<std::int64_t> all;
+  for (const auto& s : seen) all.insert(s.begin(), s.end());
+  EXPECT_EQ(all.size(), static_cast<std::size_t>(threads * each)) << "two increments returned the same value";
+  EXPECT_EQ(store.get("shared"), StateValue::of_integer(threads * each));
+  EXPECT_EQ(counters.calls[static_cast<std::size_t>(StateOp::incr)].load(), static_cast<std::uint64_t>(threads * each));
+  EXPECT_EQ(counters.calls[static_cast<std::size_t>(StateOp::get)].load(), static_cast<std::uint64_t>(threads * each + 1));
+}
+
+TEST(EmbeddedStore, KeyPrefixSeparatesNamesAndKeepsTheScriptsLimits) {
+  EmbeddedStore store(small);
+  store.set_key_prefix("app:");
+  store.set("k", StateValue::of_integer(1), milliseconds{0});
+  store.set(std::string(250, 'x'), StateValue::of_integer(2), milliseconds{0});  // 254 bytes stored
+  EXPECT_EQ(store.get("k"), StateValue::of_integer(1));
+  store.set_key_prefix("");
+  EXPECT_FALSE(store.get("k")) << "stored under the prefixed name only";
+  EXPECT_EQ(store.get("app:k"), StateValue::of_integer(1));
+  store.set_key_prefix("other:");
+  EXPECT_FALSE(store.get("k"));
+  store.set_key_prefix(std::string(64, 'p'));  // the longest prefix with the longest key still fits a slot
+  store.set(std::string(250, 'y'), StateValue::of_text("z"), milliseconds{0});
+  EXPECT_EQ(store.get(std::string(250, 'y')), StateValue::of_text("z"));
+  store.set_key_prefix("app:");
+  store.set("s", StateValue::of_text("x"), milliseconds{0});
+  try {
+    store.incr("s", 1, milliseconds{0});
+    ADD_FAILURE() << "incr on text";
+  } catch (const StateError& e) {
+    EXPECT_STREQ(e.what(), "embedded store: value of key 's' is not an integer") << "the script's name for the key";
+  }
+}
+
+TEST(EmbeddedStore, CountsCallsAndErrorsByKind) {
+  EmbeddedStore store(small);
+  StateCounters counters;
+  store.count_into(&counters);
+  store.set("t", StateValue::of_text("x"), milliseconds{0});
+  EXPECT_THROW(store.incr("t", 1, milliseconds{0}), StateError);
+  EXPECT_THROW(store.get(""), StateError);
+  EXPECT_TRUE(store.del("t"));
+  EXPECT_EQ(counters.calls[static_cast<std::size_t>(StateOp::set)].load(), 1u);
+  EXPECT_EQ(counters.calls[static_cast<std::size_t>(StateOp::incr)].load(), 1u);
+  EXPECT_EQ(counters.calls[static_cast<std::size_t>(StateOp::get)].load(), 1u);
+  EXPECT_EQ(counters.calls[static_cast<std::size_t>(StateOp::del)].load(), 1u);
+  EXPECT_EQ(counters.errors[static_cast<std::size_t>(StateErrc::not_integer)].load(), 1u);
+  EXPECT_EQ(counters.errors[static_cast<std::size_t>(StateErrc::bad_key)].load(), 1u);
+  EXPECT_EQ(counters.outages.load(), 0u);
 }
 
 TEST(EmbeddedStore, ValuesSetInOneProcessAreSeenInAnother) {

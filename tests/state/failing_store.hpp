@@ -8,10 +8,12 @@ namespace spoa::test {
 class UnreachableStore final : public SharedStore {
  public:
   std::string describe() const override { return "redis 127.0.0.1:1"; }
-  std::optional<StateValue> get(std::string_view) override { fail(); }
-  void set(std::string_view, const StateValue&, std::chrono::milliseconds) override { fail(); }
-  std::int64_t incr(std::string_view, std::int64_t, std::chrono::milliseconds) override { fail(); }
-  bool del(std::string_view) override { fail(); }
+
+ protected:
+  std::optional<StateValue> do_get(const StateKey&) override { fail(); }
+  void do_set(const StateKey&, const StateValue&, std::chrono::milliseconds) override { fail(); }
+  std::int64_t do_incr(const StateKey&, std::int64_t, std::chrono::milliseconds) override { fail(); }
+  bool do_del(const StateKey&) override { fail(); }
 
  private:
   [[noreturn]] void fail() const {

@@ -3,8 +3,10 @@
 #include <string>
 
 #include "agent/state/embedded_store.hpp"
+#include "agent/state/redis_store.hpp"
 #include "tests/lua/lua_test_support.hpp"
 #include "tests/state/failing_store.hpp"
+#include "tests/state/redis_server.hpp"
 
 namespace spoa::lua::test {
 namespace {
@@ -127,6 +129,46 @@ spoa.register_message("uncaught", function(args) spoa.state_get("hits") end)
       << failed.result.detail;
   auto again = call(*engine, "caught");  // the state is fine after the error
   EXPECT_TRUE(again.result.ok()) << again.result.detail;
+}
+
+// --state-prefix: the script names "k", the store holds "<prefix>k"; the same in both stores.
+constexpr const char* prefixed_lua = R"LUA(
+spoa.register_message("m", function(args)
+  spoa.state_set("k", "v")
+  assert(spoa.state_incr("n", 2, 60) == 2)
+  assert(spoa.state_get("k") == "v")
+  local ok, e = pcall(spoa.state_incr, "k")
+  assert(not ok and e:find("value of key 'k' is not an integer", 1, true), e)   -- the script's name for it
+  assert(spoa.state_del("k") == true)
+  spoa.state_set("kept", 7)
+end)
+)LUA";
+
+TEST_F(LuaState, TheKeyPrefixAppliesInTheEmbeddedStore) {
+  auto o = with_embedded();
+  store_->set_key_prefix("lua:");
+  auto engine = load_script(prefixed_lua, o);
+  auto out = call(*engine, "m");
+  EXPECT_TRUE(out.result.ok()) << out.result.detail;
+  store_->set_key_prefix("");
+  EXPECT_EQ(store_->get("lua:n"), StateValue::of_integer(2));
+  EXPECT_EQ(store_->get("lua:kept"), StateValue::of_integer(7));
+  EXPECT_FALSE(store_->get("n"));
+}
+
+TEST_F(LuaState, TheKeyPrefixAppliesInTheRedisStore) {
+  if (!spoa::test::redis_server_available()) GTEST_SKIP() << "redis-server is not installed";
+  spoa::test::RedisServer server;
+  ASSERT_TRUE(server.running());
+  EngineOptions o;
+  o.state = std::make_shared<RedisStore>(spoa::test::redis_store_options(server.port()), nullptr);
+  o.state->set_key_prefix("lua:");
+  auto engine = load_script(prefixed_lua, o);
+  auto out = call(*engine, "m");
+  EXPECT_TRUE(out.result.ok()) << out.result.detail;
+  EXPECT_EQ(server.command({"GET", "lua:n"})->text, "2");
+  EXPECT_EQ(server.command({"GET", "lua:kept"})->text, "7");
+  EXPECT_EQ(server.command({"EXISTS", "n"})->integer, 0);
 }
 
 TEST_F(LuaState, WithoutAStoreTheFunctionsSaySo) {

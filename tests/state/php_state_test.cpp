@@ -166,9 +166,7 @@ spoa\register_message('uncaught', function (array $args): void {
 TEST_F(PhpState, ARedisStoreOnAClosedPortIsAStateError) {
   // A real Redis store whose port nobody listens on: connecting fails at once, the call throws.
   const std::uint16_t port = free_port();
-  RedisStoreOptions o;
-  o.address = {"127.0.0.1", port, 0};
-  o.timeout = std::chrono::milliseconds{500};
+  RedisStoreOptions o = redis_store_options(port);
   options().state = std::make_shared<RedisStore>(o, nullptr);
   const std::string store = "redis 127.0.0.1:" + std::to_string(port);
   load_script(std::string(prelude) + R"PHP(
@@ -188,6 +186,43 @@ spoa\register_message('uncaught', function (array $args): void {
   EXPECT_EQ(failed.result.kind, CallResult::Kind::script_error);
   EXPECT_TRUE(contains(failed.result.detail, "spoa\\StateError: spoa\\state_set(): " + store + ": "))
       << failed.result.detail;
+}
+
+// --state-prefix: the script names "k", the store holds "<prefix>k"; the same in both stores.
+constexpr const char* prefixed_php = R"PHP(
+spoa\register_message('m', function (array $args): void {
+    spoa\state_set('k', 'v');
+    check(spoa\state_incr('n', 2, 60) === 2, 'incr');
+    check(spoa\state_get('k') === 'v', 'get');
+    $got = raises(spoa\StateError::class, 'spoa\state_incr', 'k');
+    check(str_ends_with($got, ": value of key 'k' is not an integer"), $got);   // the script's name for it
+    check(spoa\state_del('k') === true, 'del');
+    spoa\state_set('kept', 7);
+});
+)PHP";
+
+TEST_F(PhpState, TheKeyPrefixAppliesInTheEmbeddedStore) {
+  use_embedded();
+  store_->set_key_prefix("php:");
+  load_script(std::string(prelude) + prefixed_php);
+  expect_ok("m");
+  store_->set_key_prefix("");
+  EXPECT_EQ(store_->get("php:n"), StateValue::of_integer(2));
+  EXPECT_EQ(store_->get("php:kept"), StateValue::of_integer(7));
+  EXPECT_FALSE(store_->get("n"));
+}
+
+TEST_F(PhpState, TheKeyPrefixAppliesInTheRedisStore) {
+  if (!redis_server_available()) GTEST_SKIP() << "redis-server is not installed";
+  RedisServer server;
+  ASSERT_TRUE(server.running());
+  options().state = std::make_shared<RedisStore>(redis_store_options(server.port()), nullptr);
+  options().state->set_key_prefix("php:");
+  load_script(std::string(prelude) + prefixed_php);
+  expect_ok("m");
+  EXPECT_EQ(server.command({"GET", "php:n"})->text, "2");
+  EXPECT_EQ(server.command({"GET", "php:kept"})->text, "7");
+  EXPECT_EQ(server.command({"EXISTS", "n"})->integer, 0);
 }
 
 TEST_F(PhpState, WithoutAStoreTheFunctionsSaySo) {

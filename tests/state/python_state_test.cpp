@@ -3,8 +3,10 @@
 #include <string>
 
 #include "agent/state/embedded_store.hpp"
+#include "agent/state/redis_store.hpp"
 #include "tests/python/python_test_support.hpp"
 #include "tests/state/failing_store.hpp"
+#include "tests/state/redis_server.hpp"
 
 namespace spoa::test {
 namespace {
@@ -131,6 +133,43 @@ spoa.register_message('uncaught', uncaught)
   EXPECT_NE(failed.result.detail.find("spoa.state_error: state_get(): redis 127.0.0.1:1: connection lost"),
             std::string::npos)
       << failed.result.detail;
+}
+
+// --state-prefix: the script names "k", the store holds "<prefix>k"; the same in both stores.
+constexpr const char* prefixed_py = R"PY(
+def handler(args):
+    spoa.state_set('k', 'v')
+    assert spoa.state_incr('n', 2, 60) == 2
+    assert spoa.state_get('k') == 'v'
+    got = raises(spoa.state_error, spoa.state_incr, 'k')
+    assert got.endswith(": value of key 'k' is not an integer"), got   # the script's name for it
+    assert spoa.state_del('k') is True
+    spoa.state_set(b'kept', 7)
+spoa.register_message('m', handler)
+)PY";
+
+TEST_F(PythonState, TheKeyPrefixAppliesInTheEmbeddedStore) {
+  use_embedded();
+  store_->set_key_prefix("py:");
+  load_script(std::string(prelude) + prefixed_py);
+  expect_ok("m");
+  store_->set_key_prefix("");
+  EXPECT_EQ(store_->get("py:n"), StateValue::of_integer(2));
+  EXPECT_EQ(store_->get("py:kept"), StateValue::of_integer(7));
+  EXPECT_FALSE(store_->get("n"));
+}
+
+TEST_F(PythonState, TheKeyPrefixAppliesInTheRedisStore) {
+  if (!redis_server_available()) GTEST_SKIP() << "redis-server is not installed";
+  RedisServer server;
+  ASSERT_TRUE(server.running());
+  options().state = std::make_shared<RedisStore>(redis_store_options(server.port()), nullptr);
+  options().state->set_key_prefix("py:");
+  load_script(std::string(prelude) + prefixed_py);
+  expect_ok("m");
+  EXPECT_EQ(server.command({"GET", "py:n"})->text, "2");
+  EXPECT_EQ(server.command({"GET", "py:kept"})->text, "7");
+  EXPECT_EQ(server.command({"EXISTS", "n"})->integer, 0);
 }
 
 TEST_F(PythonState, WithoutAStoreTheFunctionsSaySo) {

@@ -10,10 +10,10 @@
 #include <set>
 #include <string>
 
-#include "spop/ack_reader.hpp"
 #include "tests/agent/agent_process.hpp"
 #include "tests/agent/test_client.hpp"
 #include "tests/state/redis_server.hpp"
+#include "tests/state/state_agent_support.hpp"
 
 namespace spoa::test {
 namespace {
@@ -60,25 +60,6 @@ std::filesystem::path write_script(const std::filesystem::path& dir, const std::
   auto p = dir / name;
   std::ofstream(p) << text;
   return p;
-}
-
-/// The integer variables of one NOTIFY's ACK (empty map when the handler failed), nullopt when no ACK came.
-std::optional<std::map<std::string, std::int64_t>> ask(TestClient& c, std::uint64_t sid, const std::string& message) {
-  if (!c.notify(sid, 1, message)) return std::nullopt;
-  auto ack = c.read_frame();
-  if (!ack || ack->header.type != spop::FrameType::ack || ack->header.stream_id != sid) return std::nullopt;
-  spop::AckContents contents;
-  spop::read_ack_actions(ack->payload, contents);
-  std::map<std::string, std::int64_t> vars;
-  for (const auto& a : contents.actions) vars[std::string(a.name)] = a.value.as_int64();
-  return vars;
-}
-
-/// One NOTIFY on a new connection (so that connections spread over the workers).
-std::optional<std::map<std::string, std::int64_t>> ask_once(std::uint16_t port, const std::string& message) {
-  TestClient c(port);
-  if (!c.connected() || !c.hello()) return std::nullopt;
-  return ask(c, 1, message);
 }
 
 class SharedState : public ::testing::Test {
