@@ -145,6 +145,16 @@ def main() -> None:
         write(args.out, "python_engine", n)
         write(args.out, "php_engine", n)
 
+    # redis_reply: a chunking byte, then replies as the Redis store receives them: the literals the unit
+    # tests parse (tests/state/resp_test.cpp, redis_commands_test.cpp), one input per test line.
+    for test in ("resp_test.cpp", "redis_commands_test.cpp"):
+        text = (ROOT / "tests/state" / test).read_text()
+        for i, line in enumerate(text.splitlines()):
+            literals = re.findall(r'"((?:[^"\\\n]|\\.)*\\r\\n)"', line)
+            if literals:
+                data = "".join(literals).encode().decode("unicode_escape").encode("latin-1")
+                write(args.out, "redis_reply", bytes([i % 256]) + data)
+
 
 if __name__ == "__main__":
     main()
