@@ -96,14 +96,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     whole.push_back(std::move(r));
   }
 
-  // The same bytes in chunks of 1 to 16 bytes (the sizes follow from the first byte).
+  // The same bytes in chunks of 1 to 64 bytes (the sizes follow from the first byte).
   spoa::resp::Reader reader;
   std::vector<Reply> chunked;
   ParseStatus last = ParseStatus::need_more;
   std::size_t step = chunk_seed;
   for (std::size_t pos = 0; pos < bytes.size() && last != ParseStatus::malformed;) {
     step = step * 1103515245 + 12345;
-    const std::size_t n = std::min<std::size_t>(1 + (step >> 16) % 16, bytes.size() - pos);
+    const std::size_t n = std::min<std::size_t>(1 + (step >> 16) % 64, bytes.size() - pos);
     reader.feed(std::string_view(bytes).substr(pos, n));
     pos += n;
     Reply r;
