@@ -36,6 +36,28 @@ std::string listen_summary(const Options& o) {
   return out;
 }
 
+// "lua 8 threads (a Lua state each), php 1 thread (PHP's embed SAPI is not thread-safe), per worker".
+std::string executors_summary(const Dispatcher& dispatcher, const Options& o) {
+  std::string out;
+  for (const Engine* engine : dispatcher.engines()) {
+    if (!out.empty()) out += ", ";
+    switch (engine->thread_model()) {
+      case ThreadModel::per_thread:
+        out += fmt::format("{} {} thread(s) (a state each: globals are per thread)", engine->language(), o.threads);
+        break;
+      case ThreadModel::shared:
+        out += fmt::format("{} {} thread(s) (one interpreter)", engine->language(), o.threads);
+        break;
+      case ThreadModel::single:
+        out += fmt::format("{} 1 thread (its runtime is not thread-safe; --threads does not apply)",
+                           engine->language());
+        break;
+    }
+  }
+  if (out.empty()) return fmt::format("none (no scripts: NOTIFYs are answered on the event loop; --threads {})", o.threads);
+  return out + ", per worker";
+}
+
 }  // namespace
 
 int run_check(const Options& options, std::ostream& out, std::ostream& err) {
@@ -71,11 +93,13 @@ int run_check(const Options& options, std::ostream& out, std::ostream& err) {
     out << "script:          " << f.string() << ": "
         << (it == messages.end() ? std::string("no message registered") : it->second) << "\n";
   }
+  out << "executors:       " << executors_summary(dispatcher, options) << "\n";
   out << "timeouts:        hello " << duration(options.agent.hello_timeout, true) << ", idle "
       << duration(options.agent.idle_timeout, true) << ", call budget "
       << duration(options.engine.call_budget, true) << ", drain " << duration(options.drain_timeout, false) << "\n";
   out << "limits:          max-frame-size " << options.agent.max_frame_size << ", max-in-flight "
-      << options.agent.max_in_flight << ", max-connections " << options.max_connections << ", memory-limit "
+      << options.agent.max_in_flight << ", max-calls " << options.max_calls << ", max-connections "
+      << options.max_connections << ", memory-limit "
       << options.engine.memory_limit << "\n";
   out << "capabilities:    " << (options.agent.pipelining ? "pipelining" : "no pipelining")
       << (options.agent.async ? ", async" : "") << (options.agent.fragmentation ? ", fragmentation" : "") << "\n";

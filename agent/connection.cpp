@@ -1,6 +1,8 @@
-// One coroutine per connection: read into a flat buffer, feed the state machine, answer every NOTIFY
-// through the engines, write all ACKs of a read in one write. Timers and shutdown wake it by
-// cancelling its pending read.
+// One coroutine per connection: read into a flat buffer, feed the state machine, hand every NOTIFY
+// with a handler to the executor threads as a call (answering the others at once), write the ACKs of
+// a read in one write. ACKs of calls come back in batches from the worker's CallScheduler and leave in
+// completion order. Timers, completions and shutdown wake the coroutine by cancelling its pending read
+// or its wait.
 #include "agent/connection.hpp"
 
 #include <netinet/in.h>
@@ -14,6 +16,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
@@ -28,6 +31,7 @@
 
 #include "agent/asio_tuple.hpp"
 #include "agent/dispatcher.hpp"
+#include "agent/executor/call_scheduler.hpp"
 #include "agent/logging.hpp"
 #include "spop/status.hpp"
 
@@ -52,23 +56,14 @@ bool is_normal_close(const boost::system::error_code& ec) {
          ec == asio::error::connection_aborted;
 }
 
-std::string_view kind_name(CallResult::Kind k) {
-  switch (k) {
-    case CallResult::Kind::ok: return "ok";
-    case CallResult::Kind::script_error: return "script error";
-    case CallResult::Kind::timeout: return "call budget exceeded";
-    case CallResult::Kind::out_of_memory: return "out of memory";
-  }
-  return "?";
-}
-
 }  // namespace
 
-class Connection {
+class Connection final : public exec::CallOwner {
  public:
   Connection(ConnectionSet& set, Socket socket, std::uint64_t id)
       : set_(set),
         socket_(std::move(socket)),
+        wake_(socket_.get_executor(), Clock::time_point::max()),
         conn_(set.settings_.agent),
         capacity_(read_buffer_size(set.settings_.agent)),
         buffer_(new std::byte[capacity_]),
@@ -81,6 +76,7 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   ~Connection() {
+    set_.scheduler_.forget(*this);  // calls still running complete unanswered
     boost::system::error_code ignored;
     socket_.close(ignored);
     set_.meter_.frames(conn_.stats(), reported_);
@@ -98,33 +94,78 @@ class Connection {
     // `self` goes out of scope here: the socket closes and the set forgets the connection.
   }
 
-  /// Called by the worker's tick: applies due timeouts by interrupting a pending read.
+  /// Called by the worker's tick: applies due timeouts by interrupting a pending read or wait.
   void wake_if_due(Clock::time_point now) {
     if (waiting_ == Wait::write) {
       check_write_progress(now);
       return;
     }
-    if (waiting_ != Wait::read) return;
+    if (waiting_ == Wait::none) return;
     auto due = lingering_ ? std::optional<Clock::time_point>(linger_until_) : conn_.next_deadline();
     if (due && *due <= now) interrupt();
   }
 
-  void request_drain() {
-    draining_ = true;
-    if (waiting_ == Wait::read) interrupt();
+  /// The worker's limit on calls in progress has room again: a connection it paused reads again.
+  void wake_if_paused() {
+    if (paused_ && waiting_ == Wait::calls) interrupt();
   }
 
+  void request_drain() {
+    draining_ = true;
+    if (waiting_ == Wait::read || waiting_ == Wait::calls) interrupt();
+  }
+
+  /// Drain timeout: AGENT-DISCONNECT now, whatever calls still run (their ACKs are dropped), sent if
+  /// the socket takes it at once, then the socket closes.
   void force_close() {
+    if (!conn_.closing() && !lingering_) {
+      conn_.submit_disconnect(spop::Status::normal, "normal");
+      set_.meter_.disconnect(metrics::By::agent, 0);
+      if (waiting_ != Wait::write) write_now();
+    }
     forced_ = true;
     boost::system::error_code ignored;
     socket_.close(ignored);  // completes any pending read or write with operation_aborted
+    wake_.cancel();
+  }
+
+  // --- exec::CallOwner: the ACKs of this connection's calls ---
+  void call_answered(exec::Call& call) override {
+    --calls_;
+    LogScope scope(LogContext::of_frame(id_, call.stream_id, call.frame_id));
+    if (auto err = conn_.commit_ack(call.ack_frame()); err != spop::Errc::ok) {
+      if (conn_.closing()) {
+        // HAProxy disconnected (or broke the protocol) while the call ran: nothing may follow our
+        // AGENT-DISCONNECT, so the result is dropped.
+        spdlog::debug("call result dropped: the connection is closing");
+      } else {
+        spdlog::error("ACK refused by the connection: {}", spop::make_error_code(err).message());
+      }
+    }
+  }
+
+  void owner_flush() override {
+    set_.meter_.frames(conn_.stats(), reported_);
+    if (waiting_ == Wait::read && !lingering_) {
+      // The usual case: the coroutine waits for input. Write here, once for the whole batch; the
+      // coroutine only takes over (woken) for what the socket does not take at once.
+      if (!write_now() || conn_.wants_write() || (draining_ && calls_ == 0)) interrupt();
+    } else if (waiting_ == Wait::calls) {
+      interrupt();
+    }
+    // Wait::write: the write in progress takes the new bytes too.
   }
 
   Connection* prev = nullptr;
   Connection* next = nullptr;
 
  private:
-  enum class Wait : std::uint8_t { none, read, write };
+  enum class Wait : std::uint8_t {
+    none,
+    read,   // for input
+    write,  // for the socket to take our output
+    calls,  // for calls to complete: backpressure (in-flight cap, the worker's call limit) or a drain
+  };
 
   // Every record of a connection names it: the formatters and the journal read the LogScope.
   template <class... Args>
@@ -134,8 +175,33 @@ class Connection {
   }
 
   void interrupt() {
+    if (waiting_ == Wait::calls) {
+      wake_.cancel();
+      return;
+    }
     boost::system::error_code ignored;
     socket_.cancel(ignored);
+  }
+
+  // A non-blocking write of the pending output from outside the coroutine. False on a socket error
+  // (the coroutine's own write then reports it).
+  bool write_now() {
+    auto out = conn_.pending_output();
+    if (out.empty()) return true;
+    const ssize_t n = ::send(socket_.native_handle(), out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      conn_.consume_output(static_cast<std::size_t>(n));
+      ++writes_done_;
+      return true;
+    }
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
+  }
+
+  asio::awaitable<void> wait_for_calls() {
+    waiting_ = Wait::calls;
+    wake_.expires_at(Clock::time_point::max());
+    co_await wake_.async_wait(use_tuple);
+    waiting_ = Wait::none;
   }
 
   // --write-timeout: the tick notes when the count of completed writes last changed, so the hot path
@@ -169,7 +235,13 @@ class Connection {
         if (!co_await drain()) co_return;
         continue;
       }
-      if (!conn_.wants_read()) break;
+      if (conn_.closing()) break;
+      if (!conn_.wants_read()) {
+        // Backpressure: NOTIFYs at the in-flight cap, or the worker at its limit of calls. Completions
+        // (and timeouts, and shutdown) wake us.
+        co_await wait_for_calls();
+        continue;
+      }
       auto [ec, n] = co_await read_some();
       if (ec == asio::error::operation_aborted) continue;  // woken by a timeout or shutdown
       if (ec) {
@@ -184,13 +256,20 @@ class Connection {
   // Feeds every complete frame in the buffer and answers the resulting events. Bytes stay where they
   // are until the next read (compact()), so event views into them remain valid while they are used.
   void process_input(Clock::time_point now) {
+    paused_ = set_.scheduler_.at_limit();
+    conn_.pause_input(paused_);
     drain_events();
     while (head_ < tail_) {
       std::size_t used = conn_.feed(std::span<const std::byte>(buffer_.get() + head_, tail_ - head_), now);
       head_ += used;
       bool any = drain_events();
       if (used == 0 && !any) break;  // a partial frame, or backpressure until output is written
+      if (set_.scheduler_.at_limit() && !paused_) {
+        paused_ = true;
+        conn_.pause_input(true);
+      }
     }
+    set_.scheduler_.flush();  // the calls of this read go to the executors in one batch
     set_.meter_.frames(conn_.stats(), reported_);
   }
 
@@ -213,32 +292,27 @@ class Connection {
   }
 
   void on_event(const spop::NotifyEvent& e) {
-    LogScope scope(LogContext::of_frame(id_, e.stream_id, e.frame_id));
-    auto& ack = conn_.start_ack(e.stream_id, e.frame_id);
-    Dispatcher& dispatcher = set_.dispatcher_;
-    // No scripts and no debug log: nothing to look at, the empty ACK is the whole answer.
-    const bool look = !dispatcher.empty() || set_.debug_log_ || set_.meter_.on();
-    for (const auto& message : look ? e.messages : spop::NotifyView{}) {
-      // The handler's own records (spoa.log) and its errors name the message too.
-      LogScope message_scope(LogContext::of_frame(id_, e.stream_id, e.frame_id, message.name()));
-      std::uint32_t slot = metrics::WorkerMeter::no_slot;
-      Engine* engine = dispatcher.find(message.name(), slot);
-      if (engine == nullptr) {
-        set_.meter_.unhandled_message();
-        spdlog::debug("no handler for this message");
-        continue;
+    exec::CallScheduler& scheduler = set_.scheduler_;
+    if (scheduler.has_handlers()) {
+      exec::Call& call = scheduler.acquire();
+      call.prepare(id_, e.stream_id, e.frame_id, e.messages, conn_.negotiated_frame_size());
+      if (scheduler.submit(call, *this)) {
+        ++calls_;
+        return;
       }
-      message.arguments(args_);
-      CallInfo info{message.name(), e.stream_id, e.frame_id};
-      const auto started = set_.meter_.on() ? Clock::now() : Clock::time_point{};
-      CallResult r = engine->call(info, args_, ack);
-      if (set_.meter_.on()) set_.meter_.call(slot, Clock::now() - started, r.kind);
-      if (!r.ok()) {
-        spdlog::error("{}: {}", kind_name(r.kind), r.detail);
+      scheduler.discard(call);  // no message has a handler: answered here, like without scripts
+    } else if (set_.debug_log_ || set_.meter_.on()) {
+      LogScope scope(LogContext::of_frame(id_, e.stream_id, e.frame_id));
+      for (const auto& message : e.messages) {
+        set_.meter_.unhandled_message();
+        spdlog::debug("no handler for message '{}'", message.name());
       }
     }
+    // No handler: the empty ACK is the whole answer, written with the other frames of this read.
+    conn_.start_ack(e.stream_id, e.frame_id);
     if (auto err = conn_.commit_ack(); err != spop::Errc::ok) {
-      if (conn_.state() >= spop::AgentState::closing) {
+      LogScope scope(LogContext::of_frame(id_, e.stream_id, e.frame_id));
+      if (conn_.closing()) {
         // The same read also brought a DISCONNECT or a protocol error: nothing may follow our
         // AGENT-DISCONNECT, so this NOTIFY goes unanswered. The peer's doing, logged with the close.
         spdlog::debug("NOTIFY not answered: the connection is closing");
@@ -330,7 +404,18 @@ class Connection {
       budget = 0;
     }
     socket_.non_blocking(true, ec);
-    while (!ec && budget > 0 && conn_.wants_read()) {
+    while (!ec && budget > 0 && !conn_.closing()) {
+      if (!conn_.wants_read()) {
+        // Backpressure: let calls complete first (their ACKs make room).
+        if (conn_.wants_write()) {
+          if (!co_await flush()) co_return false;
+        } else {
+          co_await wait_for_calls();
+          if (forced_) co_return false;
+        }
+        process_input(Clock::now());
+        continue;
+      }
       compact();
       if (tail_ == capacity_) break;
       const std::size_t room = std::min(capacity_ - tail_, budget);
@@ -347,12 +432,19 @@ class Connection {
       if (!is_normal_close(ec) && !forced_) log(spdlog::level::warn, "read error while draining: {}", ec.message());
       co_return false;
     }
-    // Whole frames already read but held back by backpressure get their answers too.
-    for (std::size_t before = tail_ + 1; head_ < tail_ && head_ != before && conn_.wants_read();) {
-      before = head_;
+    // Whole frames already read but held back by backpressure get their answers too, and every call
+    // in progress completes (the worker's --drain-timeout bounds this) before AGENT-DISCONNECT.
+    while (!forced_ && !conn_.closing()) {
       process_input(Clock::now());
-      if (conn_.wants_write() && !co_await flush()) co_return false;
+      if (conn_.wants_write()) {
+        if (!co_await flush()) co_return false;
+        continue;
+      }
+      // Calls still running, or frames held back by the worker's limit (others' calls): wait.
+      if (calls_ == 0 && (head_ == tail_ || conn_.wants_read())) break;  // a partial frame stays unanswered
+      co_await wait_for_calls();
     }
+    if (forced_) co_return false;
     if (conn_.state() < spop::AgentState::closing) {
       conn_.submit_disconnect(spop::Status::normal, "normal");
       set_.meter_.disconnect(metrics::By::agent, 0);
@@ -394,12 +486,14 @@ class Connection {
 
   ConnectionSet& set_;
   Socket socket_;
+  asio::steady_timer wake_;  // Wait::calls: cancelled to wake the coroutine
   spop::AgentConnection conn_;
   std::size_t capacity_;
   std::unique_ptr<std::byte[]> buffer_;  // [head_, tail_) holds received bytes not yet consumed
   std::size_t head_ = 0;
   std::size_t tail_ = 0;
-  std::vector<spop::Argument> args_;  // reused for every message: no allocation per frame
+  std::size_t calls_ = 0;    // this connection's calls in progress
+  bool paused_ = false;      // input paused by the worker's limit on calls in progress
   spop::AgentConnectionStats reported_;  // what the metrics were last told
   std::uint64_t id_;
   Wait waiting_ = Wait::none;
@@ -413,8 +507,9 @@ class Connection {
   Clock::time_point write_stalled_since_{};
 };
 
-ConnectionSet::ConnectionSet(asio::io_context& io, const ConnectionSettings& settings, Dispatcher& dispatcher)
-    : io_(io), settings_(settings), dispatcher_(dispatcher), debug_log_(log_enabled(LogLevel::debug)) {}
+ConnectionSet::ConnectionSet(asio::io_context& io, const ConnectionSettings& settings,
+                             exec::CallScheduler& scheduler)
+    : io_(io), settings_(settings), scheduler_(scheduler), debug_log_(log_enabled(LogLevel::debug)) {}
 
 ConnectionSet::~ConnectionSet() = default;
 
@@ -454,6 +549,10 @@ void ConnectionSet::unlink(Connection* c) noexcept {
 
 void ConnectionSet::tick(Clock::time_point now) {
   for (Connection* c = head_; c != nullptr; c = c->next) c->wake_if_due(now);
+}
+
+void ConnectionSet::wake_paused() {
+  for (Connection* c = head_; c != nullptr; c = c->next) c->wake_if_paused();
 }
 
 void ConnectionSet::drain() {

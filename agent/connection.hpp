@@ -15,7 +15,9 @@ class io_context;
 
 namespace spoa {
 
-class Dispatcher;
+namespace exec {
+class CallScheduler;
+}
 class Connection;  // one served socket, defined in connection.cpp
 
 /// Settings every connection of a worker shares.
@@ -30,10 +32,11 @@ struct ConnectionSettings {
 };
 
 /// Owns nothing but the list: each Connection is owned by its coroutine and unlinks itself when it
-/// ends. Everything runs on the worker's single io_context thread.
+/// ends. Everything runs on the worker's I/O thread (its io_context); handlers run on the
+/// scheduler's executor threads.
 class ConnectionSet {
  public:
-  ConnectionSet(boost::asio::io_context& io, const ConnectionSettings& settings, Dispatcher& dispatcher);
+  ConnectionSet(boost::asio::io_context& io, const ConnectionSettings& settings, exec::CallScheduler& scheduler);
   ConnectionSet(const ConnectionSet&) = delete;
   ConnectionSet& operator=(const ConnectionSet&) = delete;
   ~ConnectionSet();
@@ -49,10 +52,13 @@ class ConnectionSet {
 
   /// Wakes the connections whose timeout is due so that they apply it (call every few tens of ms).
   void tick(spop::Clock::time_point now);
-  /// Graceful shutdown: each connection answers what it has already received, sends
-  /// AGENT-DISCONNECT "normal", flushes and closes.
+  /// The worker's limit on calls in progress has room again: connections it paused read again.
+  void wake_paused();
+  /// Graceful shutdown: each connection answers what it has already received (its calls complete),
+  /// sends AGENT-DISCONNECT "normal", flushes and closes.
   void drain();
-  /// Closes every socket now (drain timeout).
+  /// Drain timeout: AGENT-DISCONNECT now on every connection (sent if the socket takes it at once;
+  /// ACKs of calls still running are dropped), then every socket closes.
   void force_close();
 
  private:
@@ -62,7 +68,7 @@ class ConnectionSet {
 
   boost::asio::io_context& io_;
   const ConnectionSettings& settings_;
-  Dispatcher& dispatcher_;
+  exec::CallScheduler& scheduler_;
   bool debug_log_;  // debug records are written (checked once: the level does not change at run time)
   Connection* head_ = nullptr;  // intrusive list: no allocation besides the Connection itself
   std::size_t size_ = 0;

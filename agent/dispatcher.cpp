@@ -63,6 +63,7 @@ Dispatcher Dispatcher::load(const std::vector<std::filesystem::path>& files, con
       } else {
         engine = made.get();
         d.engines_.push_back(std::move(made));
+        d.files_.emplace_back();
       }
       by_suffix.emplace(ext, engine);
     }
@@ -70,6 +71,9 @@ Dispatcher Dispatcher::load(const std::vector<std::filesystem::path>& files, con
       engine->load(file);
     } catch (const LoadError& e) {
       throw StartupError(e.what());
+    }
+    for (std::size_t i = 0; i < d.engines_.size(); ++i) {
+      if (d.engines_[i].get() == engine) d.files_[i].push_back(file);
     }
   }
 
@@ -93,6 +97,20 @@ std::vector<Registration> Dispatcher::registrations() const {
     out.insert(out.end(), regs.begin(), regs.end());
   }
   return out;
+}
+
+std::vector<Engine*> Dispatcher::engines() const {
+  std::vector<Engine*> out;
+  for (const auto& engine : engines_) out.push_back(engine.get());
+  return out;
+}
+
+const std::vector<std::filesystem::path>& Dispatcher::files_of(const Engine* engine) const {
+  static const std::vector<std::filesystem::path> none;
+  for (std::size_t i = 0; i < engines_.size(); ++i) {
+    if (engines_[i].get() == engine) return files_[i];
+  }
+  return none;
 }
 
 Engine* Dispatcher::find(std::string_view message) const noexcept {

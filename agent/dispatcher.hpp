@@ -53,6 +53,10 @@ class Dispatcher {
   std::size_t engine_count() const noexcept { return engines_.size(); }
   /// Every registered message with its file, in load order (for spoa --check).
   std::vector<Registration> registrations() const;
+  /// The engines, in creation order.
+  std::vector<Engine*> engines() const;
+  /// The files loaded into `engine`, in command-line order (to load them again into a twin engine).
+  const std::vector<std::filesystem::path>& files_of(const Engine* engine) const;
 
  private:
   struct Hash {
@@ -66,6 +70,7 @@ class Dispatcher {
   };
 
   std::vector<std::unique_ptr<Engine>> engines_;
+  std::vector<std::vector<std::filesystem::path>> files_;  // parallel to engines_
   std::unordered_map<std::string, Entry, Hash, std::equal_to<>> handlers_;
 };
 

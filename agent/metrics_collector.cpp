@@ -108,6 +108,19 @@ struct StateTotals {
         .metric.push_back(sample(as_double(failovers), MetricType::Counter));
   }
 };
+ClientMetric histogram(const MessageTotals& t, std::vector<prometheus::ClientMetric::Label> labels) {
+  ClientMetric h;
+  h.label = std::move(labels);
+  std::uint64_t cumulative = 0;
+  for (std::size_t k = 0; k < latency_buckets; ++k) {
+    cumulative += t.buckets[k];
+    const double bound = k < latency_bounds.size() ? latency_bounds[k] : std::numeric_limits<double>::infinity();
+    h.histogram.bucket.push_back({cumulative, bound});
+  }
+  h.histogram.sample_count = cumulative;
+  h.histogram.sample_sum = static_cast<double>(t.duration_ns) / 1e9;
+  return h;
+}
 
 std::vector<MetricFamily> collect(const Segment& seg) {
   std::int64_t connections = 0;
@@ -117,6 +130,8 @@ std::vector<MetricFamily> collect(const Segment& seg) {
   std::array<std::array<std::uint64_t, status_slots>, 2> disconnects{};
   std::map<std::string, MessageTotals, std::less<>> messages;  // sorted: a stable exposition order
   StateTotals state;
+  std::int64_t calls_queued = 0, calls_running = 0;
+  MessageTotals waits;  // buckets and duration_ns of the wait histogram
 
   for (unsigned w = 0; w < seg.workers(); ++w) {
     const WorkerCounters& c = seg.worker(w);
@@ -126,6 +141,10 @@ std::vector<MetricFamily> collect(const Segment& seg) {
     unhandled += load(c.unhandled_messages);
     reloads_ok += load(c.reloads_ok);
     reloads_failed += load(c.reloads_failed);
+    calls_queued += c.calls_queued.load(std::memory_order_relaxed);
+    calls_running += c.calls_running.load(std::memory_order_relaxed);
+    for (std::size_t k = 0; k < latency_buckets; ++k) waits.buckets[k] += load(c.wait_buckets[k]);
+    waits.duration_ns += load(c.wait_ns);
     for (std::size_t i = 0; i < frames_in.size(); ++i) frames_in[i] += load(c.frames_in[i]);
     for (std::size_t i = 0; i < frames_out.size(); ++i) frames_out[i] += load(c.frames_out[i]);
     for (std::size_t b = 0; b < 2; ++b) {
@@ -182,18 +201,15 @@ std::vector<MetricFamily> collect(const Segment& seg) {
       errors.metric.push_back(
           sample(as_double(t.failures[k]), MetricType::Counter, {{"message", name}, {"reason", failure_names[k]}}));
     }
-    ClientMetric h;
-    h.label = {{"message", name}};
-    std::uint64_t cumulative = 0;
-    for (std::size_t k = 0; k < latency_buckets; ++k) {
-      cumulative += t.buckets[k];
-      const double bound = k < latency_bounds.size() ? latency_bounds[k] : std::numeric_limits<double>::infinity();
-      h.histogram.bucket.push_back({cumulative, bound});
-    }
-    h.histogram.sample_count = cumulative;
-    h.histogram.sample_sum = static_cast<double>(t.duration_ns) / 1e9;
-    latency.metric.push_back(std::move(h));
+    latency.metric.push_back(histogram(t, {{"message", name}}));
   }
+  f.add("spoa_calls_queued", "NOTIFYs waiting for an executor thread now", MetricType::Gauge)
+      .metric.push_back(sample(static_cast<double>(calls_queued), MetricType::Gauge));
+  f.add("spoa_calls_running", "NOTIFYs whose handlers run on an executor thread now", MetricType::Gauge)
+      .metric.push_back(sample(static_cast<double>(calls_running), MetricType::Gauge));
+  f.add("spoa_call_wait_seconds", "Time from a NOTIFY's arrival to its first handler starting on an executor thread",
+        MetricType::Histogram)
+      .metric.push_back(histogram(waits, {}));
   f.add("spoa_messages_unhandled_total", "Messages no script registered a handler for", MetricType::Counter)
       .metric.push_back(sample(as_double(unhandled), MetricType::Counter));
 

@@ -75,6 +75,13 @@ struct WorkerCounters {
   Counter unhandled_messages{0};  ///< messages no script registered
   Counter reloads_ok{0};
   Counter reloads_failed{0};
+  /// Calls in progress (gauges, refreshed by the worker every tick): waiting for an executor thread,
+  /// and running on one (a call answered at its budget but still in its handler counts as running).
+  std::atomic<std::int64_t> calls_queued{0};
+  std::atomic<std::int64_t> calls_running{0};
+  /// How long calls waited for an executor thread (NOTIFY received to its first handler starting).
+  std::array<Counter, latency_buckets> wait_buckets{};  ///< not cumulative, as MessageCounters::buckets
+  Counter wait_ns{0};
   std::atomic<std::uint32_t> message_count{0};
   std::array<MessageCounters, max_messages> messages{};
   StateCounters state;  ///< spoa.state_* calls of this worker (its copy of the store counts here)

@@ -12,6 +12,12 @@ void add(Counter& c, std::uint64_t now, std::uint64_t before) noexcept {
   if (now != before) c.fetch_add(now - before, std::memory_order_relaxed);
 }
 
+std::size_t latency_bucket(std::uint64_t ns) noexcept {
+  std::size_t bucket = 0;
+  while (bucket < latency_bounds_ns.size() && ns > latency_bounds_ns[bucket]) ++bucket;
+  return bucket;
+}
+
 std::string_view name_of(const MessageCounters& m) noexcept { return {m.name.data(), m.name_length}; }
 
 std::size_t failure_index(CallResult::Kind kind) noexcept {
@@ -43,10 +49,15 @@ void WorkerMeter::call(std::uint32_t slot, std::chrono::nanoseconds took, CallRe
   m.calls.fetch_add(1, std::memory_order_relaxed);
   if (kind != CallResult::Kind::ok) m.failures[failure_index(kind)].fetch_add(1, std::memory_order_relaxed);
   const auto ns = static_cast<std::uint64_t>(std::max<std::int64_t>(took.count(), 0));
-  std::size_t bucket = 0;
-  while (bucket < latency_bounds_ns.size() && ns > latency_bounds_ns[bucket]) ++bucket;
-  m.buckets[bucket].fetch_add(1, std::memory_order_relaxed);
+  m.buckets[latency_bucket(ns)].fetch_add(1, std::memory_order_relaxed);
   m.duration_ns.fetch_add(ns, std::memory_order_relaxed);
+}
+
+void WorkerMeter::call_wait(std::chrono::nanoseconds waited) noexcept {
+  if (c_ == nullptr) return;
+  const auto ns = static_cast<std::uint64_t>(std::max<std::int64_t>(waited.count(), 0));
+  c_->wait_buckets[latency_bucket(ns)].fetch_add(1, std::memory_order_relaxed);
+  c_->wait_ns.fetch_add(ns, std::memory_order_relaxed);
 }
 
 std::uint32_t WorkerMeter::slot_for(std::string_view name) noexcept {

@@ -46,6 +46,15 @@ class WorkerMeter {
   /// One handler call of the message whose entry is `slot` (from slot_for()).
   void call(std::uint32_t slot, std::chrono::nanoseconds took, CallResult::Kind kind) noexcept;
 
+  /// One call's wait for an executor thread (from any thread).
+  void call_wait(std::chrono::nanoseconds waited) noexcept;
+  /// The worker's calls in progress now.
+  void calls_in_progress(std::int64_t queued, std::int64_t running) noexcept {
+    if (c_ == nullptr) return;
+    c_->calls_queued.store(queued, std::memory_order_relaxed);
+    c_->calls_running.store(running, std::memory_order_relaxed);
+  }
+
   void reload(bool ok) noexcept {
     if (c_ != nullptr) (ok ? c_->reloads_ok : c_->reloads_failed).fetch_add(1, std::memory_order_relaxed);
   }

@@ -170,6 +170,14 @@ ParseResult parse_options(int argc, const char* const* argv) {
                                    "NOTIFYs a connection may have received and not yet answered before "
                                    "the agent stops reading it (default: 64)",
                                    false, 64, "n", cmd);
+  ValueArg<unsigned> threads("", "threads",
+                             "Executor threads per worker for each script language (PHP always has one); "
+                             "handlers that wait (databases, HTTP) run side by side up to this (default: 8)",
+                             false, 8, "n", cmd);
+  ValueArg<unsigned> max_calls("", "max-calls",
+                               "NOTIFYs per worker handed to handlers and not yet answered; at the limit the "
+                               "worker stops reading its connections (default: 1024)",
+                               false, 1024, "n", cmd);
   ValueArg<unsigned> max_frame_size("", "max-frame-size",
                                     "Largest frame accepted and sent, 256..16777215; the agent answers "
                                     "min(this, HAProxy's) (default: 16380)",
@@ -253,6 +261,12 @@ ParseResult parse_options(int argc, const char* const* argv) {
   o.agent.max_frame_size = max_frame_size.getValue();
   if (max_in_flight.getValue() < 1) return {std::nullopt, bad_value("--max-in-flight", "0", "at least 1")};
   o.agent.max_in_flight = max_in_flight.getValue();
+  if (threads.getValue() < 1 || threads.getValue() > 1024) {
+    return {std::nullopt, bad_value("--threads", std::to_string(threads.getValue()), "1..1024")};
+  }
+  o.threads = threads.getValue();
+  if (max_calls.getValue() < 1) return {std::nullopt, bad_value("--max-calls", "0", "at least 1")};
+  o.max_calls = max_calls.getValue();
   o.agent.pipelining = !no_pipelining.getValue();
   // Off by default: HAProxy 2.6 queues async NOTIFYs per thread and, on reload, disconnects a connection
   // without waiting for them (found by haproxy-it faults-reload). 3.x ignores async anyway.

@@ -27,6 +27,8 @@ struct Options {
   std::optional<std::filesystem::path> unix_path;  ///< --unix
   std::optional<std::filesystem::path> ready_file; ///< --ready-file
   std::size_t max_connections = 10000;       ///< per worker
+  unsigned threads = 8;                      ///< --threads: executor threads per worker and language
+  std::size_t max_calls = 1024;              ///< --max-calls: calls in progress per worker
   std::chrono::milliseconds drain_timeout{5000};
   std::chrono::milliseconds write_timeout{30000};  ///< --write-timeout; 0 = never
   std::optional<std::string> metrics_address;           ///< --metrics-address IPv4:PORT; nullopt = off

@@ -1,26 +1,50 @@
-// Reloading a worker's scripts (SIGHUP) without losing a NOTIFY: build a complete new engine set from
-// the -f files while the old one stays in place, then swap them between two handler calls.
+// Reloading a worker's scripts (SIGHUP) without losing or mixing a call: a complete new script set is
+// loaded on a thread of its own (a script that hangs while loading must not stall the event loop, which
+// keeps answering health checks), then handed to the event loop, which makes it the current set. Calls
+// in progress finish on the set they started on.
 #pragma once
 
 #include <filesystem>
 #include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
 #include <vector>
 
+#include <boost/asio/io_context.hpp>
+
 #include "agent/engines/engine.hpp"
+#include "agent/executor/script_set.hpp"
 
 namespace spoa {
 
-class Dispatcher;
+/// What a background load gives back: the new set, or why it failed (naming the file).
+struct LoadedScripts {
+  std::unique_ptr<exec::ScriptSet> scripts;
+  std::string error;
+};
 
-/// Loads `files` into a fresh Dispatcher (new engines: a new Lua state, new Python namespaces). On
-/// success `prepare` runs on it, it replaces `current` and the old engines are released; on any failure
-/// `current` is left exactly as it was. Logs one record either way: "reload complete: ..." or
-/// "reload failed, keeping old scripts: <the error, naming the file>". Returns true on success.
-///
-/// Must run on the thread that serves `current`, between two handler calls (the worker's event loop
-/// is single-threaded, so no NOTIFY is ever answered by a half-loaded set). NOTIFYs that arrive while
-/// the files load wait in the socket buffers and are answered by the new scripts.
-bool reload_scripts(const std::vector<std::filesystem::path>& files, const EngineOptions& options,
-                    Dispatcher& current, const std::function<void(Dispatcher&)>& prepare = {});
+/// Loads script sets off the event loop, one at a time, and delivers each result to the loop.
+class ScriptReloader {
+ public:
+  using Done = std::function<void(LoadedScripts)>;
+
+  /// `done` runs on `io`'s thread.
+  ScriptReloader(boost::asio::io_context& io, Done done);
+  /// A load still running is abandoned: its result is dropped when it ends.
+  ~ScriptReloader();
+  ScriptReloader(const ScriptReloader&) = delete;
+  ScriptReloader& operator=(const ScriptReloader&) = delete;
+
+  /// Starts loading `files` on a new thread; false (nothing started) while a load is in progress.
+  /// Throws std::system_error if the thread cannot start.
+  bool start(const std::vector<std::filesystem::path>& files, const EngineOptions& options, unsigned threads);
+  bool busy() const noexcept { return busy_; }
+
+ private:
+  struct Mailbox;  // shared with the loading thread, which may outlive the reloader
+  std::shared_ptr<Mailbox> mailbox_;
+  bool busy_ = false;
+};
 
 }  // namespace spoa

@@ -1,4 +1,5 @@
-// The worker's event loop: accept loops, a coarse timer for connection timeouts, signals, drain.
+// The worker's event loop: accept loops, a coarse timer for connection timeouts and call budgets,
+// signals, drain and reload. Handlers run on the CallScheduler's executor threads, never here.
 #include "agent/worker.hpp"
 
 #include <fcntl.h>
@@ -26,11 +27,13 @@
 #include "agent/asio_tuple.hpp"
 #include "agent/connection.hpp"
 #include "agent/dispatcher.hpp"
+#include "agent/executor/call_scheduler.hpp"
 #include "agent/exit_status.hpp"
 #include "agent/listener.hpp"
 #include "agent/logging.hpp"
 #include "agent/metrics_meter.hpp"
 #include "agent/options.hpp"
+#include "agent/executor/serialized_store.hpp"
 #include "agent/script_reload.hpp"
 #include "agent/systemd.hpp"
 
@@ -52,6 +55,9 @@ constexpr std::chrono::seconds force_close_grace{1};
 constexpr int accepts_per_wakeup = 64;
 // How long a worker with more connections than another leaves a new connection to the other one.
 constexpr std::chrono::milliseconds accept_deferral{1};
+// At exit, how long executor threads get to finish the call they run (after the drain) before the worker
+// exits without them.
+constexpr std::chrono::milliseconds executor_grace{1000};
 
 struct Acceptor {
   asio::posix::stream_descriptor descriptor;
@@ -61,20 +67,22 @@ struct Acceptor {
 
 class Worker {
  public:
-  Worker(const Options& options, const Listeners& listeners, Dispatcher dispatcher, EngineOptions engine_options,
-         const WorkerParams& params)
+  Worker(const Options& options, const Listeners& listeners, std::unique_ptr<exec::ScriptSet> scripts,
+         EngineOptions engine_options, const WorkerParams& params)
       : options_(options),
         engine_options_(std::move(engine_options)),
         params_(params),
         meter_(params.metrics),
         balance_(params.balance != nullptr && params.balance->active() ? params.balance : nullptr),
-        dispatcher_(std::move(dispatcher)),
+        scheduler_(io_, exec::SchedulerSettings{options.threads, options.max_calls, options.engine.call_budget},
+                   meter_),
         settings_{options.agent},
-        connections_(io_, settings_, dispatcher_),
+        connections_(io_, settings_, scheduler_),
         tick_(io_),
         drain_timer_(io_),
         slot_timer_(io_, asio::steady_timer::time_point::max()),
-        signals_(io_) {
+        signals_(io_),
+        reloader_(io_, [this](LoadedScripts loaded) { on_reload_loaded(std::move(loaded)); }) {
     for (const auto& s : listeners.sockets()) {
       // Our own descriptor, so that closing it (stop accepting) leaves the other workers' copies alone.
       int fd = ::fcntl(s.fd, F_DUPFD_CLOEXEC, 0);
@@ -83,11 +91,19 @@ class Worker {
     }
     settings_.write_timeout = options.write_timeout;
     connections_.on_close([this] { on_connection_closed(); });
-    tag_for_metrics(dispatcher_);
+    tag_for_metrics(scripts->dispatcher());
+    scheduler_.install(std::move(scripts));
+    scheduler_.on_room([this] { connections_.wake_paused(); });
     connections_.set_meter(meter_);
   }
 
-  ~Worker() { connections_.on_close(nullptr); }
+  ~Worker() {
+    connections_.on_close(nullptr);
+    // Before the event loop goes: no executor thread may post to it afterwards.
+    if (!scheduler_.stop(executor_grace)) {
+      spdlog::warn("stopping with handler(s) still running on executor threads");
+    }
+  }
 
   int run() {
     signals_.add(SIGTERM);
@@ -127,7 +143,9 @@ class Worker {
       tick_.expires_after(tick_interval);
       auto [ec] = co_await tick_.async_wait(use_tuple);
       if (ec || finished_) co_return;
-      connections_.tick(spop::Clock::now());
+      const auto now = spop::Clock::now();
+      scheduler_.tick(now);
+      connections_.tick(now);
     }
   }
 
@@ -168,14 +186,46 @@ class Worker {
   }
 
   // --- reload (SIGHUP) -------------------------------------------------------------------------
-  // Runs inside the event loop, between two handler calls: the swap is atomic for every connection.
+  // The new scripts load on a thread of their own; the swap happens here, between two hand-offs, so
+  // every call runs wholly on the old or wholly on the new set.
   void reload() {
     if (draining_) return;  // shutting down: the old scripts answer what is left
+    if (reloader_.busy()) {
+      spdlog::warn("SIGHUP: the previous reload is still loading; this one is ignored");
+      return;
+    }
     // systemd hears these only from a foreground worker (-d): supervised workers forgot NOTIFY_SOCKET,
     // their supervisor speaks for the service.
     notify_reloading("reloading");
-    const bool ok = reload_scripts(options_.files, engine_options_, dispatcher_,
-                                   [this](Dispatcher& fresh) { tag_for_metrics(fresh); });
+    reload_started_ = std::chrono::steady_clock::now();
+    try {
+      reloader_.start(options_.files, engine_options_, options_.threads);
+    } catch (const std::exception& e) {
+      on_reload_loaded(LoadedScripts{nullptr, std::string("cannot start the loading thread: ") + e.what()});
+    }
+  }
+
+  void on_reload_loaded(LoadedScripts loaded) {
+    if (finished_) return;
+    bool ok = false;
+    if (loaded.scripts == nullptr) {
+      spdlog::error("reload failed, keeping old scripts: {}", loaded.error);
+    } else if (draining_) {
+      spdlog::info("reload loaded, but the worker is shutting down: keeping the old scripts");
+    } else {
+      const auto messages = loaded.scripts->dispatcher().message_count();
+      tag_for_metrics(loaded.scripts->dispatcher());
+      try {
+        scheduler_.install(std::move(loaded.scripts));
+        ok = true;
+        const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                                reload_started_);
+        spdlog::info("reload complete: {} script(s), {} message(s) registered ({} ms)", options_.files.size(),
+                     messages, took.count());
+      } catch (const std::exception& e) {
+        spdlog::error("reload failed, keeping old scripts: {}", e.what());
+      }
+    }
     meter_.reload(ok);
     if (params_.on_reload) params_.on_reload(ok);
     notify_ready(ok ? "serving the reloaded scripts (foreground, one worker)"
@@ -261,7 +311,9 @@ class Worker {
   const WorkerParams& params_;
   metrics::WorkerMeter meter_;
   AcceptBalance* balance_;  // nullptr: one worker, nothing to share
-  Dispatcher dispatcher_;  // destroyed last: connections call into its engines
+  // Declared before io_ and connections_ (so destroyed after them: a connection destroyed with io_
+  // forgets its calls in a live scheduler); its threads are stopped in ~Worker(), before io_ goes.
+  exec::CallScheduler scheduler_;
   ConnectionSettings settings_;
   // connections_ only keeps a reference to io_ and is declared first so that it outlives io_: if
   // io_ is destroyed with connections still pending, they unlink themselves from a live set.
@@ -272,6 +324,8 @@ class Worker {
   asio::steady_timer drain_timer_;
   asio::steady_timer slot_timer_;
   asio::signal_set signals_;
+  ScriptReloader reloader_;
+  std::chrono::steady_clock::time_point reload_started_{};
   bool draining_ = false;
   bool finished_ = false;
   std::chrono::steady_clock::time_point last_limit_log_{};
@@ -285,18 +339,25 @@ int run_worker(const Options& options, const Listeners& listeners, const WorkerP
   if (options.engine.state != nullptr && params.metrics != nullptr) options.engine.state->count_into(&params.metrics->state);
   EngineOptions engine_options = options.engine;
   engine_options.log = engine_log_sink();
-  Dispatcher dispatcher;
+  if (engine_options.state != nullptr) engine_options.state = serialized_store(engine_options.state);
+  std::unique_ptr<exec::ScriptSet> scripts;
   try {
-    dispatcher = Dispatcher::load(options.files, engine_options);
+    scripts = exec::ScriptSet::load(options.files, engine_options, options.threads);
   } catch (const StartupError& e) {
     spdlog::critical("cannot start: {}", e.what());
     return exit_status::load_failure;
   }
   if (!options.files.empty()) {
-    spdlog::debug("{} script(s) loaded: {} message(s) registered", options.files.size(), dispatcher.message_count());
+    spdlog::debug("{} script(s) loaded: {} message(s) registered, {} executor thread(s) per language",
+                  options.files.size(), scripts->dispatcher().message_count(), options.threads);
   }
-  Worker worker(options, listeners, std::move(dispatcher), std::move(engine_options), params);
-  return worker.run();
+  try {
+    Worker worker(options, listeners, std::move(scripts), std::move(engine_options), params);
+    return worker.run();
+  } catch (const std::system_error& e) {  // executor threads that cannot start
+    spdlog::critical("cannot start: {}", e.what());
+    return exit_status::load_failure;
+  }
 }
 
 }  // namespace spoa

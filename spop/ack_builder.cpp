@@ -107,6 +107,7 @@ Errc AckBuilder::set_var(Scope scope, std::string_view name, const Value& value)
   p = put_raw(p, name);
   put_value(p, value);
   ++actions_;
+  if (observer_ != nullptr) observer_(observer_context_, end_);
   return Errc::ok;
 }
 
@@ -119,6 +120,7 @@ Errc AckBuilder::unset_var(Scope scope, std::string_view name) {
   *p++ = static_cast<std::byte>(scope);
   put_raw(p, name);
   ++actions_;
+  if (observer_ != nullptr) observer_(observer_context_, end_);
   return Errc::ok;
 }
 

@@ -44,6 +44,17 @@ class AckBuilder {
   std::uint64_t stream_id() const noexcept { return stream_id_; }
   std::uint64_t frame_id() const noexcept { return frame_id_; }
 
+  /// Called after each action is appended, with the offset in `out` just past the frame's last byte
+  /// (the bytes before it form a frame that only lacks LEN). Lets another party follow the complete
+  /// actions of a frame still being built; null (the default) costs one test per action.
+  using ActionObserver = void (*)(void* context, std::size_t frame_end) noexcept;
+  void observe_actions(ActionObserver observer, void* context) noexcept {
+    observer_ = observer;
+    observer_context_ = context;
+  }
+  /// Offset in `out` of the frame's first byte (its LEN field).
+  std::size_t frame_start() const noexcept { return start_; }
+
   /// Writes LEN. The frame is then complete in `out`; the builder must not be used again.
   void finish() noexcept;
   /// Removes everything this builder appended to `out`.
@@ -59,6 +70,8 @@ class AckBuilder {
   std::uint64_t frame_id_;
   std::uint32_t max_frame_size_;
   std::size_t actions_ = 0;
+  ActionObserver observer_ = nullptr;
+  void* observer_context_ = nullptr;
   bool open_ = true;   // neither finished nor cancelled
 };
 

@@ -3,6 +3,7 @@
 #include "spop/agent_connection.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 #include <string>
 
@@ -240,12 +241,47 @@ Errc AgentConnection::commit_ack() {
   open_ack_->finish();
   auto& out = out_.buffer();
   out.insert(out.end(), ack_buf_.begin(), ack_buf_.end());
-  *it = outstanding_.back();  // order of outstanding NOTIFYs does not matter
+  cancel_ack();
+  answered(it);
+  return Errc::ok;
+}
+
+Errc AgentConnection::commit_ack(std::span<const std::byte> frame) {
+  if (state_ >= AgentState::closing || frame.size() < frame_length_prefix) return Errc::invalid_argument;
+  const std::size_t length = frame.size() - frame_length_prefix;
+  if (check_frame_length(static_cast<std::uint32_t>(std::min<std::size_t>(length, UINT32_MAX)), frame_size_) !=
+      Errc::ok) {
+    return Errc::invalid_argument;
+  }
+  // Appended first and checked in place: the common case (a valid ACK) then costs one copy.
+  auto& out = out_.buffer();
+  const std::size_t at = out.size();
+  out.insert(out.end(), frame.begin(), frame.end());
+  std::byte* p = out.data() + at;
+  p[0] = static_cast<std::byte>(length >> 24);
+  p[1] = static_cast<std::byte>(length >> 16);
+  p[2] = static_cast<std::byte>(length >> 8);
+  p[3] = static_cast<std::byte>(length);
+  Frame parsed;
+  std::size_t n = 0;
+  const auto it = split_frame(std::span<const std::byte>(out).subspan(at), frame_size_, parsed, n) == Errc::ok &&
+                          parsed.header.type == FrameType::ack
+                      ? std::find(outstanding_.begin(), outstanding_.end(),
+                                  Ids{parsed.header.stream_id, parsed.header.frame_id})
+                      : outstanding_.end();
+  if (it == outstanding_.end()) {
+    out.resize(at);
+    return Errc::invalid_argument;
+  }
+  answered(it);
+  return Errc::ok;
+}
+
+void AgentConnection::answered(std::vector<Ids>::iterator outstanding) {
+  *outstanding = outstanding_.back();  // order of outstanding NOTIFYs does not matter
   outstanding_.pop_back();
   ++stats_.acks;
-  cancel_ack();
   if (outstanding_.empty()) idle_restart_ = true;
-  return Errc::ok;
 }
 
 void AgentConnection::cancel_ack() noexcept {
@@ -300,7 +336,8 @@ void AgentConnection::enter_closing() noexcept {
 }
 
 bool AgentConnection::backpressured() const noexcept {
-  return outstanding_.size() >= options_.max_in_flight || out_.size() > options_.max_pending_output;
+  return input_paused_ || outstanding_.size() >= options_.max_in_flight ||
+         out_.size() > options_.max_pending_output;
 }
 
 std::size_t AgentConnection::reassembly_limit() const noexcept {

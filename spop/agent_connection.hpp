@@ -98,7 +98,8 @@ struct AgentConnectionStats {
 /// One agent-side connection.
 ///
 /// Use: feed() received bytes; drain next_event(); for each NotifyEvent call start_ack(), add actions,
-/// commit_ack(); write pending_output() and consume_output() what was written; call on_tick() when
+/// commit_ack() (or build the ACK in a buffer of your own and commit_ack(frame) it later, possibly
+/// after other NOTIFYs were answered); write pending_output() and consume_output() what was written; call on_tick() when
 /// next_deadline() passes. When wants_read() and wants_write() are both false, close the socket.
 ///
 /// A peer's protocol violation is not an error of feed(): the connection records the most specific
@@ -150,6 +151,19 @@ class AgentConnection {
   /// Drops the open ACK, if any.
   void cancel_ack() noexcept;
 
+  /// Queues an ACK built elsewhere (by an AckBuilder over the caller's own buffer, so that several
+  /// ACKs can be under construction at once and each is committed when its call completes, in any
+  /// order). `frame` is the frame from its LEN field on; LEN is rewritten from frame.size(), so a
+  /// builder's frame cut just after any complete action may be committed without finish(). The bytes
+  /// are copied. Errc::invalid_argument (nothing queued) when the bytes are not an ACK frame within the
+  /// negotiated frame size, when its ids do not answer a NOTIFY received and not yet answered, or when
+  /// the connection is closing.
+  Errc commit_ack(std::span<const std::byte> frame);
+
+  /// While paused, feed() consumes no frame (an owner-imposed limit, e.g. on calls in progress across
+  /// connections); it reads again once unpaused. Does not affect writing or closing.
+  void pause_input(bool paused) noexcept { input_paused_ = paused; }
+
   /// Queues AGENT-DISCONNECT and moves to closing (graceful shutdown: Status::normal). No event is
   /// emitted (the caller knows). Does nothing once closing. The message is cut to 255 bytes.
   void submit_disconnect(Status status, std::string_view message);
@@ -162,6 +176,9 @@ class AgentConnection {
 
   /// True while frames may be fed: before closing and not backpressured.
   bool wants_read() const noexcept;
+  /// True once a DISCONNECT is queued or sent (or the health check answered): nothing more is read,
+  /// and no ACK is accepted. Unlike !wants_read(), never true merely because of backpressure.
+  bool closing() const noexcept { return state_ >= AgentState::closing; }
   /// True while there are bytes to write (also while closing: flush before closing the socket).
   bool wants_write() const noexcept;
 
@@ -192,6 +209,8 @@ class AgentConnection {
   void on_unset(const Frame& frame);
   void on_disconnect(const Frame& frame);
   void deliver_notify(Ids ids, std::span<const std::byte> payload);
+  /// The outstanding NOTIFY `ids` was answered by the ACK just appended to the output.
+  void answered(std::vector<Ids>::iterator outstanding);
   std::string negotiate_capabilities(std::string_view offered) const;
   /// A peer violation or timeout: queue AGENT-DISCONNECT `status` and report `detail`.
   void fail(Status status, std::string_view detail);
@@ -204,6 +223,7 @@ class AgentConnection {
   AgentState state_ = AgentState::awaiting_hello;
   bool healthcheck_ = false;
   bool pipelining_on_ = false;
+  bool input_paused_ = false;  // pause_input()
   bool hold_input_ = false;    // a reassembled NOTIFY views fragments_: stop feeding until next feed()
   bool idle_restart_ = false;  // the last in-flight ACK was committed: restart the idle timer on_tick()
   std::uint32_t frame_size_;

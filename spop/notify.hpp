@@ -64,6 +64,15 @@ class NotifyView {
   iterator end() const;
   std::size_t message_count() const noexcept { return messages_; }
   std::span<const std::byte> payload() const noexcept { return payload_; }
+  /// The same validated view over `copy`, a byte-for-byte copy of payload() (same size) made by the
+  /// caller to outlive the original bytes: no second validation. An empty view if the sizes differ.
+  NotifyView over_copy(std::span<const std::byte> copy) const noexcept {
+    NotifyView v;
+    if (copy.size() != payload_.size()) return v;
+    v.payload_ = copy;
+    v.messages_ = messages_;
+    return v;
+  }
 
  private:
   std::span<const std::byte> payload_;

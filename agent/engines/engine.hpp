@@ -68,9 +68,16 @@ struct Registration {
   std::filesystem::path file;
 };
 
+/// How a worker's executor threads may share an engine (see agent/executor/).
+enum class ThreadModel : std::uint8_t {
+  per_thread,  ///< one engine per executor thread, each loading every file (Lua: a lua_State each)
+  shared,      ///< one engine, called from several threads at once (Python: one interpreter, the GIL)
+  single,      ///< one engine, one executor thread, never two calls at once (PHP's embed SAPI)
+};
+
 /// One language runtime of one worker: its own script state, loaded once per worker.
 ///
-/// An engine is driven from one thread. load() may be called several times (one per `-f` file of
+/// An engine is driven from one thread at a time (ThreadModel::shared engines: from several). load() may be called several times (one per `-f` file of
 /// this language, in command-line order). A name registered twice within the engine is a LoadError
 /// naming both files. call() never throws for script faults: it reports them in CallResult.
 class Engine {
@@ -79,6 +86,11 @@ class Engine {
 
   /// "lua", "python", ...
   virtual std::string_view language() const noexcept = 0;
+  /// How executor threads may use this engine.
+  virtual ThreadModel thread_model() const noexcept { return ThreadModel::single; }
+  /// The calling thread is done with the engine for now (Python: releases the GIL that the thread
+  /// which started the interpreter holds), so that other threads can drive it.
+  virtual void leave_thread() noexcept {}
   /// Runs `file`; throws LoadError.
   virtual void load(const std::filesystem::path& file) = 0;
   /// Every message registered so far, in registration order.

@@ -31,6 +31,7 @@ class LuaEngine final : public Engine {
   LuaEngine& operator=(const LuaEngine&) = delete;
 
   std::string_view language() const noexcept override { return "lua"; }
+  ThreadModel thread_model() const noexcept override { return ThreadModel::per_thread; }
   void load(const std::filesystem::path& file) override;
   std::vector<Registration> registrations() const override;
   CallResult call(const CallInfo& info, std::span<const spop::Argument> args,

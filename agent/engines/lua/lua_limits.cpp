@@ -32,8 +32,9 @@ namespace {
 // The signal the watchdog sends to a Lua handler past its deadline (Python uses SIGRTMIN + 6, PHP + 7).
 int watchdog_signal() noexcept { return SIGRTMIN + 8; }
 
-// The Lua thread running the budgeted call, for the signal handler (calls do not nest).
-std::atomic<lua_State*> g_running{nullptr};
+// The Lua thread running the budgeted call on this OS thread, for the signal handler (which the watchdog
+// sends to that OS thread; calls do not nest within a thread). Trivially destructible: safe to read there.
+thread_local std::atomic<lua_State*> g_running{nullptr};
 
 bool is_main_thread(lua_State* L) {
   const bool main = lua_pushthread(L) == 1;
@@ -112,7 +113,7 @@ void set_up_time_budget(lua_State* L) {
 }
 
 void arm_time_budget(lua_State* L, TimeBudget& time) {
-  CallWatchdog::instance().arm(time.budget, {watchdog_signal(), nullptr});  // may throw: nothing set yet
+  CallWatchdog::instance().arm(time.budget, {watchdog_signal(), nullptr, nullptr});  // may throw: nothing set yet
   time.expired = false;
   time.active = true;
   g_running.store(L, std::memory_order_release);

@@ -301,7 +301,7 @@ CallResult PhpEngine::call(const CallInfo& info, std::span<const spop::Argument>
   bool timed_out = false;
   {
     CallScope scope(info, actions);
-    if (budgeted) watchdog_->arm(options_.call_budget, {php::watchdog_signal(), &php::request_vm_interrupt});
+    if (budgeted) watchdog_->arm(options_.call_budget, {php::watchdog_signal(), &php::request_vm_interrupt, nullptr});
     outcome = run_handler(*handler, args);
     timed_out = budgeted && watchdog_->disarm();
   }

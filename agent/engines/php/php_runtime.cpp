@@ -171,7 +171,7 @@ bool request_active() noexcept { return g_request_active; }
 
 int watchdog_signal() noexcept { return SIGRTMIN + 7; }
 
-void request_vm_interrupt() noexcept { zend_atomic_bool_store(&EG(vm_interrupt), true); }
+void request_vm_interrupt(void* /*context*/, std::uint64_t /*call*/) noexcept { zend_atomic_bool_store(&EG(vm_interrupt), true); }
 
 std::string take_interrupt_location() {
   std::string out;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -46,7 +47,8 @@ bool request_active() noexcept;
 int watchdog_signal() noexcept;
 
 /// Run by the watchdog thread when a call's budget expires: raises the Zend VM's interrupt flag (atomic).
-void request_vm_interrupt() noexcept;
+/// CallWatchdog::Interrupt::on_expiry (the arguments are unused: one PHP thread, one call at a time).
+void request_vm_interrupt(void* context, std::uint64_t call) noexcept;
 
 /// Where the interrupt hook stopped the last timed-out call ("in spin() at /x.php:4"), "" if it did not.
 std::string take_interrupt_location();

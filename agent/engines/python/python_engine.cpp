@@ -1,8 +1,9 @@
 // PythonEngine: the Engine interface over the process's embedded interpreter.
 //
 // All engines of a process share one interpreter (started by the first one, never finalised, so that
-// later engines keep working); each engine owns its handlers and the modules its scripts ran in. The
-// thread that created the first engine holds the GIL for good and must be the one that drives every engine.
+// later engines keep working); each engine owns its handlers and the modules its scripts ran in. Any thread
+// may drive an engine, several at once (the worker's executor threads): each entry point holds the GIL
+// through a GilScope. The thread that started the interpreter holds the GIL until it calls leave_thread().
 #include "agent/engines/python/python_engine.hpp"
 
 #include <string>
@@ -11,6 +12,7 @@
 
 #include "agent/engines/python/python_api.hpp"
 #include "agent/engines/python/python_errors.hpp"
+#include "agent/engines/python/python_gil.hpp"
 #include "agent/engines/python/python_handlers.hpp"
 #include "agent/engines/python/python_runtime.hpp"
 #include "agent/engines/python/python_script.hpp"
@@ -28,7 +30,8 @@ class PythonEngine final : public Engine {
  public:
   explicit PythonEngine(const EngineOptions& options) : options_(options) {
     const python::Runtime& rt = python::start_runtime();
-    watchdog_ = &python::watchdog();
+    python::GilScope gil;
+    python::watchdog();  // installs the signal's Python handler on the interpreter's thread
     static bool notes_logged = false;  // start-up remarks concern the process, not each engine
     if (!notes_logged && options_.log) {
       for (const std::string& note : rt.notes) options_.log(LogLevel::info, note);
@@ -36,9 +39,20 @@ class PythonEngine final : public Engine {
     notes_logged = true;
   }
 
+  ~PythonEngine() override {
+    python::GilScope gil;  // the references below are released under it
+    handlers_ = python::HandlerTable{};
+    modules_.clear();
+  }
+  PythonEngine(const PythonEngine&) = delete;
+  PythonEngine& operator=(const PythonEngine&) = delete;
+
   std::string_view language() const noexcept override { return "python"; }
+  ThreadModel thread_model() const noexcept override { return ThreadModel::shared; }
+  void leave_thread() noexcept override { python::release_gil(); }
 
   void load(const std::filesystem::path& file) override {
+    python::GilScope gil;
     const std::size_t before = handlers_.size();
     python::LoadScope scope(options_, handlers_, file);
     try {
@@ -59,11 +73,11 @@ class PythonEngine final : public Engine {
   EngineOptions options_;
   python::HandlerTable handlers_;
   std::vector<Ref> modules_;  // the scripts' __main__ modules: their globals live as long as the handlers
-  CallWatchdog* watchdog_ = nullptr;
 };
 
 CallResult PythonEngine::call(const CallInfo& info, std::span<const spop::Argument> args,
                               spop::AckBuilder& actions) {
+  python::GilScope gil;
   PyObject* handler = handlers_.find(info.message);
   if (handler == nullptr) {
     return {CallResult::Kind::script_error,
@@ -77,12 +91,12 @@ CallResult PythonEngine::call(const CallInfo& info, std::span<const spop::Argume
 
   python::CallScope scope(options_, info, actions);
   const bool budgeted = options_.call_budget.count() > 0;
-  if (budgeted) watchdog_->arm(options_.call_budget, python::watchdog_interrupt());
+  if (budgeted) python::start_budget(options_.call_budget);
   // fn(args=list): one keyword argument, passed by vectorcall without building a kwargs dict. Slot 0 is
   // scratch space that PY_VECTORCALL_ARGUMENTS_OFFSET lets the callee use.
   PyObject* stack[2] = {nullptr, list.get()};
   Ref result(PyObject_Vectorcall(handler, stack + 1, 0 | PY_VECTORCALL_ARGUMENTS_OFFSET, python::runtime().kwnames_args));
-  const bool timed_out = budgeted && watchdog_->disarm();
+  const bool timed_out = budgeted && python::end_budget();
 
   if (result && !timed_out) return {};
   return failure(info, timed_out);

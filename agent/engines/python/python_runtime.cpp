@@ -19,6 +19,7 @@
 #include <system_error>
 
 #include "agent/engines/python/python_errors.hpp"
+#include "agent/engines/python/python_gil.hpp"
 #include "agent/engines/python/spoa_module.hpp"
 
 namespace spoa::python {
@@ -26,6 +27,7 @@ namespace spoa::python {
 namespace {
 
 Runtime* g_runtime = nullptr;
+pthread_t g_interpreter_thread{};
 
 // Runs once after Py_InitializeFromConfig. Written in Python because it only touches Python objects and
 // runs once; returns the notes for the log.
@@ -122,7 +124,8 @@ void run_setup(Runtime& rt) {
 /// A worker leaves through exit(): flush what print() left in sys.stdout/sys.stderr (a line without
 /// its newline), since the interpreter is never finalised.
 void flush_stdio_at_exit() {
-  if (!Py_IsInitialized() || PyGILState_Check() == 0) return;
+  if (!Py_IsInitialized()) return;
+  GilScope gil;  // the worker's thread gave it up to the executor threads
   for (const char* name : {"stdout", "stderr"}) {
     PyObject* stream = PySys_GetObject(name);  // borrowed
     if (stream == nullptr || stream == Py_None) continue;
@@ -136,6 +139,7 @@ void flush_stdio_at_exit() {
 Runtime& start_runtime() {
   if (g_runtime != nullptr) return *g_runtime;
   initialise_interpreter();
+  g_interpreter_thread = pthread_self();
   // Kept forever, like the interpreter: later engines of this process reuse both.
   auto rt = std::make_unique<Runtime>();
   cache_objects(*rt);
@@ -144,6 +148,8 @@ Runtime& start_runtime() {
   g_runtime = rt.release();
   return *g_runtime;
 }
+
+pthread_t interpreter_thread() noexcept { return g_interpreter_thread; }
 
 const Runtime& runtime() noexcept {
   static const Runtime empty;

@@ -2,6 +2,8 @@
 // path needs (interned keys, the ipaddress classes) looked up once.
 #pragma once
 
+#include <pthread.h>
+
 #include <string>
 #include <vector>
 
@@ -26,6 +28,9 @@ struct Runtime {
 /// the thread that drives every Python engine of the process) and returns the caches.
 /// Throws std::runtime_error if the interpreter cannot start or was started by someone else.
 Runtime& start_runtime();
+
+/// The thread that started the interpreter (valid after start_runtime()).
+pthread_t interpreter_thread() noexcept;
 
 /// The caches; only valid after start_runtime() succeeded (every engine calls it in its constructor).
 const Runtime& runtime() noexcept;

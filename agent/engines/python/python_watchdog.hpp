@@ -11,10 +11,16 @@
 // sends the signal again every 10-100 ms until the call returns, which covers a signal that landed just
 // before a blocking syscall and handlers that catch BaseException once.
 //
-// Limits: CPython runs signal handlers only in its main thread (the one that started the interpreter, which
-// is also the one that drives the engines), and C code that blocks without checking for signals (a long
-// regex match, a C extension's loop) cannot be interrupted before it returns.
+// On any other thread (the worker's executor threads) CPython runs no signal handler: there the watchdog
+// instead sets an asynchronous exception (PyThreadState_SetAsyncExc) for the thread, which a busy loop
+// sees at its next bytecode boundary; no signal is sent (CPython would retry the interrupted call).
+//
+// Limits: C code that blocks (time.sleep, a socket read, a long regex match, a C extension's loop) cannot
+// be interrupted on an executor thread before it returns; the worker sends the call's ACK at the budget
+// anyway (with the variables set so far), and the thread stays busy until the C call returns.
 #pragma once
+
+#include <chrono>
 
 #include "agent/engines/support/call_watchdog.hpp"
 
@@ -28,7 +34,10 @@ int watchdog_signal() noexcept;
 /// signal's Python-level handler.
 CallWatchdog& watchdog();
 
-/// How the watchdog interrupts a Python handler (for CallWatchdog::arm).
-CallWatchdog::Interrupt watchdog_interrupt() noexcept;
+/// Arms the watchdog for a handler call on the calling thread, which holds the GIL (it must until
+/// end_budget(): the interrupt checks the call under the GIL).
+void start_budget(std::chrono::milliseconds budget);
+/// Disarms it; true if the deadline passed. Clears an asynchronous exception not yet delivered.
+bool end_budget() noexcept;
 
 }  // namespace spoa::python

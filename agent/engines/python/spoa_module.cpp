@@ -21,7 +21,8 @@ namespace spoa::python {
 
 namespace {
 
-Session g_session;
+// Per thread: executor threads run handlers side by side (each between its own GIL releases).
+thread_local Session g_session;
 PyObject* g_error = nullptr;
 PyObject* g_timeout = nullptr;
 

@@ -1,0 +1,302 @@
+// CallScheduler (see call_scheduler.hpp): hand-off, the executors' run loop, completions and budgets.
+#include "agent/executor/call_scheduler.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "agent/logging.hpp"
+
+namespace spoa::exec {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// A message past its budget gets this long to be stopped by its engine (which then reports the
+// timeout itself) before the I/O thread answers in its place.
+constexpr std::chrono::milliseconds takeover_grace{10};
+
+std::int64_t steady_ns(SteadyClock::time_point t) noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+std::string_view outcome_name(CallResult::Kind k) {
+  switch (k) {
+    case CallResult::Kind::ok: return "ok";
+    case CallResult::Kind::script_error: return "script error";
+    case CallResult::Kind::timeout: return "call budget exceeded";
+    case CallResult::Kind::out_of_memory: return "out of memory";
+  }
+  return "?";
+}
+
+// The arguments of the message being run, per executor thread: reused, no allocation per call.
+thread_local std::vector<spop::Argument> t_arguments;
+
+}  // namespace
+
+CallScheduler::CallScheduler(boost::asio::io_context& io, const SchedulerSettings& settings,
+                             metrics::WorkerMeter meter)
+    : io_(io),
+      settings_(settings),
+      meter_(meter),
+      current_(std::make_unique<ScriptSet>()),
+      completions_(io, [this](Call* first) { on_completed(first); }) {
+  settings_.threads = std::max(settings_.threads, 1u);
+  settings_.max_calls = std::max<std::size_t>(settings_.max_calls, 1);
+}
+
+CallScheduler::~CallScheduler() {
+  stop(std::chrono::milliseconds(1000));
+  if (stuck_) {
+    // Threads still in a handler use their lane, their call and its scripts: never free those.
+    for (auto& lane : lanes_) (void)lane.release();
+    for (auto& call : calls_) (void)call.release();
+    (void)current_.release();
+    for (auto& set : retired_) (void)set.release();
+  }
+}
+
+// --- scripts -----------------------------------------------------------------------------------
+
+ExecutorLane& CallScheduler::lane_for(const LanguageEngines& language) {
+  for (auto& lane : lanes_) {
+    if (lane->name() == language.language) return *lane;
+  }
+  const unsigned threads = language.model == ThreadModel::single ? 1 : settings_.threads;
+  lanes_.push_back(std::make_unique<ExecutorLane>(
+      std::string(language.language), threads,
+      [this](Call& call, ExecutorLane& lane, unsigned thread) { run(call, lane, thread); }));
+  return *lanes_.back();
+}
+
+void CallScheduler::install(std::unique_ptr<ScriptSet> scripts) {
+  // Lanes first: if threads cannot start, nothing changed.
+  for (auto& language : scripts->languages()) language.lane = &lane_for(language);
+  if (current_->calls > 0) retired_.push_back(std::move(current_));
+  current_ = std::move(scripts);  // an idle previous set is freed here
+}
+
+// --- hand-off (I/O thread) ---------------------------------------------------------------------
+
+Call& CallScheduler::acquire() {
+  if (free_ == nullptr) {
+    calls_.push_back(std::make_unique<Call>());
+    return *calls_.back();
+  }
+  Call* call = free_;
+  free_ = call->next;
+  call->next = nullptr;
+  return *call;
+}
+
+bool CallScheduler::submit(Call& call, CallOwner& owner) {
+  const Dispatcher& dispatcher = current_->dispatcher();
+  const Engine* engine = nullptr;
+  for (; call.cursor != call.messages.end(); ++call.cursor) {
+    engine = dispatcher.find(call.cursor->name());
+    if (engine != nullptr) break;
+    meter_.unhandled_message();
+  }
+  if (engine == nullptr) return false;
+  call.owner = &owner;
+  call.scripts = current_.get();
+  ++current_->calls;
+  call.submitted = SteadyClock::now();
+  link(call);
+  ExecutorLane* lane = current_->languages()[current_->language_of(engine)].lane;
+  auto it = std::find_if(pending_.begin(), pending_.end(), [lane](const Pending& p) { return p.lane == lane; });
+  if (it == pending_.end()) {
+    pending_.push_back({lane, &call, &call, 1});
+    return true;
+  }
+  it->last->next = &call;
+  it->last = &call;
+  ++it->count;
+  return true;
+}
+
+void CallScheduler::discard(Call& call) noexcept {
+  call.reset();
+  call.next = free_;
+  free_ = &call;
+}
+
+void CallScheduler::flush() {
+  for (auto& p : pending_) p.lane->push(p.first, p.last, p.count);
+  pending_.clear();
+}
+
+void CallScheduler::forget(CallOwner& owner) noexcept {
+  for (Call* c = live_; c != nullptr; c = c->live_next) {
+    if (c->owner == &owner) c->owner = nullptr;
+  }
+  auto it = std::find(touched_.begin(), touched_.end(), &owner);
+  if (it != touched_.end()) touched_.erase(it);
+}
+
+// --- the executors -----------------------------------------------------------------------------
+
+void CallScheduler::run(Call& call, ExecutorLane& lane, unsigned thread) {
+  ScriptSet& scripts = *call.scripts;
+  const Dispatcher& dispatcher = scripts.dispatcher();
+  auto expected = CallState::queued;
+  if (call.state.compare_exchange_strong(expected, CallState::running, std::memory_order_acq_rel)) {
+    meter_.call_wait(SteadyClock::now() - call.submitted);
+  }
+  for (; call.cursor != call.messages.end(); ++call.cursor) {
+    if (call.state.load(std::memory_order_acquire) == CallState::expired) break;  // answered already
+    const spop::MessageView& message = *call.cursor;
+    LogScope scope(LogContext::of_frame(call.connection, call.stream_id, call.frame_id, message.name()));
+    std::uint32_t tag = metrics::WorkerMeter::no_slot;
+    const Engine* primary = dispatcher.find(message.name(), tag);
+    if (primary == nullptr) {
+      meter_.unhandled_message();
+      spdlog::debug("no handler for this message");
+      continue;
+    }
+    const LanguageEngines& language = scripts.languages()[scripts.language_of(primary)];
+    if (language.lane != &lane) {
+      language.lane->push(&call, &call, 1);  // the next message is another language's
+      return;
+    }
+    message.arguments(t_arguments);
+    const CallInfo info{message.name(), call.stream_id, call.frame_id};
+    const auto started = SteadyClock::now();
+    call.message_started.store(steady_ns(started), std::memory_order_release);
+    CallResult r = language.for_thread(thread).call(info, t_arguments, *call.builder);
+    call.message_started.store(0, std::memory_order_release);
+    meter_.call(tag, SteadyClock::now() - started, r.kind);
+    if (!r.ok()) spdlog::error("{}: {}", outcome_name(r.kind), r.detail);
+  }
+  complete(call);
+}
+
+void CallScheduler::complete(Call& call) {
+  auto state = call.state.load(std::memory_order_acquire);
+  // queued: every message of the call was unhandled after all (a reload cannot cause that, the set is
+  // fixed per call, but a hop may find the call expired); running: the normal end.
+  while (state != CallState::expired &&
+         !call.state.compare_exchange_weak(state, CallState::done, std::memory_order_acq_rel)) {
+  }
+  completions_.push(call);
+}
+
+// --- completions (I/O thread) ------------------------------------------------------------------
+
+void CallScheduler::on_completed(Call* first) {
+  for (Call* call = first; call != nullptr;) {
+    Call* next = call->next;
+    if (call->state.load(std::memory_order_acquire) == CallState::done) answer(*call);
+    release(*call);
+    call = next;
+  }
+  flush_owners();
+  if (on_room_) on_room_();
+}
+
+void CallScheduler::answer(Call& call) {
+  if (call.owner == nullptr) return;  // its connection is gone
+  call.owner->call_answered(call);
+  if (!call.owner->flush_noted) {
+    call.owner->flush_noted = true;
+    touched_.push_back(call.owner);
+  }
+}
+
+void CallScheduler::flush_owners() {
+  // owner_flush() may end a connection, which calls forget() and edits touched_: take the list first.
+  std::vector<CallOwner*> owners;
+  owners.swap(touched_);
+  for (CallOwner* owner : owners) owner->flush_noted = false;
+  for (CallOwner* owner : owners) {
+    // Skip owners forgotten by an earlier owner_flush() of this loop (none today: flushing never
+    // ends a connection synchronously).
+    owner->owner_flush();
+  }
+  owners.clear();
+  if (touched_.empty()) touched_.swap(owners);  // keep the capacity
+}
+
+void CallScheduler::release(Call& call) {
+  unlink(call);
+  ScriptSet* set = call.scripts;
+  call.reset();
+  call.next = free_;
+  free_ = &call;
+  if (set != nullptr && --set->calls == 0 && set != current_.get()) {
+    auto it = std::find_if(retired_.begin(), retired_.end(), [set](const auto& s) { return s.get() == set; });
+    if (it != retired_.end()) retired_.erase(it);  // the old scripts' last call: free them
+  }
+}
+
+void CallScheduler::link(Call& call) noexcept {
+  call.live_prev = nullptr;
+  call.live_next = live_;
+  if (live_ != nullptr) live_->live_prev = &call;
+  live_ = &call;
+  ++live_count_;
+}
+
+void CallScheduler::unlink(Call& call) noexcept {
+  if (call.live_prev != nullptr) {
+    call.live_prev->live_next = call.live_next;
+  } else {
+    live_ = call.live_next;
+  }
+  if (call.live_next != nullptr) call.live_next->live_prev = call.live_prev;
+  call.live_prev = call.live_next = nullptr;
+  --live_count_;
+}
+
+void CallScheduler::tick(SteadyClock::time_point now) {
+  const bool budgeted = settings_.call_budget.count() > 0;
+  const std::int64_t limit_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(settings_.call_budget + takeover_grace).count();
+  const std::int64_t now_ns = steady_ns(now);
+  std::int64_t queued = 0;
+  std::int64_t running = 0;
+  for (Call* call = live_; call != nullptr; call = call->live_next) {
+    auto state = call->state.load(std::memory_order_acquire);
+    if (state == CallState::queued) {
+      ++queued;
+      continue;
+    }
+    if (state != CallState::done) ++running;  // an expired call still holds its thread
+    if (state != CallState::running || !budgeted) continue;
+    const std::int64_t started = call->message_started.load(std::memory_order_acquire);
+    if (started == 0 || now_ns - started < limit_ns) continue;
+    if (!call->state.compare_exchange_strong(state, CallState::expired, std::memory_order_acq_rel)) continue;
+    LogScope scope(LogContext::of_frame(call->connection, call->stream_id, call->frame_id));
+    spdlog::warn("call budget exceeded ({} ms): answered with the {} action(s) set so far; the handler "
+                 "keeps its executor thread until it returns",
+                 settings_.call_budget.count(), call->published_actions());
+    answer(*call);
+  }
+  flush_owners();
+  meter_.calls_in_progress(queued, running);
+}
+
+bool CallScheduler::stop(std::chrono::milliseconds grace) {
+  bool all = true;
+  const auto deadline = SteadyClock::now() + grace;
+  for (auto& lane : lanes_) {
+    const auto left = std::max(std::chrono::milliseconds(0),
+                               std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()));
+    if (!lane->stop(left)) all = false;
+  }
+  completions_.close();
+  if (!all) stuck_ = true;
+  return all;
+}
+
+const ExecutorLane* CallScheduler::lane(std::string_view language) const noexcept {
+  for (const auto& lane : lanes_) {
+    if (lane->name() == language) return lane.get();
+  }
+  return nullptr;
+}
+
+}  // namespace spoa::exec

@@ -1,0 +1,112 @@
+// The execution model of a worker: its event loop (the I/O thread) never runs script code. A NOTIFY
+// whose messages have handlers becomes a Call, handed to the executor threads of its language; its ACK
+// comes back when the call completes (in completion order) or when its budget expires. Everything here
+// except run() is used on the worker's I/O thread.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "agent/executor/call.hpp"
+#include "agent/executor/completion_queue.hpp"
+#include "agent/executor/executor_lane.hpp"
+#include "agent/executor/script_set.hpp"
+#include "agent/metrics_meter.hpp"
+
+namespace spoa::exec {
+
+struct SchedulerSettings {
+  unsigned threads = 8;          ///< executor threads per language (--threads); PHP always gets 1
+  std::size_t max_calls = 1024;  ///< calls in progress (queued + running) before connections stop reading
+  std::chrono::milliseconds call_budget{1000};  ///< per message; 0 = unlimited
+};
+
+class CallScheduler {
+ public:
+  CallScheduler(boost::asio::io_context& io, const SchedulerSettings& settings, metrics::WorkerMeter meter);
+  ~CallScheduler();
+  CallScheduler(const CallScheduler&) = delete;
+  CallScheduler& operator=(const CallScheduler&) = delete;
+
+  // --- scripts ---
+  /// Makes `scripts` the current set: new calls run on it; calls in progress finish on the set they
+  /// started on, which is freed with its last call. Starts the executor threads of new languages.
+  /// Throws std::system_error if threads cannot start (the current set is then unchanged).
+  void install(std::unique_ptr<ScriptSet> scripts);
+  ScriptSet& current() noexcept { return *current_; }
+  /// Some script registered a message (else every NOTIFY is answered inline with an empty ACK).
+  bool has_handlers() const noexcept { return !current_->dispatcher().empty(); }
+
+  // --- calls ---
+  /// A pooled call to prepare() and submit().
+  Call& acquire();
+  /// Queues a prepared call for the executors of its first handled message's language; false (and
+  /// nothing queued) when no message has a handler: give the call back with discard() and answer the
+  /// NOTIFY at once. Calls are handed over by flush(): submit all calls of a read, then flush once.
+  bool submit(Call& call, CallOwner& owner);
+  void discard(Call& call) noexcept;
+  void flush();
+  /// `owner` is going away: its calls complete unanswered.
+  void forget(CallOwner& owner) noexcept;
+
+  std::size_t in_progress() const noexcept { return live_count_; }
+  bool at_limit() const noexcept { return live_count_ >= settings_.max_calls; }
+  /// Runs when calls complete while connections may be paused by the limit (and at each completion
+  /// batch): a connection that stopped reading checks again.
+  void on_room(std::function<void()> callback) { on_room_ = std::move(callback); }
+
+  /// Budgets (a running message past call_budget is answered now with what it set so far) and the
+  /// metrics gauges. Call every few tens of ms.
+  void tick(std::chrono::steady_clock::time_point now);
+
+  /// Stops the executor threads (after their current call), waiting up to `grace`. False if some
+  /// are stuck in a call: they are left running, and what they use is never freed.
+  bool stop(std::chrono::milliseconds grace);
+
+  /// The lane of `language`, if its threads run (tests and metrics).
+  const ExecutorLane* lane(std::string_view language) const noexcept;
+
+ private:
+  ExecutorLane& lane_for(const LanguageEngines& language);
+  /// On an executor thread: runs the call's messages of this lane's language, then hands it to the
+  /// next language's lane or completes it.
+  void run(Call& call, ExecutorLane& lane, unsigned thread);
+  void complete(Call& call);
+  void on_completed(Call* first);
+  void answer(Call& call);  // commit through the owner and note it for owner_flush()
+  void flush_owners();
+  void release(Call& call);
+  void link(Call& call) noexcept;
+  void unlink(Call& call) noexcept;
+
+  boost::asio::io_context& io_;
+  SchedulerSettings settings_;
+  metrics::WorkerMeter meter_;
+  std::unique_ptr<ScriptSet> current_;
+  std::vector<std::unique_ptr<ScriptSet>> retired_;  // replaced sets still running calls
+  std::vector<std::unique_ptr<ExecutorLane>> lanes_;
+  CompletionQueue completions_;
+  std::vector<std::unique_ptr<Call>> calls_;  // every Call ever made (the pool owns them)
+  Call* free_ = nullptr;
+  Call* live_ = nullptr;  // calls in progress
+  std::size_t live_count_ = 0;
+  struct Pending {
+    ExecutorLane* lane = nullptr;
+    Call* first = nullptr;
+    Call* last = nullptr;
+    std::size_t count = 0;
+  };
+  std::vector<Pending> pending_;      // submitted, not yet flushed: one batch per lane
+  std::vector<CallOwner*> touched_;   // owners answered in this batch
+  std::function<void()> on_room_;
+  bool stuck_ = false;  // stop() left threads running: leak what they may touch
+};
+
+}  // namespace spoa::exec
