@@ -5,7 +5,10 @@
 // (bench/run-agent-bench.sh). Two more modes serve the memory benchmark (bench/run-memory-bench.sh):
 // -n stops after a number of ACKs instead of a time, and -i opens idle connections (handshake only)
 // and holds them. NOTIFYs are built into a reused buffer and every batch of new NOTIFYs
-// for one connection leaves in one write, like HAProxy's pipelined connections.
+// for one connection leaves in one write, like HAProxy's pipelined connections. -k MS adds a second
+// thread that runs a health check (new connection, HAPROXY-HELLO with healthcheck, AGENT-HELLO) every
+// MS milliseconds during the measurement and reports their latency: what HAProxy's `option spop-check`
+// sees while the agent is loaded.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -17,6 +20,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -24,6 +28,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "spop/frame.hpp"
@@ -45,6 +50,7 @@ struct Config {
   std::string message = "check-client-ip";
   std::uint64_t count = 0;  ///< -n: stop after this many ACKs (0: run for `seconds`)
   int idle = 0;             ///< -i: open this many idle connections, print "idle-ready", hold `seconds`
+  int check_every_ms = 0;   ///< -k: a health check every this many ms while measuring (0: none)
 };
 
 [[noreturn]] void die(const std::string& what) {
@@ -56,9 +62,11 @@ void usage() {
   std::printf(
       "usage: spoa_load [-h host] [-p port | -u unix-path] [-c connections] [-d in-flight-per-connection]\n"
       "                 [-t seconds] [-w warmup-seconds] [-m message-name] [-n acks] [-i idle-connections]\n"
+      "                 [-k check-every-ms]\n"
       "defaults: -h 127.0.0.1 -p 12345 -c 10 -d 20 -t 5 -w 1 -m check-client-ip\n"
       "-n N: stop after N ACKs (no warm-up; -t is ignored); -i N: open N connections, do the handshake,\n"
-      "print 'idle-ready', hold them for -t seconds, then close them\n");
+      "print 'idle-ready', hold them for -t seconds, then close them; -k MS: a health check every MS ms\n"
+      "while measuring, their latency on a 'check' line\n");
 }
 
 Config parse(int argc, char** argv) {
@@ -79,6 +87,7 @@ Config parse(int argc, char** argv) {
     else if (a == "-m") c.message = value();
     else if (a == "-n") c.count = std::stoull(value());
     else if (a == "-i") c.idle = std::stoi(value());
+    else if (a == "-k") c.check_every_ms = std::stoi(value());
     else if (a == "--help") {
       usage();
       std::exit(0);
@@ -157,10 +166,11 @@ int open_socket(const Config& cfg) {
   return fd;
 }
 
-// Blocking handshake before the measured phase.
-void handshake(Conn& c) {
+// Blocking handshake before the measured phase (or a health check's whole exchange).
+void handshake(Conn& c, bool healthcheck = false) {
   std::vector<std::byte> hello;
   spop::HaproxyHelloParams p;
+  p.healthcheck = healthcheck;
   p.capabilities = "pipelining";
   p.engine_id = "spoa-load";
   spop::write_haproxy_hello(hello, p);
@@ -226,6 +236,20 @@ int hold_idle(const Config& cfg) {
   return 0;
 }
 
+// -k: health checks one after the other, each on a new connection, until `stop`.
+void run_checks(const Config& cfg, const std::atomic<bool>& measuring, const std::atomic<bool>& stop, Histogram& hist) {
+  while (!stop.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(cfg.check_every_ms));
+    const auto started = Clock::now();
+    Conn c;
+    c.fd = open_socket(cfg);
+    handshake(c, true);
+    const auto took = Clock::now() - started;
+    ::close(c.fd);
+    if (measuring.load()) hist.add(took);
+  }
+}
+
 int main(int argc, char** argv) {
   Config cfg = parse(argc, argv);
   if (cfg.idle > 0) return hold_idle(cfg);
@@ -257,6 +281,12 @@ int main(int argc, char** argv) {
   }
 
   bool measuring = false;
+  std::atomic<bool> checks_measuring{false};
+  std::atomic<bool> checks_stop{false};
+  Histogram checks;
+  std::thread checker;
+  if (cfg.check_every_ms > 0) checker = std::thread(run_checks, std::cref(cfg), std::cref(checks_measuring),
+                                                    std::cref(checks_stop), std::ref(checks));
   std::uint64_t acks = 0, unknown = 0;
   std::array<epoll_event, 256> events{};
   for (;;) {
@@ -264,6 +294,7 @@ int main(int argc, char** argv) {
     auto now = Clock::now();
     if (!measuring && now >= measure_from) {
       measuring = true;
+      checks_measuring = true;
       hist.clear();
       acks = 0;
     }
@@ -310,6 +341,13 @@ int main(int argc, char** argv) {
   std::printf("%-14s %12.0f %8.0f %8.0f %8.0f %8.0f %8lld\n", "result", static_cast<double>(acks) / secs,
               hist.percentile(50), hist.percentile(90), hist.percentile(99), hist.percentile(99.9), hist.max_us());
   if (unknown != 0) std::printf("(%llu frames other than ACK)\n", static_cast<unsigned long long>(unknown));
+  if (checker.joinable()) {
+    checks_stop = true;
+    checker.join();
+    std::printf("%-14s %12llu %8.0f %8.0f %8.0f %8.0f %8lld   (health checks: count, then latency)\n", "check",
+                static_cast<unsigned long long>(checks.count()), checks.percentile(50), checks.percentile(90),
+                checks.percentile(99), checks.percentile(99.9), checks.max_us());
+  }
   for (auto& c : conns) ::close(c.fd);
   ::close(ep);
   return 0;

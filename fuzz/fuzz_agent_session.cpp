@@ -1,7 +1,10 @@
 // Fuzz target: a whole agent-side session (spop::AgentConnection) from before the handshake. The input
 // drives a sequence of steps: HAProxy bytes (raw, or generated HELLO / NOTIFY / UNSET / DISCONNECT
 // frames with fuzzed fields) fed in random chunks, ACKs for NOTIFYs seen (in any order, with random
-// actions, sometimes for ids never seen), partial writes, clock ticks and local disconnects. An input
+// actions, sometimes for ids never seen), ACKs built outside the connection as the agent's executor
+// threads build them (several under construction at once, committed later in any order with
+// commit_ack(frame), sometimes cut after any action as a budget takeover does), input paused and
+// resumed, partial writes, clock ticks and local disconnects. An input
 // starting with a 0 byte (as every real frame does: LEN's high byte) is instead a raw HAProxy byte
 // stream, fed in growing chunks, each NOTIFY answered at once with its arguments echoed as SET-VARs:
 // so captures are seeds.
@@ -10,7 +13,9 @@
 //   the negotiated size after it; only AGENT-HELLO (first, once), ACK and AGENT-DISCONNECT appear;
 // * the AGENT-HELLO says version 2.0 and the negotiated size the HelloEvent reported;
 // * each ACK answers a NOTIFY delivered and not yet answered, and carries exactly the actions added;
-// * commit_ack() succeeds exactly when its ids are unanswered and the connection is not closing;
+// * commit_ack() and commit_ack(frame) succeed exactly when the ids are unanswered and the connection
+//   is not closing; the action observer reports the end of each complete action;
+// * a paused connection consumes no input after the handshake (unless closing);
 // * nothing follows an AGENT-DISCONNECT (or a health check's AGENT-HELLO); its status is the one
 //   reported (0 for a HAProxy-initiated disconnect);
 // * no event follows a DisconnectEvent, and the statuses are the ones a peer can cause.
@@ -33,6 +38,14 @@ using Ids = std::pair<std::uint64_t, std::uint64_t>;
 struct ExpectedAck {
   Ids ids;
   std::vector<spop::Action> actions;  // views into the session's storage
+};
+
+/// An ACK under construction outside the connection, in a buffer of its own (as an executor's call).
+struct ExternalAck {
+  Ids ids;
+  std::vector<std::byte> buffer;
+  std::vector<std::size_t> ends;  // ends[j]: the frame's end after j actions
+  std::vector<spop::Action> actions;
 };
 
 class Session {
@@ -77,13 +90,18 @@ class Session {
 
   void run() {
     while (in_.remaining_bytes() > 0) {
-      switch (in_.ConsumeIntegralInRange<int>(0, 9)) {
+      switch (in_.ConsumeIntegralInRange<int>(0, 11)) {
         case 0: case 1: case 2: generate_input(); break;
         case 3: case 4: feed(); break;
         case 5: answer(); break;
         case 6: write(in_.ConsumeIntegralInRange<std::size_t>(0, 600)); break;
         case 7: tick(); break;
         case 8: if (in_.ConsumeIntegralInRange<int>(0, 7) == 0) local_disconnect(); break;
+        case 10: if (in_.ConsumeBool()) open_external(); else commit_external(); break;
+        case 11:
+          paused_ = !paused_;
+          conn_->pause_input(paused_);
+          break;
         default: feed(); answer(); break;
       }
     }
@@ -175,6 +193,7 @@ class Session {
     const std::size_t used = conn_->feed(std::span<const std::byte>(input_).first(chunk), now_);
     require(used <= chunk, "feed used more than given");
     if (before >= spop::AgentState::closing) require(used == chunk, "closing connection must swallow input");
+    if (paused_ && before == spop::AgentState::running) require(used == 0, "paused connection consumed input");
     drain_events();  // views point into input_: read them before it changes
     input_.erase(input_.begin(), input_.begin() + static_cast<std::ptrdiff_t>(used));
   }
@@ -300,6 +319,55 @@ class Session {
     if (!draining_) require(conn_->in_flight() == outstanding_.size(), "in_flight after an ACK");
   }
 
+  /// Starts an ACK in a buffer of its own for ids usually outstanding; actions are added at once, their
+  /// ends recorded (as the agent's executor publishes them), and the commit comes later.
+  void open_external() {
+    auto ack = std::make_unique<ExternalAck>();
+    ack->ids = {fuzz::random_id(in_), fuzz::random_id(in_)};
+    if (!outstanding_.empty() && in_.ConsumeIntegralInRange<int>(0, 7) != 0) {
+      ack->ids = outstanding_[in_.ConsumeIntegralInRange<std::size_t>(0, outstanding_.size() - 1)];
+    }
+    spop::AckBuilder b(ack->buffer, ack->ids.first, ack->ids.second, conn_->negotiated_frame_size());
+    std::size_t observed = 0;
+    b.observe_actions([](void* at, std::size_t end) noexcept { *static_cast<std::size_t*>(at) = end; }, &observed);
+    ack->ends.push_back(spop::frame_length_prefix + b.frame_length());
+    const std::size_t count = in_.ConsumeIntegralInRange<std::size_t>(0, 8);
+    for (std::size_t i = 0; i < count; ++i) {
+      spop::Action a;
+      a.scope = static_cast<spop::Scope>(in_.ConsumeIntegralInRange<int>(0, 4));
+      a.name = fuzz::keep(storage_, in_.ConsumeRandomLengthString(40));
+      a.type = in_.ConsumeBool() ? spop::ActionType::set_var : spop::ActionType::unset_var;
+      if (a.type == spop::ActionType::set_var) a.value = fuzz::random_value(in_, storage_, 300);
+      const auto e = a.type == spop::ActionType::set_var ? b.set_var(a.scope, a.name, a.value) : b.unset_var(a.scope, a.name);
+      require(e == spop::Errc::ok || e == spop::Errc::frame_too_big, "external set_var/unset_var error");
+      if (e != spop::Errc::ok) continue;
+      require(observed == spop::frame_length_prefix + b.frame_length(), "observer reports the frame's end");
+      ack->actions.push_back(a);
+      ack->ends.push_back(observed);
+    }
+    external_.push_back(std::move(ack));
+  }
+
+  /// Commits one open external ACK (any of them: completion order), whole or cut after some action.
+  void commit_external() {
+    if (external_.empty()) return;
+    const std::size_t k = in_.ConsumeIntegralInRange<std::size_t>(0, external_.size() - 1);
+    std::unique_ptr<ExternalAck> ack = std::move(external_[k]);
+    external_.erase(external_.begin() + static_cast<std::ptrdiff_t>(k));
+    const std::size_t cut = in_.ConsumeBool() ? ack->actions.size() : in_.ConsumeIntegralInRange<std::size_t>(0, ack->actions.size());
+    const auto it = std::find(outstanding_.begin(), outstanding_.end(), ack->ids);
+    // Built against the frame size of its time: a handshake since then may have lowered it.
+    const bool fits = ack->ends[cut] - spop::frame_length_prefix <= conn_->negotiated_frame_size();
+    const bool should_succeed = it != outstanding_.end() && conn_->state() < spop::AgentState::closing && fits;
+    const auto e = conn_->commit_ack(std::span<const std::byte>(ack->buffer).first(ack->ends[cut]));
+    require((e == spop::Errc::ok) == should_succeed, "commit_ack(frame) accepts exactly the unanswered NOTIFYs");
+    if (e == spop::Errc::ok) {
+      outstanding_.erase(it);
+      acks_.push_back({ack->ids, std::vector<spop::Action>(ack->actions.begin(), ack->actions.begin() + static_cast<std::ptrdiff_t>(cut))});
+    }
+    if (!draining_) require(conn_->in_flight() == outstanding_.size(), "in_flight after an external ACK");
+  }
+
   void tick() {
     now_ += std::chrono::milliseconds(in_.ConsumeIntegralInRange<int>(0, 60));
     if (in_.ConsumeBool()) {
@@ -402,6 +470,8 @@ class Session {
   std::uint32_t our_limit_ = 0;
   spop::Clock::time_point now_{};
   std::unique_ptr<spop::AgentConnection> conn_;
+  std::vector<std::unique_ptr<ExternalAck>> external_;  // under construction, not yet committed
+  bool paused_ = false;
   std::vector<std::byte> input_;
   std::vector<std::byte> wire_;
   fuzz::Storage storage_;

@@ -336,7 +336,7 @@ void AgentConnection::enter_closing() noexcept {
 }
 
 bool AgentConnection::backpressured() const noexcept {
-  return input_paused_ || outstanding_.size() >= options_.max_in_flight ||
+  return (input_paused_ && state_ == AgentState::running) || outstanding_.size() >= options_.max_in_flight ||
          out_.size() > options_.max_pending_output;
 }
 

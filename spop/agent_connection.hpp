@@ -160,8 +160,9 @@ class AgentConnection {
   /// the connection is closing.
   Errc commit_ack(std::span<const std::byte> frame);
 
-  /// While paused, feed() consumes no frame (an owner-imposed limit, e.g. on calls in progress across
-  /// connections); it reads again once unpaused. Does not affect writing or closing.
+  /// While paused, feed() consumes no frame after the handshake (an owner-imposed limit, e.g. on calls
+  /// in progress across connections: the handshake, and so health checks, still get their answer); it
+  /// reads again once unpaused. Does not affect writing or closing.
   void pause_input(bool paused) noexcept { input_paused_ = paused; }
 
   /// Queues AGENT-DISCONNECT and moves to closing (graceful shutdown: Status::normal). No event is

@@ -70,6 +70,8 @@ class CallScheduler {
   /// are stuck in a call: they are left running, and what they use is never freed.
   bool stop(std::chrono::milliseconds grace);
 
+  /// Replaced script sets still running calls (freed with their last call).
+  std::size_t retired_sets() const noexcept { return retired_.size(); }
   /// The lane of `language`, if its threads run (tests and metrics).
   const ExecutorLane* lane(std::string_view language) const noexcept;
 

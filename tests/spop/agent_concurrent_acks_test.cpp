@@ -140,6 +140,17 @@ TEST(AgentConcurrentAcks, BackpressureIsNotClosing) {
   EXPECT_TRUE(c->wants_read());
 }
 
+TEST(AgentConcurrentAcks, PausedInputStillAnswersTheHandshake) {
+  AgentConnection c({}, t0);
+  c.pause_input(true);
+  const Bytes in = cat({hello(), notify(1)});
+  // The HELLO is answered (health checks must be), the NOTIFY after it waits.
+  EXPECT_EQ(c.feed(in, t0), hello().size());
+  EXPECT_EQ(c.state(), AgentState::running);
+  EXPECT_FALSE(c.pending_output().empty());
+  EXPECT_EQ(c.in_flight(), 0u);
+}
+
 TEST(AgentConcurrentAcks, PausedInputConsumesNothingUntilResumed) {
   auto c = with_notifies(0);
   c->pause_input(true);
