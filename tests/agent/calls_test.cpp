@@ -74,6 +74,11 @@ spoa.register_message("fast", function(args) spoa.set_var_int32("fast", spoa.sco
     const spop::Argument arg{"", spop::Value::int32(id)};
     return c.notify(sid, 1, "gated", std::span<const spop::Argument>(&arg, 1));
   }
+  /// Handshake on `c`, then a gated call `id` (stream `sid`) that is running when this returns true.
+  bool start_gated_call(TestClient& c, std::uint64_t sid, int id) {
+    make_gate(id);
+    return c.hello() && gated_notify(c, sid, id) && wait_started(id);
+  }
 
   std::filesystem::path dir_;
 };
@@ -88,11 +93,8 @@ TEST_F(Calls, ASlowHandlerHoldsUpNeitherOtherConnectionsNorHealthChecks) {
   REQUIRE_LANGUAGE(".lua");
   AgentProcess agent({"-n", "1", "--threads", "2", "-f", gated_lua()});
   ASSERT_TRUE(agent.ready()) << agent.log();
-  make_gate(1);
   TestClient slow(agent.port());
-  ASSERT_TRUE(slow.hello());
-  ASSERT_TRUE(gated_notify(slow, 1, 1));
-  ASSERT_TRUE(wait_started(1));
+  ASSERT_TRUE(start_gated_call(slow, 1, 1));
 
   TestClient other(agent.port());
   ASSERT_TRUE(other.hello());
@@ -192,11 +194,8 @@ TEST_F(Calls, SigtermLetsRunningCallsFinishThenDisconnects) {
   REQUIRE_LANGUAGE(".lua");
   AgentProcess agent({"-n", "1", "-f", gated_lua()});
   ASSERT_TRUE(agent.ready()) << agent.log();
-  make_gate(1);
   TestClient c(agent.port());
-  ASSERT_TRUE(c.hello());
-  ASSERT_TRUE(gated_notify(c, 1, 1));
-  ASSERT_TRUE(wait_started(1));
+  ASSERT_TRUE(start_gated_call(c, 1, 1));
   agent.signal(SIGTERM);
   ASSERT_TRUE(agent.wait_log("draining")) << agent.log();
   ASSERT_TRUE(open_gate(1));
@@ -213,11 +212,8 @@ TEST_F(Calls, TheDrainTimeoutDisconnectsEvenWithACallStillRunning) {
   REQUIRE_LANGUAGE(".lua");
   AgentProcess agent({"-n", "1", "--drain-timeout", "300ms", "-f", gated_lua()});
   ASSERT_TRUE(agent.ready()) << agent.log();
-  make_gate(1);
   TestClient c(agent.port());
-  ASSERT_TRUE(c.hello());
-  ASSERT_TRUE(gated_notify(c, 1, 1));
-  ASSERT_TRUE(wait_started(1));
+  ASSERT_TRUE(start_gated_call(c, 1, 1));
   agent.signal(SIGTERM);
   auto bye = c.read_frame(20s);
   ASSERT_TRUE(bye) << agent.log();
@@ -232,11 +228,8 @@ TEST_F(Calls, SighupReloadsWhileACallRunsOnTheOldScripts) {
   const auto script = gated_lua("spoa.register_message('version', function(args) spoa.set_var_int32('v', spoa.scope.txn, 1) end)\n");
   AgentProcess agent({"-n", "1", "-f", script});
   ASSERT_TRUE(agent.ready()) << agent.log();
-  make_gate(1);
   TestClient c(agent.port());
-  ASSERT_TRUE(c.hello());
-  ASSERT_TRUE(gated_notify(c, 1, 1));
-  ASSERT_TRUE(wait_started(1));
+  ASSERT_TRUE(start_gated_call(c, 1, 1));
   // The new version: "gated" sets after = 100 + id; "version" sets v = 2.
   put_script(dir_, "gated.lua", R"(
 spoa.register_message("gated", function(args) spoa.set_var_int32("after", spoa.scope.txn, 100 + args[1].value) end)

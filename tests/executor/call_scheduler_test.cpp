@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -182,20 +183,22 @@ TEST(CallScheduler, LuaGlobalsArePerExecutorThread) {
   SchedulerHarness h({.threads = 2, .max_calls = 1024, .call_budget = 0ms});
   const auto g1 = h.gate("g1");
   const auto g2 = h.gate("g2");
+  const auto dir = g1.parent_path().string();
   h.install({h.script("a.lua", "count = 0\n"
                                "spoa.register_message('m', function(args)\n"
                                "  count = count + 1\n"
-                               "  local f = io.open('" + g1.string() + "'); f:read('l'); f:close()\n"
-                               "  spoa.set_var_int32('count', spoa.scope.txn, count)\n"
-                               "end)\n"
-                               "spoa.register_message('m2', function(args)\n"
-                               "  count = count + 1\n"
-                               "  local f = io.open('" + g2.string() + "'); f:read('l'); f:close()\n"
+                               "  local gate = args[1] and 'g2' or 'g1'\n"
+                               "  io.open('" + dir + "/started_' .. gate, 'w'):close()\n"
+                               "  local f = io.open('" + dir + "/' .. gate); f:read('l'); f:close()\n"
                                "  spoa.set_var_int32('count', spoa.scope.txn, count)\n"
                                "end)\n")});
   RecordingOwner owner;
   ASSERT_TRUE(h.submit(1, {"m"}, owner));
-  ASSERT_TRUE(h.submit(2, {"m2"}, owner));
+  ASSERT_TRUE(h.submit(2, {"m"}, owner, {spop::Argument{"", spop::Value::int32(2)}}));
+  // Both calls hold a thread before either is let go: neither thread can take the other call.
+  ASSERT_TRUE(h.run_until([&] {
+    return std::filesystem::exists(dir + "/started_g1") && std::filesystem::exists(dir + "/started_g2");
+  }));
   h.release(g1);
   h.release(g2);
   ASSERT_TRUE(h.run_until([&] { return owner.answers.size() == 2; }));

@@ -55,10 +55,11 @@ void SchedulerHarness::install(const std::vector<std::filesystem::path>& files) 
   scheduler_->install(ScriptSet::load(files, options, settings_.threads));
 }
 
-bool SchedulerHarness::submit(std::uint64_t stream, const std::vector<std::string>& messages, RecordingOwner& owner) {
+bool SchedulerHarness::submit(std::uint64_t stream, const std::vector<std::string>& messages, RecordingOwner& owner,
+                              const std::vector<spop::Argument>& args) {
   std::vector<std::byte> frame;
   spop::NotifyBuilder builder(frame, stream, 1, 16380);
-  for (const auto& m : messages) builder.add_message(m, {});
+  for (const auto& m : messages) builder.add_message(m, args);
   builder.finish();
   spop::Frame parsed;
   if (spop::decode_frame(std::span<const std::byte>(frame).subspan(spop::frame_length_prefix), parsed) !=

@@ -42,7 +42,8 @@ class SchedulerHarness {
   void install(const std::vector<std::filesystem::path>& files);
   /// A NOTIFY of stream `stream` (frame 1) with these messages (no arguments), submitted; false if
   /// no message has a handler.
-  bool submit(std::uint64_t stream, const std::vector<std::string>& messages, RecordingOwner& owner);
+  bool submit(std::uint64_t stream, const std::vector<std::string>& messages, RecordingOwner& owner,
+              const std::vector<spop::Argument>& args = {});
   /// Runs the event loop (ticking the scheduler every 10 ms) until `done` holds; false after the hang guard.
   bool run_until(const std::function<bool()>& done);
 
