@@ -29,12 +29,14 @@ thread_local SlotHolder t_slot_holder;
 }  // namespace
 
 CallWatchdog& CallWatchdog::instance() {
-  if (g_watchdog == nullptr) {
+  // A function-local static: executor threads may make the first call at the same time.
+  static CallWatchdog* const watchdog = [] {
     g_watchdog = new CallWatchdog;
     pthread_atfork(&CallWatchdog::before_fork, &CallWatchdog::after_fork_in_parent,
                    &CallWatchdog::after_fork_in_child);
-  }
-  return *g_watchdog;
+    return g_watchdog;
+  }();
+  return *watchdog;
 }
 
 CallWatchdog::Slot& CallWatchdog::own_slot() {
