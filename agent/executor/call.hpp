@@ -63,7 +63,7 @@ class Call {
   std::uint64_t frame_id = 0;
   spop::NotifyView messages;  ///< over payload_
   ScriptSet* scripts = nullptr;  ///< the script generation this call runs on, wholly
-  std::chrono::steady_clock::time_point submitted{};
+  std::chrono::steady_clock::time_point submitted{};  ///< set only with metrics on
 
   // --- the executors' (one at a time: hand-offs go through a queue's mutex) ---
   spop::NotifyView::iterator cursor;  ///< the next message to run

@@ -104,7 +104,7 @@ bool CallScheduler::submit(Call& call, CallOwner& owner) {
   call.owner = &owner;
   call.scripts = current_.get();
   ++current_->calls;
-  call.submitted = SteadyClock::now();
+  if (meter_.on()) call.submitted = SteadyClock::now();  // for spoa_call_wait_seconds only
   link(call);
   ExecutorLane* lane = current_->languages()[current_->language_of(engine)].lane;
   auto it = std::find_if(pending_.begin(), pending_.end(), [lane](const Pending& p) { return p.lane == lane; });
@@ -143,7 +143,7 @@ void CallScheduler::run(Call& call, ExecutorLane& lane, unsigned thread) {
   ScriptSet& scripts = *call.scripts;
   const Dispatcher& dispatcher = scripts.dispatcher();
   auto expected = CallState::queued;
-  if (call.state.compare_exchange_strong(expected, CallState::running, std::memory_order_acq_rel)) {
+  if (call.state.compare_exchange_strong(expected, CallState::running, std::memory_order_acq_rel) && meter_.on()) {
     meter_.call_wait(SteadyClock::now() - call.submitted);
   }
   for (; call.cursor != call.messages.end(); ++call.cursor) {

@@ -119,6 +119,28 @@ TEST_F(Calls, ASlowHandlerHoldsUpNeitherOtherConnectionsNorHealthChecks) {
   EXPECT_EQ(ack_int(*ack, "after"), 1);
 }
 
+TEST_F(Calls, MetricsShowTheCallRunningAndItsWait) {
+  REQUIRE_LANGUAGE(".lua");
+  AgentProcess agent({"-n", "1", "-f", gated_lua(), "--metrics-address", "127.0.0.1:0"});
+  ASSERT_TRUE(agent.ready()) << agent.log();
+  const std::uint16_t port = metrics_port(agent.log());
+  ASSERT_NE(port, 0) << agent.log();
+  TestClient c(agent.port());
+  ASSERT_TRUE(start_gated_call(c, 1, 1));
+  // The gauges are refreshed by the worker's tick: poll until the running call shows.
+  EXPECT_TRUE(poll_until([&] {
+    auto text = scrape(port);
+    return text && sample_value(*text, "spoa_calls_running") == 1 && sample_value(*text, "spoa_calls_queued") == 0;
+  })) << scrape(port).value_or("no scrape");
+  ASSERT_TRUE(open_gate(1));
+  ASSERT_TRUE(ack_of(c));
+  EXPECT_TRUE(poll_until([&] {
+    auto text = scrape(port);
+    return text && sample_value(*text, "spoa_calls_running") == 0 &&
+           sample_value(*text, "spoa_call_wait_seconds_count") == 1;
+  })) << scrape(port).value_or("no scrape");
+}
+
 TEST_F(Calls, PipelinedNotifiesAreAnsweredInCompletionOrderWithTheirIds) {
   REQUIRE_LANGUAGE(".lua");
   AgentProcess agent({"-n", "1", "--threads", "4", "-f", gated_lua()});

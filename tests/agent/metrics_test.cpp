@@ -97,6 +97,26 @@ TEST(MetricsCounters, SharedStateCountersAreSummedOverWorkers) {
   EXPECT_EQ(v("spoa_state_failovers_total"), 1);
 }
 
+TEST(MetricsCounters, CallsInProgressAreSummedGaugesAndWaitsAHistogram) {
+  metrics::Segment seg(2);
+  metrics::WorkerMeter w0(&seg.worker(0)), w1(&seg.worker(1));
+  w0.calls_in_progress(3, 8);
+  w1.calls_in_progress(1, 2);
+  w0.calls_in_progress(2, 8);  // a gauge: the latest value counts
+  w0.call_wait(30us);          // le=5e-05
+  w1.call_wait(400us);         // le=0.0005
+  w1.call_wait(3s);            // +Inf only
+  const std::string text = metrics::render_text(seg);
+  auto v = [&](const std::string& series) { return sample_value(text, series); };
+  EXPECT_EQ(v("spoa_calls_queued"), 3);
+  EXPECT_EQ(v("spoa_calls_running"), 10);
+  EXPECT_EQ(v("spoa_call_wait_seconds_bucket{le=\"5e-05\"}"), 1);
+  EXPECT_EQ(v("spoa_call_wait_seconds_bucket{le=\"0.0005\"}"), 2);
+  EXPECT_EQ(v("spoa_call_wait_seconds_bucket{le=\"1\"}"), 2);
+  EXPECT_EQ(v("spoa_call_wait_seconds_count"), 3);
+  EXPECT_NEAR(*v("spoa_call_wait_seconds_sum"), 3.00043, 1e-9);
+}
+
 TEST(MetricsCounters, TooManyNamesShareTheOverflowEntry) {
   metrics::Segment seg(1);
   metrics::WorkerMeter w(&seg.worker(0));
