@@ -299,6 +299,39 @@ TEST_F(Calls, AtTheLimitOfCallsInProgressTheWorkerStopsReading) {
   ASSERT_TRUE(ack_of(a));
 }
 
+TEST_F(Calls, AHandlerThatCrashesOnItsThreadTakesTheWorkerDownAndTheSupervisorRestartsIt) {
+  REQUIRE_LANGUAGE(".py");
+  const auto script = put_script(dir_, "crash.py", R"(
+import ctypes
+import spoa
+
+def crash(args):
+    ctypes.string_at(0)  # reads address 0: SIGSEGV on the executor thread
+
+def ok(args):
+    spoa.set_var_int32("ok", spoa.scope_txn, 1)
+
+spoa.register_message("crash", crash)
+spoa.register_message("ok", ok)
+)");
+  AgentProcess agent({"-n", "1", "-f", script.string()});
+  ASSERT_TRUE(agent.ready()) << agent.log();
+  {
+    TestClient c(agent.port());
+    ASSERT_TRUE(c.hello());
+    ASSERT_TRUE(c.notify(1, 1, "crash"));
+    EXPECT_FALSE(c.read_frame(20s)) << "no ACK from a worker that crashed";
+  }
+  ASSERT_TRUE(agent.wait_log("restarting it in", 20s)) << agent.log();
+  // The restarted worker serves (connections wait in the supervisor's listening socket meanwhile).
+  TestClient d(agent.port());
+  ASSERT_TRUE(d.hello()) << agent.log();
+  ASSERT_TRUE(d.notify(2, 1, "ok"));
+  auto ack = ack_of(d);
+  ASSERT_TRUE(ack) << agent.log();
+  EXPECT_EQ(ack_int(*ack, "ok"), 1);
+}
+
 TEST_F(Calls, ThreadsAndMaxCallsOptionsAndTheCheckReport) {
   auto run = [&](std::vector<std::string> args) {
     RunResult r = run_spoa(args);
