@@ -33,7 +33,6 @@
 #include "agent/logging.hpp"
 #include "agent/metrics_meter.hpp"
 #include "agent/options.hpp"
-#include "agent/executor/serialized_store.hpp"
 #include "agent/script_reload.hpp"
 #include "agent/systemd.hpp"
 
@@ -339,7 +338,6 @@ int run_worker(const Options& options, const Listeners& listeners, const WorkerP
   if (options.engine.state != nullptr && params.metrics != nullptr) options.engine.state->count_into(&params.metrics->state);
   EngineOptions engine_options = options.engine;
   engine_options.log = engine_log_sink();
-  if (engine_options.state != nullptr) engine_options.state = serialized_store(engine_options.state);
   std::unique_ptr<exec::ScriptSet> scripts;
   try {
     scripts = exec::ScriptSet::load(options.files, engine_options, options.threads);
