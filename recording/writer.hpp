@@ -1,0 +1,36 @@
+// Encoding recordings (format.hpp) into memory: the file header and records, with their checksums.
+// No I/O: spoa's recorder and the tests write the bytes where they want.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <vector>
+
+#include "recording/format.hpp"
+
+namespace spop::recording {
+
+/// Appends the 32-byte file header (version 1 whatever `header.version` says).
+void append_file_header(std::vector<std::byte>& out, const FileHeader& header);
+
+/// Bytes a record of these frames takes.
+inline std::size_t record_size(std::span<const std::byte> notify, std::span<const std::byte> ack) noexcept {
+  return record_header_size + notify.size() + ack.size();
+}
+
+/// Appends one record with its CRC. `notify` is a whole NOTIFY frame with its LEN prefix, `ack` the ACK
+/// frame sent back or empty (the record's kind follows from that; `meta.kind` is not read). The frames
+/// are copied as they are: checking them is the caller's business (the reader does check them).
+void append_record(std::vector<std::byte>& out, const RecordMeta& meta, std::span<const std::byte> notify,
+                   std::span<const std::byte> ack);
+
+/// As append_record() but with the CRC left at 0: a copy and nothing else, for callers on a hot path
+/// that seal a whole batch later on another thread with seal_records().
+void append_record_unsealed(std::vector<std::byte>& out, const RecordMeta& meta, std::span<const std::byte> notify,
+                            std::span<const std::byte> ack);
+
+/// Writes the CRC of every record in `records`, a run of whole records as appended above. Returns how
+/// many were sealed; stops early (returning the count so far) at a length that does not fit.
+std::size_t seal_records(std::span<std::byte> records) noexcept;
+
+}  // namespace spop::recording
