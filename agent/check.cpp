@@ -82,7 +82,8 @@ int run_check(const Options& options, std::ostream& out, std::ostream& err) {
   }
 
   const char* activated = std::getenv("LISTEN_FDS");
-  out << "configuration OK\n";
+  const bool refused = options.record.enabled();  // not wired yet: see record_not_wired
+  out << (refused ? "configuration refused: " + std::string(record_not_wired) : std::string("configuration OK")) << "\n";
   if (options.config_file) out << "config file:     " << options.config_file->string() << "\n";
   out << "listen:          " << listen_summary(options)
       << (activated != nullptr ? " (ignored: sockets come from systemd, LISTEN_FDS is set)" : "") << "\n";
@@ -111,6 +112,11 @@ int run_check(const Options& options, std::ostream& out, std::ostream& err) {
   if (log.target == LogTarget::syslog) out << " (" << log.syslog_socket.string() << ")";
   if (log.target != LogTarget::journal) out << ", format " << (log.format == LogFormat::json ? "json" : "text");
   out << "\n";
+  out << "record:          " << describe(options.record) << "\n";
+  if (options.record.enabled()) {
+    err << "spoa: check failed: " << record_not_wired << "\n";
+    return 1;
+  }
   return 0;
 }
 

@@ -15,6 +15,10 @@ int main(int argc, char** argv) {
   if (!parsed.options) return parsed.exit_status;
   spoa::Options& options = *parsed.options;
   spoa::hide_state_password(argc, argv);  // parsed: `ps` need not show a password given in --state
+  if (options.record.enabled() && !options.check) {
+    std::cerr << "spoa: " << spoa::record_not_wired << "\n";
+    return spoa::exit_status::usage;
+  }
   if (options.check) {
     // Script load messages belong on the terminal of whoever runs --check, whatever --log-target says.
     spoa::setup_logging(options.log_level);

@@ -11,6 +11,7 @@
 
 #include "agent/engines/engine.hpp"
 #include "agent/logging.hpp"
+#include "agent/record_options.hpp"
 #include "agent/state_options.hpp"
 #include "spop/agent_connection.hpp"
 
@@ -43,6 +44,7 @@ struct Options {
   spop::AgentOptions agent;    ///< protocol limits, timeouts and capabilities of every connection
   EngineOptions engine;        ///< call budget and memory limit (the log sink is set per worker)
   StateOptions state;          ///< --state, --state-size, --state-timeout (main() creates engine.state from it)
+  RecordOptions record;        ///< --record and --record-* (agent/record_options.hpp)
 
   /// True when TCP listeners are wanted: always unless only --unix was asked for.
   bool listen_tcp() const { return !unix_path || port_given || !addresses.empty(); }

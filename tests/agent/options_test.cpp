@@ -115,5 +115,68 @@ TEST(SpoaOptions, Sizes) {
   EXPECT_FALSE(parse_size("1T"));
 }
 
+TEST(SpoaOptions, RecordingIsOffByDefault) {
+  auto r = parse({});
+  ASSERT_TRUE(r.options);
+  const RecordOptions& o = r.options->record;
+  EXPECT_FALSE(o.enabled());
+  EXPECT_EQ(o.sample, 1.0);
+  EXPECT_EQ(o.max_size, 0u);
+  EXPECT_EQ(o.max_files, 5u);
+  EXPECT_TRUE(o.redact.empty());
+  EXPECT_EQ(describe(o), "off");
+}
+
+TEST(SpoaOptions, RecordingOptions) {
+  auto r = parse({"--record", "/var/tmp/spoa.rec", "--record-sample", "0.01", "--record-max-size", "100M",
+                  "--record-max-files", "3", "--record-redact", "src", "--record-redact", "hdr_cookie"});
+  ASSERT_TRUE(r.options);
+  const RecordOptions& o = r.options->record;
+  EXPECT_EQ(o.path, std::filesystem::path("/var/tmp/spoa.rec"));
+  EXPECT_DOUBLE_EQ(o.sample, 0.01);
+  EXPECT_EQ(o.max_size, std::uint64_t{100} << 20);
+  EXPECT_EQ(o.max_files, 3u);
+  EXPECT_EQ(o.redact, (std::vector<std::string>{"src", "hdr_cookie"}));
+  EXPECT_EQ(describe(o),
+            "/var/tmp/spoa.rec, 1% of the NOTIFYs, rotated at 100M (3 files kept), values of src, hdr_cookie redacted");
+  EXPECT_DOUBLE_EQ(parse({"--record", "x", "--record-sample", "25%"}).options->record.sample, 0.25);
+
+  // What a worker's recorder gets: the options, the agent's key, the worker's pid.
+  const auto key = spop::recording::RedactionKey::random();
+  const RecorderSettings s = recorder_settings(o, key, 4242, nullptr);
+  EXPECT_EQ(s.path, o.path);
+  EXPECT_EQ(s.sample, o.sample);
+  EXPECT_EQ(s.max_size, o.max_size);
+  EXPECT_EQ(s.max_files, 3u);
+  EXPECT_EQ(s.redact, o.redact);
+  EXPECT_EQ(s.key.bytes, key.bytes);
+  EXPECT_EQ(s.source, 4242u);
+}
+
+TEST(SpoaOptions, RecordingMistakes) {
+  auto error = [](std::vector<const char*> args) {
+    ::testing::internal::CaptureStderr();
+    auto r = parse(std::move(args));
+    const std::string err = ::testing::internal::GetCapturedStderr();
+    EXPECT_FALSE(r.options);
+    EXPECT_EQ(r.exit_status, 1);
+    return err.substr(0, err.find('\n'));
+  };
+  EXPECT_EQ(error({"--record-sample", "0.5"}), "spoa: bad value for --record-sample: '0.5' (only with --record FILE)");
+  EXPECT_EQ(error({"--record-redact", "src"}), "spoa: bad value for --record-redact: 'src' (only with --record FILE)");
+  EXPECT_EQ(error({"--record", "x", "--record-sample", "0"}),
+            "spoa: bad value for --record-sample: '0' (a share in (0, 1] such as 0.01, or 1%)");
+  EXPECT_EQ(error({"--record", "x", "--record-sample", "1.5"}),
+            "spoa: bad value for --record-sample: '1.5' (a share in (0, 1] such as 0.01, or 1%)");
+  EXPECT_EQ(error({"--record", "x", "--record-max-size", "1K"}),
+            "spoa: bad value for --record-max-size: '1K' (0 (never) or a size of 64K or more, e.g. 100M)");
+  EXPECT_EQ(error({"--record", "x", "--record-max-files", "0"}), "spoa: bad value for --record-max-files: '0' (1..1000)");
+  EXPECT_EQ(error({"--record", ""}), "spoa: bad value for --record: '' (a file name)");
+  EXPECT_FALSE(parse_sample_ratio("abc"));
+  EXPECT_FALSE(parse_sample_ratio("%"));
+  EXPECT_FALSE(parse_sample_ratio("-0.1"));
+  EXPECT_EQ(parse_sample_ratio("100%"), 1.0);
+}
+
 }  // namespace
 }  // namespace spoa

@@ -1,0 +1,121 @@
+// spoa's traffic recorder (issue 27): keeps NOTIFY frames and the ACKs sent back, in the recording
+// format (recording/format.hpp), for `spop-sim replay`. record() only copies the two frames into a
+// buffer under a short lock (no system call, no allocation); a writer thread of its own redacts,
+// checksums and appends whole batches to the file (agent/recording_file.hpp), so a slow or full disk
+// never holds up serving: when the buffer is full or the file cannot be written, records are dropped,
+// counted, and the failure is logged once.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent/engines/engine.hpp"
+#include "agent/recording_file.hpp"
+#include "recording/redaction.hpp"
+
+namespace spoa {
+
+struct RecorderSettings {
+  std::filesystem::path path;        ///< --record FILE
+  double sample = 1.0;               ///< --record-sample: the share of NOTIFYs kept, in (0, 1]
+  std::uint64_t max_size = 0;        ///< --record-max-size: rotate at this size; 0 = never
+  unsigned max_files = 5;            ///< --record-max-files: FILE.1 .. FILE.N kept
+  std::vector<std::string> redact;   ///< --record-redact: argument names whose values are replaced
+  spop::recording::RedactionKey key; ///< used when `redact` is not empty (one per agent: see options)
+  std::uint32_t source = 0;          ///< written in every record: the worker's pid
+  std::size_t buffer_size = std::size_t{4} << 20;  ///< bytes buffered while the writer writes (x2)
+  std::chrono::milliseconds flush_interval{200};   ///< the longest a record waits in the buffer
+  std::chrono::milliseconds retry_interval{10000}; ///< after a failed write, how often to try again
+  std::uint64_t seed = 0;            ///< of the sampling draws (0: from the clock)
+  LogSink log;                       ///< the recorder's few log lines (may be empty)
+};
+
+/// Counters since the recorder started.
+struct RecorderStats {
+  std::uint64_t recorded = 0;     ///< records written to the file
+  std::uint64_t sampled_out = 0;  ///< NOTIFYs left out by --record-sample
+  std::uint64_t dropped = 0;      ///< lost: buffer full, file not writable, or NOTIFY not redactable
+  std::uint64_t write_errors = 0; ///< failed batch writes
+  std::uint64_t rotations = 0;    ///< rotations done by this recorder
+  std::uint64_t bytes = 0;        ///< record bytes written
+};
+
+class Recorder {
+ public:
+  using TimePoint = std::chrono::system_clock::time_point;
+
+  /// Starts the writer thread (with every signal blocked: they belong to the worker's loop). The file is
+  /// opened, or created with mode 0600, by the first batch.
+  explicit Recorder(RecorderSettings settings);
+  /// Writes what is buffered, then stops the writer thread.
+  ~Recorder();
+  Recorder(const Recorder&) = delete;
+  Recorder& operator=(const Recorder&) = delete;
+
+  /// Draws whether the next NOTIFY is recorded (--record-sample). Lock-free. A connection that must copy
+  /// the NOTIFY until its ACK is ready calls this when the NOTIFY arrives, then record_sampled().
+  bool sample() noexcept;
+
+  /// Records one exchange if sample() says so. `notify` and `ack` are whole frames with their LEN prefix;
+  /// `ack` is empty when the NOTIFY got none. Copies them and returns: safe from any thread.
+  void record(std::uint64_t connection, std::span<const std::byte> notify, std::span<const std::byte> ack,
+              TimePoint notify_at, TimePoint ack_at) noexcept;
+  /// The same without the sampling draw.
+  void record_sampled(std::uint64_t connection, std::span<const std::byte> notify, std::span<const std::byte> ack,
+                      TimePoint notify_at, TimePoint ack_at) noexcept;
+
+  /// Closes the file and opens FILE again for the next batch (SIGHUP after logrotate moved it); a
+  /// failed file is tried again at once. Returns at once.
+  void reopen() noexcept;
+  /// Waits until every record given so far is written (or dropped). For tests and shutdown.
+  void flush();
+
+  RecorderStats stats() const noexcept;
+  const RecorderSettings& settings() const noexcept { return settings_; }
+
+ private:
+  void run();                                  // the writer thread
+  std::size_t redact(std::vector<std::byte>& batch);  // returns the records removed
+  void write(std::vector<std::byte>& batch, std::uint64_t records);
+  void log(LogLevel level, const std::string& text) const;
+
+  RecorderSettings settings_;
+  std::optional<spop::recording::Redactor> redactor_;
+  std::uint64_t sample_threshold_;             // draws below it are kept (UINT64_MAX: all)
+  std::atomic<std::uint64_t> draw_;            // splitmix64 state
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;               // the writer: data, flush, reopen or stop
+  std::condition_variable flushed_;            // flush(): a batch was written
+  std::vector<std::byte> active_;              // records appended here (capacity reserved)
+  std::uint64_t active_records_ = 0;
+  std::uint64_t given_ = 0;                    // records appended so far
+  std::uint64_t done_ = 0;                     // records written or dropped by the writer
+  bool flush_wanted_ = false;
+  bool reopen_wanted_ = false;
+  bool stop_ = false;
+
+  std::atomic<std::uint64_t> recorded_{0}, sampled_out_{0}, dropped_{0}, write_errors_{0}, rotations_{0}, bytes_{0};
+
+  // Writer thread only.
+  std::vector<std::byte> spare_;
+  RecordingFile file_;
+  bool failing_ = false;
+  std::chrono::steady_clock::time_point retry_at_;
+  std::uint64_t dropped_while_failing_ = 0;
+
+  std::thread thread_;  // last: started once everything above is ready
+};
+
+}  // namespace spoa
