@@ -20,12 +20,13 @@
 #include "spop-cli/frame_json.hpp"
 #include "spop-cli/hex_text.hpp"
 #include "spop-cli/pcap_reader.hpp"
-#include "spop-cli/tcp_reassembly.hpp"
+#include "capture/tcp_reassembly.hpp"
 
 namespace {
 
 using fuzz::require;
 using namespace spop_cli;
+using spop::capture::TcpReassembler;
 
 std::span<const std::byte> as_bytes(const std::uint8_t* data, std::size_t size) {
   return {reinterpret_cast<const std::byte*>(data), size};

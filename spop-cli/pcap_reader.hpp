@@ -1,6 +1,6 @@
-// Reading SPOP conversations out of a pcap or pcapng capture (tcpdump -w, Wireshark) with libpcap:
-// link layer, IPv4/IPv6 and TCP are parsed here, each connection to the agent's port is put back in
-// order (TcpReassembler) and both directions are cut into frames (FrameStream).
+// Reading SPOP conversations out of a pcap or pcapng capture (tcpdump -w, Wireshark): the capture
+// library (capture/) parses the packets and puts each connection to the agent's port back in order;
+// here both directions are cut into decoded frames (FrameStream).
 #pragma once
 
 #include <cstddef>
@@ -11,13 +11,13 @@
 #include <string_view>
 #include <vector>
 
+#include "capture/tcp_streams.hpp"
 #include "spop-cli/frame_model.hpp"
 
 namespace spop_cli {
 
-enum class Direction : std::uint8_t { to_agent, to_haproxy };
-/// "haproxy->agent" / "agent->haproxy".
-std::string_view to_string(Direction d) noexcept;
+using spop::capture::Direction;
+using spop::capture::to_string;
 
 /// One TCP connection to the agent's port. HAProxy is the client, the agent the server.
 struct CaptureConnection {
@@ -44,13 +44,7 @@ struct CaptureEvent {
   std::string text;        ///< Kind::closed / Kind::problem
 };
 
-struct CaptureStats {
-  std::size_t packets = 0;
-  std::size_t segments = 0;      ///< TCP segments to or from the port
-  std::size_t ip_fragments = 0;  ///< IP fragments (not reassembled: skipped)
-  std::size_t other = 0;         ///< packets that are not TCP over IP (ARP, UDP, ...)
-  std::size_t truncated = 0;     ///< packets cut by the capture's snap length (skipped)
-};
+using CaptureStats = spop::capture::PacketStats;
 
 struct Capture {
   std::vector<CaptureConnection> connections;

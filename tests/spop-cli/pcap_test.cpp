@@ -2,7 +2,7 @@
 #include <pcap/pcap.h>
 
 #include "spop-cli/pcap_reader.hpp"
-#include "spop-cli/tcp_reassembly.hpp"
+#include "capture/tcp_reassembly.hpp"
 #include "tests/spop-cli/run_cli.hpp"
 #include "tests/support/hex.hpp"
 
@@ -213,6 +213,7 @@ TEST(Pcap, ClassicPcapFileWithLinuxCookedHeaders) {
 }
 
 TEST(TcpReassembler, DeliversEachByteOnceInOrder) {
+  using spop::capture::TcpReassembler;
   TcpReassembler r;
   std::vector<std::byte> out;
   const auto b = spop::test::hex("00 01 02 03 04 05 06 07 08 09");

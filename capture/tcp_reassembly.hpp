@@ -9,7 +9,7 @@
 #include <span>
 #include <vector>
 
-namespace spop_cli {
+namespace spop::capture {
 
 class TcpReassembler {
  public:
@@ -36,4 +36,4 @@ class TcpReassembler {
   std::map<std::uint64_t, std::vector<std::byte>> waiting_;  // by stream offset
 };
 
-}  // namespace spop_cli
+}  // namespace spop::capture

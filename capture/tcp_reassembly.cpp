@@ -1,6 +1,6 @@
-#include "spop-cli/tcp_reassembly.hpp"
+#include "capture/tcp_reassembly.hpp"
 
-namespace spop_cli {
+namespace spop::capture {
 
 void TcpReassembler::on_syn(std::uint32_t seq) noexcept {
   // A repeated SYN (retransmitted) changes nothing once data flowed.
@@ -51,4 +51,4 @@ std::size_t TcpReassembler::hole_size() const noexcept {
   return static_cast<std::size_t>(waiting_.begin()->first - offset_);
 }
 
-}  // namespace spop_cli
+}  // namespace spop::capture
