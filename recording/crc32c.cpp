@@ -42,4 +42,8 @@ std::uint32_t crc32c(std::span<const std::byte> data, std::uint32_t crc) noexcep
   return ~c;
 }
 
+std::uint32_t record_crc(std::span<const std::byte> record) noexcept {
+  return crc32c(record.subspan(8), crc32c(record.first(4)));
+}
+
 }  // namespace spop::recording

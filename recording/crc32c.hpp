@@ -11,4 +11,8 @@ namespace spop::recording {
 /// Check value: crc32c("123456789") == 0xE3069283.
 std::uint32_t crc32c(std::span<const std::byte> data, std::uint32_t crc = 0) noexcept;
 
+/// The CRC a record carries: CRC-32C of its bytes except the 4-byte CRC field itself (format.hpp).
+/// `record` is the whole record (at least its 8-byte start).
+std::uint32_t record_crc(std::span<const std::byte> record) noexcept;
+
 }  // namespace spop::recording

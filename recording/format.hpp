@@ -12,10 +12,10 @@
 //
 //   record, 40-byte header then the frames
 //     0  4  length         the whole record, header included
-//     4  1  kind           1: a NOTIFY and its ACK; 2: a NOTIFY that got no ACK
-//     5  1  flags          0 (reserved)
-//     6  2  reserved       0
-//     8  4  CRC-32C        of bytes 12 .. length-1 of the record
+//     4  4  CRC-32C        of the record's other bytes: 0-3, then 8 .. length-1
+//     8  1  kind           1: a NOTIFY and its ACK; 2: a NOTIFY that got no ACK
+//     9  1  flags          0 (reserved)
+//    10  2  reserved       0
 //    12  4  source         who saw the exchange (a spoa worker's pid; 0 for converted captures)
 //    16  8  connection     the connection's id within that source
 //    24  8  notify time    NOTIFY received, nanoseconds since the Unix epoch
@@ -34,8 +34,8 @@ inline constexpr std::array<std::uint8_t, 8> magic = {0x89, 'S', 'P', 'O', 'P', 
 inline constexpr std::uint16_t format_version = 1;
 inline constexpr std::size_t file_header_size = 32;
 inline constexpr std::size_t record_header_size = 40;
-/// Offset of the first byte a record's CRC covers (everything after the CRC field).
-inline constexpr std::size_t record_crc_start = 12;
+/// Where a record's CRC sits; it covers every other byte of the record.
+inline constexpr std::size_t record_crc_offset = 4;
 /// The largest record a reader accepts: two frames of SPOP's largest size (a 3-byte LEN, 16 MiB).
 inline constexpr std::size_t max_record_size = record_header_size + 2 * (4 + 0xFFFFFF);
 

@@ -90,14 +90,14 @@ DecodeStatus decode_record(std::span<const std::byte> data, Record& out, std::si
   }
   if (data.size() < length) return DecodeStatus::need_more;
   const auto record = data.first(length);
-  const auto stored = load_be<std::uint32_t>(record.data() + 8);
-  const std::uint32_t computed = crc32c(record.subspan(record_crc_start));
+  const auto stored = load_be<std::uint32_t>(record.data() + record_crc_offset);
+  const std::uint32_t computed = record_crc(record);
   if (stored != computed) {
     reason = "checksum mismatch (stored " + hex32(stored) + ", computed " + hex32(computed) +
              "): the record is corrupted";
     return DecodeStatus::invalid;
   }
-  const auto kind = std::to_integer<std::uint8_t>(record[4]);
+  const auto kind = std::to_integer<std::uint8_t>(record[8]);
   if (kind != static_cast<std::uint8_t>(RecordKind::exchange) &&
       kind != static_cast<std::uint8_t>(RecordKind::notify_only)) {
     reason = "unknown record kind " + std::to_string(kind);

@@ -29,9 +29,9 @@ void append_record_unsealed(std::vector<std::byte>& out, const RecordMeta& meta,
   out.resize(at + size);
   std::byte* p = out.data() + at;
   store_be<std::uint32_t>(p, static_cast<std::uint32_t>(size));
-  p[4] = static_cast<std::byte>(ack.empty() ? RecordKind::notify_only : RecordKind::exchange);
-  p[5] = p[6] = p[7] = std::byte{0};
-  store_be<std::uint32_t>(p + 8, 0);
+  store_be<std::uint32_t>(p + record_crc_offset, 0);
+  p[8] = static_cast<std::byte>(ack.empty() ? RecordKind::notify_only : RecordKind::exchange);
+  p[9] = p[10] = p[11] = std::byte{0};
   store_be<std::uint32_t>(p + 12, meta.source);
   store_be<std::uint64_t>(p + 16, meta.connection);
   store_be<std::int64_t>(p + 24, meta.notify_ns);
@@ -52,8 +52,7 @@ std::size_t seal_records(std::span<std::byte> records) noexcept {
   while (records.size() >= record_header_size) {
     const auto length = load_be<std::uint32_t>(records.data());
     if (length < record_header_size || length > records.size()) break;
-    const std::uint32_t crc = crc32c(records.subspan(record_crc_start, length - record_crc_start));
-    store_be<std::uint32_t>(records.data() + 8, crc);
+    store_be<std::uint32_t>(records.data() + record_crc_offset, record_crc(records.first(length)));
     records = records.subspan(length);
     ++sealed;
   }

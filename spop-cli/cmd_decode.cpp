@@ -13,6 +13,9 @@
 #include "spop-cli/frame_printer.hpp"
 #include "spop-cli/hex_text.hpp"
 #include "spop-cli/pcap_reader.hpp"
+#include "spop-cli/recording_output.hpp"
+#include "spop-cli/time_text.hpp"
+#include "recording/reader.hpp"
 
 namespace spop_cli {
 
@@ -23,7 +26,8 @@ constexpr std::string_view decode_examples =
     "  xxd frame.bin | spop-cli decode               # xxd and hexdump -C dumps are read as hex\n"
     "  spop-cli decode -f frame.bin --json            # raw bytes (or hex text) from a file\n"
     "  spop-cli decode --var-prefix iprep -f ack.hex  # name variables as HAProxy does\n"
-    "  spop-cli decode --pcap capture.pcapng --port 12345";
+    "  spop-cli decode --pcap capture.pcapng --port 12345\n"
+    "  spop-cli decode --recording traffic.rec        # a recording of spoa --record (also found by -f)";
 
 struct Input {
   std::vector<std::byte> bytes;
@@ -91,17 +95,6 @@ int decode_bytes(const CommandArgs& a, const Input& in, const DecodeOptions& dop
     a.err << a.args.front() << ": byte " << d.stream_error->offset << ": " << d.stream_error->reason << "\n";
   }
   return exit_status::agent_error;
-}
-
-// "2026-11-25T14:03:21.123456789Z"
-std::string iso_time(std::int64_t ns) {
-  const std::time_t secs = static_cast<std::time_t>(ns / 1'000'000'000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(ns % 1'000'000'000));
-  return buf;
 }
 
 std::string relative_time(std::int64_t ns, std::int64_t first) {
@@ -231,6 +224,9 @@ int run_decode(const CommandArgs& a) {
   TCLAP::ValueArg<std::string> pcap("", "pcap", "read the SPOP conversations of a pcap or pcapng capture", false, "",
                                     "FILE", cmd);
   TCLAP::ValueArg<int> port("p", "port", "with --pcap: the agent's TCP port", false, 0, "PORT", cmd);
+  TCLAP::ValueArg<std::string> recording("", "recording",
+                                         "read the records of a recording (spoa --record, spop-sim replay's input)",
+                                         false, "", "FILE", cmd);
   TCLAP::ValueArg<std::string> var_prefix("", "var-prefix",
                                           "show ACK variables as HAProxy names them "
                                           "(SCOPE.PREFIX.NAME)",
@@ -259,6 +255,12 @@ int run_decode(const CommandArgs& a) {
   if (var_prefix.isSet()) popt.var_prefix = jopt.var_prefix = var_prefix.getValue();
   popt.offsets = offsets.getValue();
 
+  if (recording.isSet()) {
+    if (!hex.getValue().empty() || file.isSet() || pcap.isSet()) {
+      return usage_error("--recording reads the recording only: no hex, --file or --pcap");
+    }
+    return decode_recording(a, recording.getValue(), json.getValue(), popt, jopt);
+  }
   if (pcap.isSet()) {
     if (!hex.getValue().empty() || file.isSet()) return usage_error("--pcap reads the capture only: no hex or --file");
     if (!port.isSet() || port.getValue() < 1 || port.getValue() > 65535) {
@@ -271,6 +273,11 @@ int run_decode(const CommandArgs& a) {
   Input in;
   if (std::string err = read_input(a, hex.getValue(), file.getValue(), format.getValue(), in); !err.empty()) {
     return usage_error(err);
+  }
+  // A file that starts like a recording is one, unless --format says otherwise.
+  if (file.isSet() && file.getValue() != "-" && format.getValue() == "auto" && in.bytes.size() >= 8 &&
+      spop::recording::has_recording_magic(in.bytes)) {
+    return decode_recording(a, file.getValue(), json.getValue(), popt, jopt);
   }
   return decode_bytes(a, in, DecodeOptions{static_cast<std::uint32_t>(limit), 0}, json.getValue(), popt, jopt);
 }

@@ -59,13 +59,13 @@ TEST(RecordingWriter, RecordBytesAreTheHeaderThenTheFramesAsOnTheWire) {
   std::vector<std::byte> out;
   append_record(out, m, notify, ack);
   ASSERT_EQ(out.size(), 40u + 36u + 25u);
-  const std::string crc = to_hex(std::span(out).subspan(8, 4));
+  const std::string crc = to_hex(std::span(out).subspan(4, 4));
   EXPECT_EQ(to_hex(std::span(out).first(40)),
-            to_hex(hex("00000065 01 00 0000 " + crc + " 0000004d 0000000000000005 00000000000003e8 00000000000004e2")));
+            to_hex(hex("00000065 " + crc + " 01 00 0000 0000004d 0000000000000005 00000000000003e8 00000000000004e2")));
   EXPECT_EQ(to_hex(std::span(out).subspan(40)), to_hex(notify) + " " + to_hex(ack));
   char expected[16];
-  std::snprintf(expected, sizeof expected, "%08x", crc32c(std::span(out).subspan(12)));
-  EXPECT_EQ(crc, to_hex(hex(expected))) << "the CRC covers everything after its own field";
+  std::snprintf(expected, sizeof expected, "%08x", crc32c(std::span(out).subspan(8), crc32c(std::span(out).first(4))));
+  EXPECT_EQ(crc, to_hex(hex(expected))) << "the CRC covers every byte but its own";
 }
 
 TEST(RecordingWriter, UnsealedRecordsGetTheSameChecksumsWhenSealed) {
@@ -266,7 +266,7 @@ TEST(RecordDecoder, StructuralErrors) {
     std::string reason;
   };
   const Case cases[] = {
-      {"unknown kind", [](auto& r) { r[4] = std::byte{9}; }, "unknown record kind 9"},
+      {"unknown kind", [](auto& r) { r[8] = std::byte{9}; }, "unknown record kind 9"},
       {"ACK first", [&](auto& r) { r[40 + 4] = std::byte{0x67}; }, "the first frame has type 103, not NOTIFY (3)"},
       {"NOTIFY second",
        [&](auto& r) { r[40 + notify.size() + 4] = std::byte{3}; }, "the second frame has type 3, not ACK (103)"},
@@ -296,6 +296,21 @@ TEST(RecordDecoder, StructuralErrors) {
     std::string reason;
     EXPECT_EQ(decode_record(rec, out, used, reason), DecodeStatus::invalid);
     EXPECT_EQ(reason, c.reason);
+  }
+}
+
+TEST(RecordDecoder, EveryFlippedBitIsNoticed) {
+  std::vector<std::byte> rec;
+  append_record(rec, {}, spop::test::notify_bytes(1, 1, "m", ip_arg), spop::test::ack_bytes(1, 1, score));
+  for (std::size_t i = 0; i < rec.size(); ++i) {
+    for (unsigned bit = 0; bit < 8; ++bit) {
+      auto bad = rec;
+      bad[i] ^= static_cast<std::byte>(1u << bit);
+      Record out;
+      std::size_t used = 0;
+      std::string reason;
+      EXPECT_NE(decode_record(bad, out, used, reason), DecodeStatus::ok) << "byte " << i << " bit " << bit;
+    }
   }
 }
 
