@@ -309,6 +309,7 @@ void HaproxyConnection::deliver_ack(std::vector<Waiting>::iterator it, const Fra
   ack.stop_offset = ack_contents_.stop_offset;
   ack.sent_at = it->sent_at;
   ack.received_at = now;
+  ack.payload = frame.payload;
   PendingEvent pending{ack, actions_.size(), ack_contents_.actions.size()};
   for (const Action& a : ack_contents_.actions) {
     const std::size_t offset = names_.size();
@@ -430,7 +431,11 @@ Errc HaproxyConnection::encode_fragmented(NotifyIds ids, std::span<const NotifyM
     if (const Errc e = whole.add_message(m.name, m.args); e != Errc::ok) return e;
   }
   whole.finish();
-  const auto payload = std::span<const std::byte>(scratch_).subspan(frame_length_prefix + header_length(ids));
+  encode_fragments(ids, std::span<const std::byte>(scratch_).subspan(frame_length_prefix + header_length(ids)));
+  return Errc::ok;
+}
+
+void HaproxyConnection::encode_fragments(NotifyIds ids, std::span<const std::byte> payload) {
   const std::size_t piece = frame_size_ - notify_header_reserve;
   std::size_t offset = 0;
   do {
@@ -443,7 +448,30 @@ Errc HaproxyConnection::encode_fragmented(NotifyIds ids, std::span<const NotifyM
     writer.finish();
     offset += n;
   } while (offset < payload.size());
-  return Errc::ok;
+}
+
+std::error_code HaproxyConnection::send_notify_payload(NotifyIds ids, std::span<const std::byte> payload,
+                                                       Clock::time_point now) {
+  if (const std::error_code ec = check_can_send(ids)) return ec;
+  if (payload.size() > frame_size_ - notify_header_reserve) {
+    if (options_.profile != HaproxyProfile::v2_6) return Errc::frame_too_big;
+    if (!agent_fragmentation_) {
+      protocol_error(Status::fragmentation_not_supported,
+                     "NOTIFY too big for the frame size and the agent cannot receive fragments", now);
+      return Errc::frame_too_big;
+    }
+    encode_fragments(ids, payload);
+  } else {
+    FrameWriter writer(out_.buffer(), FrameHeader{FrameType::notify, frame_flags::fin, ids.stream_id, ids.frame_id},
+                       frame_size_);  // the header is at most 25 bytes: it fits in the 32 kept for it
+    writer.payload().put_bytes(payload);
+    writer.finish();
+  }
+  waiting_.push_back(Waiting{ids, now});
+  highest_stream_id_ = std::max(highest_stream_id_, ids.stream_id);
+  ++stats_.notifies;
+  last_traffic_ = now;
+  return {};
 }
 
 bool HaproxyConnection::cancel_notify(NotifyIds ids) noexcept {

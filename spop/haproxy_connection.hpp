@@ -106,6 +106,9 @@ struct AckEvent {
   std::size_t stop_offset = 0;
   Clock::time_point sent_at;      ///< the `now` given to send_notify()
   Clock::time_point received_at;  ///< the `now` given to feed()
+  /// The ACK's payload as received (LIST-OF-ACTIONS): a view into the bytes given to feed(), valid as
+  /// long as the caller keeps them unchanged (drain the events before dropping what feed() used).
+  std::span<const std::byte> payload;
   Clock::duration round_trip() const noexcept { return received_at - sent_at; }
 };
 
@@ -221,6 +224,10 @@ class HaproxyConnection {
   /// injection). The ids are sent as given; on 3.1 they also raise the highest stream-id opened.
   std::error_code send_notify_with_ids(NotifyIds ids, std::span<const NotifyMessage> messages,
                                        Clock::time_point now);
+  /// As send_notify_with_ids() with the NOTIFY's payload (its LIST-OF-MESSAGES) already encoded, as
+  /// replayed from a recording: sent as given, with FIN, under `ids`. Same errors (the payload is not
+  /// checked: give a valid one).
+  std::error_code send_notify_payload(NotifyIds ids, std::span<const std::byte> payload, Clock::time_point now);
   /// Forgets a waiting NOTIFY (its processing timeout expired). A late ACK for it is then treated as
   /// unmatched. Returns false if it was not waiting.
   bool cancel_notify(NotifyIds ids) noexcept;
@@ -282,6 +289,7 @@ class HaproxyConnection {
   std::error_code check_can_send(NotifyIds ids) const;
   Errc encode_notify(NotifyIds ids, std::span<const NotifyMessage> messages);
   Errc encode_fragmented(NotifyIds ids, std::span<const NotifyMessage> messages);
+  void encode_fragments(NotifyIds ids, std::span<const std::byte> payload);
   /// HAProxy gives up: HAPROXY-DISCONNECT `status` (unless a health check), then wait for the agent.
   void protocol_error(Status status, std::string detail, Clock::time_point now);
   void input_error(Status status, std::string detail, Clock::time_point now);

@@ -486,6 +486,44 @@ TEST(HaproxyConnection, FragmentsForAnAgentThatClaimedIt) {
   EXPECT_EQ(to_hex(payload), to_hex(expected_payload));
 }
 
+TEST(HaproxyConnection, SendsAnEncodedPayloadAsGivenUnderItsIds) {
+  for (HaproxyProfile p : {v26, v31}) {
+    SCOPED_TRACE(to_string(p));
+    // The frame send_notify() builds, and the same payload sent through send_notify_payload().
+    auto built = connected(profile_options(p), "pipelining");
+    const NotifyIds ids = send_check(*built);
+    const Bytes expected(built->pending_output().begin(), built->pending_output().end());
+    auto replayed = connected(profile_options(p), "pipelining");
+    const auto payload = std::span<const std::byte>(expected).subspan(4 + 7);
+    EXPECT_FALSE(replayed->send_notify_payload(ids, payload, t0));
+    EXPECT_EQ(to_hex(replayed->pending_output()), to_hex(expected));
+    EXPECT_EQ(replayed->in_flight(), 1u);
+    EXPECT_EQ(replayed->send_notify_payload(ids, payload, t0), Errc::invalid_argument) << "ids already waiting";
+  }
+  // Too big for the negotiated size: 3.1 fails the stream, 2.6 the connection (status 10).
+  for (HaproxyProfile p : {v26, v31}) {
+    HaproxyConnection h(profile_options(p), t0);
+    h.consume_output(h.pending_output().size());
+    feed(h, agent_hello_256("pipelining"));
+    const Bytes big(225, std::byte{0});
+    EXPECT_FALSE(h.send_notify_payload({1, 1}, std::span(big).first(224), t0)) << "256 - 32 bytes fit";
+    EXPECT_EQ(h.send_notify_payload({3, 1}, big, t0), Errc::frame_too_big);
+    EXPECT_EQ(h.state(), p == v26 ? HaproxyState::disconnecting : HaproxyState::running);
+  }
+}
+
+TEST(HaproxyConnection, AckEventsCarryTheirPayload) {
+  auto h = connected(profile_options(v31), "pipelining");
+  send_check(*h);
+  const Bytes ack = read_file(capture("haproxy-3.2/ack-setvar-sess-ip_score-int32-42.bin"));
+  ASSERT_EQ(h->feed(ack, t0), ack.size());
+  auto e = h->next_event();
+  ASSERT_TRUE(e);
+  const auto* a = std::get_if<AckEvent>(&*e);
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(to_hex(a->payload), to_hex(std::span<const std::byte>(ack).subspan(4 + 7)));
+}
+
 // ---- ACK matching -----------------------------------------------------------------------------
 
 TEST(HaproxyConnection, MatchesAcksAndNamesTheirVariables) {
