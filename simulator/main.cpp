@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "simulator/conform/conform_command.hpp"
+#include "simulator/replay/replay_command.hpp"
 #include "simulator/run/run_command.hpp"
 
 namespace {
@@ -13,6 +14,7 @@ void print_usage(std::FILE* out) {
       "\n"
       "commands:\n"
       "  run       emulate HAProxy: send scenario traffic to an agent, inject faults, check and report\n"
+      "  replay    replay recorded traffic (recordings, pcap captures) against an agent, report what differs\n"
       "  conform   run the SPOP conformance suite against an agent\n"
       "\n"
       "`spop-sim <command> --help` describes each command's options; `spop-sim --version` prints the version.\n",
@@ -37,8 +39,9 @@ int main(int argc, char** argv) {
   }
   // Each subcommand sees argv as if it were its own program: argv[0] is "spop-sim <command>".
   if (command == "run") return spop::sim::run_command(argc - 1, argv + 1);
+  if (command == "replay") return spop::sim::replay_command(argc - 1, argv + 1);
   if (command == "conform") return spop::sim::conform_command(argc - 1, argv + 1);
-  std::fprintf(stderr, "spop-sim: unknown command '%s' (expected run or conform; see spop-sim --help)\n",
+  std::fprintf(stderr, "spop-sim: unknown command '%s' (expected run, replay or conform; see spop-sim --help)\n",
                argv[1]);
   return 2;
 }
