@@ -32,9 +32,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import check_man_pages  # noqa: E402  (TCLAP's --help layout is read in one place)
 
 PROGRAMS = ('spoa', 'spop-cli', 'spop-sim')
-SUBCOMMANDS = {'spop-cli': ('send', 'hello', 'check', 'decode', 'encode'), 'spop-sim': ('run', 'conform')}
+SUBCOMMANDS = {'spop-cli': ('send', 'hello', 'check', 'decode', 'encode'), 'spop-sim': ('run', 'replay', 'conform')}
 NEEDS_AGENT = {('spop-cli', 'send'), ('spop-cli', 'hello'), ('spop-cli', 'check'),
-               ('spop-sim', 'run'), ('spop-sim', 'conform')}
+               ('spop-sim', 'run'), ('spop-sim', 'replay'), ('spop-sim', 'conform')}
 PORT_OPTIONS = {'-p', '--port', '-u', '--unix'}
 SHELL_INFO = {'', 'sh', 'shell', 'bash', 'console'}
 FENCE = re.compile(r'^(\s*)(```+|~~~+)\s*([\w+-]*)')

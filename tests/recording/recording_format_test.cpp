@@ -48,7 +48,14 @@ TEST(RecordingWriter, FileHeaderBytes) {
                                     "  1122334455667788")));
 }
 
-TEST(RecordingWriter, RecordBytesAreTheHeaderThenTheFramesAsOnTheWire) {
+// The example of docs/replay.md ("The recording format"), byte for byte.
+TEST(RecordingWriter, TheDocumentedExample) {
+  std::vector<std::byte> file;
+  FileHeader h;
+  h.created_ns = 1'700'000'000'000'000'000;
+  append_file_header(file, h);
+  EXPECT_EQ(to_hex(file), to_hex(hex("89 53 50 4f 50 52 45 43  00 01  00 20  00 00 00 00  00 00 00 00 00 00 00 00"
+                                     "  17 97 9c fe 36 2a 00 00")));
   const auto notify = hex("00000020 03 00000001 01 01 0f 636865636b2d636c69656e742d6970 01 02 6970 06 7f000001");
   const auto ack = hex("00000015 67 00000001 01 01 01 03 02 08 69705f73636f7265 02 2a");
   RecordMeta m;
@@ -59,13 +66,13 @@ TEST(RecordingWriter, RecordBytesAreTheHeaderThenTheFramesAsOnTheWire) {
   std::vector<std::byte> out;
   append_record(out, m, notify, ack);
   ASSERT_EQ(out.size(), 40u + 36u + 25u);
-  const std::string crc = to_hex(std::span(out).subspan(4, 4));
   EXPECT_EQ(to_hex(std::span(out).first(40)),
-            to_hex(hex("00000065 " + crc + " 01 00 0000 0000004d 0000000000000005 00000000000003e8 00000000000004e2")));
+            to_hex(hex("00 00 00 65  0c 4a cd 2f  01 00 00 00  00 00 00 4d  00 00 00 00 00 00 00 05"
+                       "  00 00 00 00 00 00 03 e8  00 00 00 00 00 00 04 e2")));
   EXPECT_EQ(to_hex(std::span(out).subspan(40)), to_hex(notify) + " " + to_hex(ack));
-  char expected[16];
-  std::snprintf(expected, sizeof expected, "%08x", crc32c(std::span(out).subspan(8), crc32c(std::span(out).first(4))));
-  EXPECT_EQ(crc, to_hex(hex(expected))) << "the CRC covers every byte but its own";
+  // The CRC covers every byte but its own.
+  EXPECT_EQ(record_crc(out), 0x0c4acd2fu);
+  EXPECT_EQ(crc32c(std::span(out).subspan(8), crc32c(std::span(out).first(4))), 0x0c4acd2fu);
 }
 
 TEST(RecordingWriter, UnsealedRecordsGetTheSameChecksumsWhenSealed) {
