@@ -79,16 +79,21 @@ bool RecordingFile::open() {
   return create();
 }
 
-bool RecordingFile::create() {
-  const std::filesystem::path tmp = settings_.path.string() + ".tmp." + std::to_string(::getpid());
-  ::unlink(tmp.c_str());  // left over by a process of the same pid that died here
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return fail("cannot create " + settings_.path.string(), errno);
+std::vector<std::byte> RecordingFile::fresh_header() const {
   std::vector<std::byte> header;
   spop::recording::FileHeader h = settings_.header;
   h.created_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                      std::chrono::system_clock::now().time_since_epoch()).count();
   spop::recording::append_file_header(header, h);
+  return header;
+}
+
+bool RecordingFile::create() {
+  const std::filesystem::path tmp = settings_.path.string() + ".tmp." + std::to_string(::getpid());
+  ::unlink(tmp.c_str());  // left over by a process of the same pid that died here
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return fail("cannot create " + settings_.path.string(), errno);
+  const std::vector<std::byte> header = fresh_header();
   std::size_t done = 0;
   if (const int err = write_all(fd, header, done); err != 0) {
     ::close(fd);
@@ -152,11 +157,7 @@ bool RecordingFile::append(std::span<const std::byte> records) {
     if (::fstat(fd_, &st) != 0) return fail("cannot stat " + settings_.path.string(), errno);
     if (st.st_size == 0) {
       // An empty FILE (created by logrotate or by hand): it gets our header first.
-      std::vector<std::byte> header;
-      spop::recording::FileHeader h = settings_.header;
-      h.created_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count();
-      spop::recording::append_file_header(header, h);
+      const std::vector<std::byte> header = fresh_header();
       std::size_t done = 0;
       if (const int err = write_all(fd_, header, done); err != 0) {
         truncate_to(fd_, 0);

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "recording/format.hpp"
 
@@ -48,6 +49,7 @@ class RecordingFile {
   enum class HeaderCheck { ours, other_recording, foreign };
   bool open();                        // fd_ on FILE, created with its header when missing
   bool create();                      // a new FILE with its header (temporary name, then link)
+  std::vector<std::byte> fresh_header() const;  // the header of a FILE created now
   bool locked_write(std::span<const std::byte> records);
   HeaderCheck check_header();         // what FILE starts with (fd_ open and locked)
   bool still_at_path() const;         // fd_ is the file FILE names now

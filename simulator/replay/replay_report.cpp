@@ -3,23 +3,16 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "simulator/run/html_parts.hpp"
 #include "simulator/run/run_report.hpp"
 
 namespace spop::sim::replay {
 
 namespace {
 
-std::string ms_text(std::uint64_t ns) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f", static_cast<double>(ns) / 1e6);
-  return buf;
-}
+using html::fmt;
 
-std::string fixed(double v, int decimals) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
+std::string ms_text(std::uint64_t ns) { return fmt(static_cast<double>(ns) / 1e6); }
 
 // Transitions by count, largest first.
 std::vector<std::pair<std::string, std::uint64_t>> by_count(const std::map<std::string, std::uint64_t>& m) {
@@ -60,7 +53,7 @@ std::string to_text(const ReplayReport& r) {
     for (const std::string& e : f.errors) out += "  error: " + e + "\n";
     for (const std::string& n : f.notes) out += "  note: " + n + "\n";
   }
-  out += "replayed " + with_commas(r.sent) + " of " + with_commas(r.exchanges) + " NOTIFYs in " + fixed(r.elapsed_s, 2) +
+  out += "replayed " + with_commas(r.sent) + " of " + with_commas(r.exchanges) + " NOTIFYs in " + fmt(r.elapsed_s, 2) +
          " s (" + with_commas(static_cast<std::uint64_t>(r.rate())) + "/s), " + with_commas(r.answered) + " answered, " +
          with_commas(r.connections_opened) + " connection(s) opened\n";
   out += "compared " + with_commas(r.compared) + " ACKs: " + with_commas(r.compared - r.differing) + " identical, " +
