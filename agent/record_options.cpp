@@ -13,9 +13,9 @@ namespace spoa {
 
 namespace {
 
-constexpr std::uint64_t min_rotation_size = std::uint64_t{64} << 10;
+constexpr std::uint64_t min_record_rotation_size = std::uint64_t{64} << 10;
 
-std::string size_text(std::uint64_t bytes) {
+std::string rotation_size_text(std::uint64_t bytes) {
   for (const auto& [shift, unit] : {std::pair{30, "G"}, std::pair{20, "M"}, std::pair{10, "K"}}) {
     if (bytes >= (std::uint64_t{1} << shift) && bytes % (std::uint64_t{1} << shift) == 0)
       return std::to_string(bytes >> shift) + unit;
@@ -77,7 +77,7 @@ std::optional<RecordOptionError> RecordArgs::apply(RecordOptions& out) const {
   if (!sample) return RecordOptionError{"--record-sample", sample_->getValue(), "a share in (0, 1] such as 0.01, or 1%"};
   out.sample = *sample;
   const auto size = parse_size(max_size_->getValue());
-  if (!size || (*size != 0 && *size < min_rotation_size)) {
+  if (!size || (*size != 0 && *size < min_record_rotation_size)) {
     return RecordOptionError{"--record-max-size", max_size_->getValue(), "0 (never) or a size of 64K or more, e.g. 100M"};
   }
   out.max_size = *size;
@@ -102,7 +102,7 @@ std::string describe(const RecordOptions& o) {
   std::snprintf(share, sizeof share, "%g%%", o.sample * 100);
   out += o.sample >= 1 ? ", all NOTIFYs" : std::string(", ") + share + " of the NOTIFYs";
   out += o.max_size == 0 ? ", never rotated"
-                         : ", rotated at " + size_text(o.max_size) + " (" + std::to_string(o.max_files) +
+                         : ", rotated at " + rotation_size_text(o.max_size) + " (" + std::to_string(o.max_files) +
                                (o.max_files == 1 ? " file" : " files") + " kept)";
   if (!o.redact.empty()) {
     out += ", values of ";

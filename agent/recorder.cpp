@@ -12,16 +12,16 @@ namespace spoa {
 
 namespace {
 
-std::uint32_t load_be32(const std::byte* p) noexcept {
+std::uint32_t record_length_at(const std::byte* p) noexcept {
   return std::to_integer<std::uint32_t>(p[0]) << 24 | std::to_integer<std::uint32_t>(p[1]) << 16 |
          std::to_integer<std::uint32_t>(p[2]) << 8 | std::to_integer<std::uint32_t>(p[3]);
 }
 
-std::int64_t nanoseconds(Recorder::TimePoint t) noexcept {
+std::int64_t ns_since_epoch(Recorder::TimePoint t) noexcept {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
 
-spop::recording::FileHeader header_for(const RecorderSettings& s) {
+spop::recording::FileHeader recording_header_for(const RecorderSettings& s) {
   spop::recording::FileHeader h;
   if (!s.redact.empty()) {
     h.flags = spop::recording::header_flags::redacted;
@@ -30,12 +30,12 @@ spop::recording::FileHeader header_for(const RecorderSettings& s) {
   return h;
 }
 
-std::string duration_text(std::chrono::milliseconds d) {
+std::string retry_interval_text(std::chrono::milliseconds d) {
   return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + " s" : std::to_string(d.count()) + " ms";
 }
 
 // splitmix64's output function: a good 64-bit draw from a counter.
-std::uint64_t mix(std::uint64_t z) noexcept {
+std::uint64_t splitmix64_mix(std::uint64_t z) noexcept {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
@@ -49,7 +49,7 @@ Recorder::Recorder(RecorderSettings settings)
                                                 : static_cast<std::uint64_t>(std::ldexp(std::max(settings_.sample, 0.0), 64))),
       draw_(settings_.seed != 0 ? settings_.seed
                                 : static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())),
-      file_(RecordingFileSettings{settings_.path, settings_.max_size, settings_.max_files, header_for(settings_)}) {
+      file_(RecordingFileSettings{settings_.path, settings_.max_size, settings_.max_files, recording_header_for(settings_)}) {
   if (!settings_.redact.empty()) redactor_.emplace(settings_.key, settings_.redact);
   // Both buffers are allocated once: record() never allocates, it drops what does not fit.
   active_.reserve(settings_.buffer_size);
@@ -76,7 +76,7 @@ Recorder::~Recorder() {
 
 bool Recorder::sample() noexcept {
   if (sample_threshold_ == UINT64_MAX) return true;
-  const std::uint64_t z = mix(draw_.fetch_add(0x9e3779b97f4a7c15ULL, std::memory_order_relaxed));
+  const std::uint64_t z = splitmix64_mix(draw_.fetch_add(0x9e3779b97f4a7c15ULL, std::memory_order_relaxed));
   if (z < sample_threshold_) return true;
   sampled_out_.fetch_add(1, std::memory_order_relaxed);
   return false;
@@ -92,8 +92,8 @@ void Recorder::record_sampled(std::uint64_t connection, std::span<const std::byt
   spop::recording::RecordMeta meta;
   meta.source = settings_.source;
   meta.connection = connection;
-  meta.notify_ns = nanoseconds(notify_at);
-  meta.ack_ns = nanoseconds(ack_at);
+  meta.notify_ns = ns_since_epoch(notify_at);
+  meta.ack_ns = ns_since_epoch(ack_at);
   const std::size_t size = spop::recording::record_size(notify, ack);
   bool wake = false;
   {
@@ -172,9 +172,9 @@ std::size_t Recorder::redact(std::vector<std::byte>& batch) {
   if (!redactor_) return 0;
   std::size_t read = 0, kept = 0, removed = 0;
   while (read + spop::recording::record_header_size <= batch.size()) {
-    const std::size_t length = load_be32(batch.data() + read);
+    const std::size_t length = record_length_at(batch.data() + read);
     const std::size_t notify_at = read + spop::recording::record_header_size;
-    const std::size_t notify_size = 4 + std::size_t{load_be32(batch.data() + notify_at)};
+    const std::size_t notify_size = 4 + std::size_t{record_length_at(batch.data() + notify_at)};
     std::size_t replaced = 0;
     // A NOTIFY that cannot be walked may hide a value that had to go: the record is not kept.
     if (redactor_->redact_notify(std::span(batch).subspan(notify_at, notify_size), replaced)) {
@@ -217,7 +217,7 @@ void Recorder::write(std::vector<std::byte>& batch, std::uint64_t records) {
     // One line per outage, not one per batch: a full disk must not fill the log as well.
     log(LogLevel::error, "recording stopped: " + file_.error() +
                              "; serving continues without recording, trying again every " +
-                             duration_text(settings_.retry_interval));
+                             retry_interval_text(settings_.retry_interval));
     failing_ = true;
     dropped_while_failing_ = 0;
   }

@@ -18,7 +18,7 @@ namespace spoa {
 namespace {
 
 // Writes everything (a regular file may take a write in pieces); the bytes written in `done`.
-int write_all(int fd, std::span<const std::byte> bytes, std::size_t& done) {
+int write_all_bytes(int fd, std::span<const std::byte> bytes, std::size_t& done) {
   done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
@@ -33,22 +33,22 @@ int write_all(int fd, std::span<const std::byte> bytes, std::size_t& done) {
 }
 
 // Cuts the file back to `size` (after a failed write); the write's error is the one worth reporting.
-void truncate_to(int fd, off_t size) {
+void truncate_back_to(int fd, off_t size) {
   [[maybe_unused]] const int ignored = ::ftruncate(fd, size);
 }
 
-class FileLock {
+class RecordingFileLock {
  public:
-  explicit FileLock(int fd) : fd_(fd) {
+  explicit RecordingFileLock(int fd) : fd_(fd) {
     while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
     }
   }
-  ~FileLock() {
+  ~RecordingFileLock() {
     if (fd_ >= 0) ::flock(fd_, LOCK_UN);
   }
   void release() noexcept { fd_ = -1; }  // the descriptor was closed, which dropped the lock
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
+  RecordingFileLock(const RecordingFileLock&) = delete;
+  RecordingFileLock& operator=(const RecordingFileLock&) = delete;
 
  private:
   int fd_;
@@ -95,7 +95,7 @@ bool RecordingFile::create() {
   if (fd < 0) return fail("cannot create " + settings_.path.string(), errno);
   const std::vector<std::byte> header = fresh_header();
   std::size_t done = 0;
-  if (const int err = write_all(fd, header, done); err != 0) {
+  if (const int err = write_all_bytes(fd, header, done); err != 0) {
     ::close(fd);
     ::unlink(tmp.c_str());
     return fail("cannot write " + settings_.path.string(), err);
@@ -147,7 +147,7 @@ bool RecordingFile::append(std::span<const std::byte> records) {
   // A few rounds at most: each one follows a rotation by another process or a file moved away.
   for (int attempt = 0; attempt < 4; ++attempt) {
     if (!open()) return false;
-    FileLock lock(fd_);
+    RecordingFileLock lock(fd_);
     if (!still_at_path()) {
       lock.release();
       close();
@@ -159,8 +159,8 @@ bool RecordingFile::append(std::span<const std::byte> records) {
       // An empty FILE (created by logrotate or by hand): it gets our header first.
       const std::vector<std::byte> header = fresh_header();
       std::size_t done = 0;
-      if (const int err = write_all(fd_, header, done); err != 0) {
-        truncate_to(fd_, 0);
+      if (const int err = write_all_bytes(fd_, header, done); err != 0) {
+        truncate_back_to(fd_, 0);
         return fail("cannot write " + settings_.path.string(), err);
       }
       st.st_size = static_cast<off_t>(header.size());
@@ -180,9 +180,9 @@ bool RecordingFile::append(std::span<const std::byte> records) {
       }
     }
     std::size_t done = 0;
-    if (const int err = write_all(fd_, records, done); err != 0) {
+    if (const int err = write_all_bytes(fd_, records, done); err != 0) {
       // Keep the file readable: a record cut in half would end every later read of it.
-      if (done > 0) truncate_to(fd_, st.st_size);
+      if (done > 0) truncate_back_to(fd_, st.st_size);
       return fail("cannot write " + settings_.path.string(), err);
     }
     if (settings_.max_size != 0 && static_cast<std::uint64_t>(st.st_size) + done >= settings_.max_size) {
