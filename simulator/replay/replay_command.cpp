@@ -29,7 +29,7 @@ int replay_command(int argc, char** argv) {
   replay::ReplayOutcome outcome = replay::run_replay(input, options->plan);
   replay::ReplayReport& report = outcome.report;
   report.agent = options->plan.agent.to_string();
-  report.profile = options->plan.haproxy.profile == spop::HaproxyProfile::v2_6 ? "2.6" : "3.1";
+  report.profile = std::string(spop::to_string(options->plan.haproxy.profile));
   report.mode = std::to_string(options->plan.connections) + " connection(s) x " +
                 std::to_string(std::min<std::size_t>(options->plan.in_flight, options->plan.haproxy.max_in_flight)) +
                 " in flight, " +

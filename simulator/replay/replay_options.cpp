@@ -43,8 +43,8 @@ std::optional<ReplayOptions> parse_replay_options(int argc, char** argv, std::st
     TCLAP::ValueArg<std::string> port("p", "port", "the agent's port (default 12345)", false, "", "PORT", cmd);
     TCLAP::ValueArg<std::string> unix_path("", "unix", "the agent's Unix socket instead of host and port", false, "",
                                            "PATH", cmd);
-    TCLAP::ValueArg<std::string> profile("", "profile", "HAProxy to play: 2.6 (default) or 3.1; ids are renumbered "
-                                         "by its rules", false, "2.6", "2.6|3.1", cmd);
+    TCLAP::ValueArg<std::string> profile("", "profile", "HAProxy to play: 2.6 (default) or 3.2 (alias 3.1); ids are "
+                                         "renumbered by its rules", false, "2.6", "2.6|3.2", cmd);
     TCLAP::ValueArg<std::string> config("c", "config",
                                         "the SPOE file of the recorded traffic: var-prefix, max-frame-size, "
                                         "pipelining, max-waiting-frames, timeout processing",
@@ -110,12 +110,12 @@ std::optional<ReplayOptions> parse_replay_options(int argc, char** argv, std::st
       }
       o.input.capture_port = static_cast<std::uint16_t>(v);
     }
-    Profile p = Profile::haproxy_2_6;
-    if (profile.getValue() == "3.1") p = Profile::haproxy_3_1;
-    else if (profile.getValue() != "2.6") {
-      error = "--profile: expected 2.6 or 3.1, not '" + profile.getValue() + "'";
+    const auto parsed_profile = spop::parse_haproxy_profile(profile.getValue());
+    if (!parsed_profile) {
+      error = "--profile: expected 2.6 or 3.2 (or 3.1), not '" + profile.getValue() + "'";
       return std::nullopt;
     }
+    const Profile p = *parsed_profile == spop::HaproxyProfile::v2_6 ? Profile::haproxy_2_6 : Profile::haproxy_3_1;
     const std::string engine_id = spop::make_engine_id(0x5eed'2e91'a7ULL);
     if (config.isSet()) {
       SpoeLoadOptions lo;

@@ -375,8 +375,14 @@ class Replayer {
     for (auto& c : conns_) {
       if (!c) continue;
       if (c->running && c->hc->state() == spop::HaproxyState::running) {
-        c->hc->submit_disconnect(spop::Status::normal, spop::status_message(spop::Status::normal), now);
-        write(*c);
+        if (plan_.haproxy.profile == spop::HaproxyProfile::v2_6) {
+          c->hc->submit_disconnect(spop::Status::normal, spop::status_message(spop::Status::normal), now);
+          write(*c);
+        } else {
+          // 3.2 ends its idle SPOP connections with a reset and no HAPROXY-DISCONNECT.
+          close_with_reset(c->fd);
+          c->fd = -1;
+        }
       }
       close(c, "the end of the replay");
     }

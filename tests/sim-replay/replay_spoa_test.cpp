@@ -190,7 +190,7 @@ TEST_F(ReplayAgainstSpoa, ACaptureWrittenByTheTestReplaysLikeTheRecording) {
 TEST_F(ReplayAgainstSpoa, Profile31AndSeveralConnections) {
   const auto j = json_of(run_replay({*recording_, "--port", port(v1_), "--profile", "3.1", "--connections", "3",
                                      "--in-flight", "5", "--repeat", "4", "--json"}));
-  EXPECT_EQ(j["profile"], "3.1");
+  EXPECT_EQ(j["profile"], "3.2");
   EXPECT_EQ(j["sent"], 200);
   EXPECT_EQ(j["compared"], 200);
   EXPECT_EQ(j["differing"], 0);
@@ -301,7 +301,7 @@ TEST_F(ReplayAgainstSpoa, AnAgentThatIsNotThere) {
 TEST_F(ReplayAgainstSpoa, UsageErrors) {
   for (const auto& [args, message] : std::vector<std::pair<std::vector<std::string>, std::string>>{
            {{*recording_, "--speed", "0"}, "--speed: expected max or a factor above 0 such as 1 or 10, not '0'"},
-           {{*recording_, "--profile", "2.4"}, "--profile: expected 2.6 or 3.1, not '2.4'"},
+           {{*recording_, "--profile", "2.4"}, "--profile: expected 2.6 or 3.2 (or 3.1), not '2.4'"},
            {{*recording_, "--unix", "/x", "--port", "1"}, "--unix excludes --host and --port"},
            {{*recording_, "--connections", "0"}, "--connections: expected a whole number from 1 to 10000, not '0'"},
            {{*recording_, "--spoe", "x"}, "unknown option '--spoe'"},
