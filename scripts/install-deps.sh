@@ -13,7 +13,7 @@ default_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libtclap-dev
   libfmt-dev libspdlog-dev nlohmann-json3-dev libsystemd-dev libyaml-cpp-dev libpcap-dev
   clang-14 libclang-rt-14-dev
-  libphp8.2-embed php8.2-dev prometheus-cpp-dev redis-server redis-sentinel
+  libphp8.2-embed php8.2-dev prometheus-cpp-dev libhiredis-dev redis-server redis-sentinel
   haproxy curl procps wrk xxd
 )
 # HAProxy 3.x from source with OpenSSL, PCRE2 (JIT), Lua 5.4 and the Prometheus exporter (built in).

@@ -1,6 +1,8 @@
 // RESP2, the Redis wire protocol, without any I/O: commands become bytes, received bytes become replies.
 //
-// The blocking client of the Redis store uses it, and so can any client that moves the bytes itself (a Lua
+// The bytes are hiredis's: its command formatter writes the commands and its sans-I/O reply reader parses
+// the replies (with reply functions that build Reply trees); this file adds our limits and Reply. The
+// blocking client of the Redis store uses it, and so can any client that moves the bytes itself (a Lua
 // coroutine on a cosocket, an asyncio transport): nothing here knows sockets, threads or clocks. Only what
 // a client of RESP2 receives is parsed (no RESP3: the store never sends HELLO 3).
 #pragma once
@@ -8,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -33,8 +36,11 @@ void append_command(std::string& out, std::span<const std::string_view> args);
 void append_command(std::string& out, std::initializer_list<std::string_view> args);
 
 /// What a reply may hold at most: beyond, the peer is broken or not Redis (the store's values are small).
-inline constexpr std::size_t max_bulk = std::size_t{16} << 20;
-inline constexpr std::size_t max_elements = std::size_t{1} << 16;
+inline constexpr std::size_t max_bulk = std::size_t{16} << 20;      ///< bytes of one string
+inline constexpr std::size_t max_line = std::size_t{64} << 10;      ///< bytes of a status or error line
+inline constexpr std::size_t max_elements = std::size_t{1} << 16;   ///< elements of one array
+/// Arrays in arrays: hiredis 0.14's own limit (it refuses a ninth level: "No support for nested multi bulk
+/// replies with depth > 7").
 inline constexpr int max_depth = 8;
 
 enum class ParseStatus : std::uint8_t {
@@ -43,26 +49,38 @@ enum class ParseStatus : std::uint8_t {
   malformed,  ///< not RESP2, or beyond the limits: the connection cannot be used any further
 };
 
-/// Parses one reply from the front of `bytes` (stateless: after need_more, call again with the same bytes
-/// plus the new ones). On complete, `out` holds it and `used` the bytes it took. On malformed, `why` says
-/// what was wrong (when not null).
-ParseStatus parse_reply(std::string_view bytes, Reply& out, std::size_t& used, std::string* why = nullptr);
+namespace detail {
+struct ReaderState;
+}
 
-/// Received bytes in, whole replies out: a buffer over parse_reply() for clients reading a stream.
+/// Received bytes in, whole replies out (hiredis's reply reader). Feed what arrived, then call next()
+/// until need_more: the limits above are checked as the bytes come, so that a reader drained after every
+/// feed never holds much more than one string of max_bulk bytes.
 class Reader {
  public:
-  void feed(std::string_view bytes) { buffer_.append(bytes); }
+  Reader() noexcept;
+  ~Reader();
+  Reader(Reader&& other) noexcept;
+  Reader& operator=(Reader&& other) noexcept;
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
+
+  void feed(std::string_view bytes);
   /// The next whole reply into `out`; need_more until enough bytes were fed. After malformed, error()
   /// says why and the reader stays malformed.
   ParseStatus next(Reply& out);
-  const std::string& error() const noexcept { return error_; }
-  /// Bytes fed and not yet parsed.
-  std::size_t buffered() const noexcept { return buffer_.size() - start_; }
+  const std::string& error() const noexcept;
+  /// Bytes fed and not part of a reply handed out yet.
+  std::size_t buffered() const noexcept;
 
  private:
-  std::string buffer_;
-  std::size_t start_ = 0;
-  std::string error_;
+  detail::ReaderState& state();
+  std::unique_ptr<detail::ReaderState> state_;  // created at the first feed
 };
+
+/// Parses one reply from the front of `bytes`, for callers that keep the bytes themselves: a Reader fed
+/// `bytes` at once (after need_more, call again with the same bytes plus the new ones). On complete, `out`
+/// holds it and `used` the bytes it took. On malformed, `why` says what was wrong (when not null).
+ParseStatus parse_reply(std::string_view bytes, Reply& out, std::size_t& used, std::string* why = nullptr);
 
 }  // namespace spoa::resp

@@ -172,6 +172,63 @@ TEST_F(PythonState, TheKeyPrefixAppliesInTheRedisStore) {
   EXPECT_EQ(server.command({"EXISTS", "n"})->integer, 0);
 }
 
+// A store call releases the GIL: while it waits for a stopped Redis, another thread of the script runs,
+// and that thread is what lets the server answer (it sends SIGCONT once the store's request lies unread in
+// the server's socket, which only happens during the call). A call holding the GIL would keep that thread
+// from running and end at the store's timeout, with a state_error.
+TEST_F(PythonState, AnotherThreadRunsWhileAStoreCallWaits) {
+  if (!redis_server_available()) GTEST_SKIP() << "redis-server is not installed";
+  RedisServer server;
+  ASSERT_TRUE(server.running());
+  RedisStoreOptions store_options = redis_store_options(server.port());
+  store_options.timeout = std::chrono::seconds{10};  // a hang guard: the call waits for the other thread
+  options().state = std::make_shared<RedisStore>(store_options, nullptr);
+  load_script(std::string(prelude) + "PORT, PID = " + std::to_string(server.port()) + ", " +
+              std::to_string(server.pid()) + "\n" + R"PY(
+import os, signal, threading, time
+
+def request_unread():
+    # An established connection to the server's port with bytes the (stopped) server has not read.
+    for table in ('/proc/net/tcp', '/proc/net/tcp6'):
+        with open(table) as f:
+            for row in f.read().splitlines()[1:]:
+                fields = row.split()
+                port = int(fields[1].rsplit(':', 1)[1], 16)
+                unread = int(fields[4].split(':')[1], 16)
+                if fields[3] == '01' and port == PORT and unread > 0:
+                    return True
+    return False
+
+def wake_server(done):
+    while not done.is_set():
+        if request_unread():
+            os.kill(PID, signal.SIGCONT)
+            return
+        time.sleep(0.001)
+
+def warm(args):
+    spoa.state_set('n', 41)   # the store's connection is open before the server stops
+
+def handler(args):
+    done = threading.Event()
+    waker = threading.Thread(target=wake_server, args=(done,), daemon=True)
+    waker.start()
+    try:
+        assert spoa.state_incr('n') == 42
+    finally:
+        done.set()
+        waker.join()
+
+spoa.register_message('warm', warm)
+spoa.register_message('m', handler)
+)PY");
+  expect_ok("warm");
+  server.pause();
+  expect_ok("m");
+  server.resume();
+  EXPECT_EQ(server.command({"GET", "n"})->text, "42");
+}
+
 TEST_F(PythonState, WithoutAStoreTheFunctionsSaySo) {
   load_script(std::string(prelude) + R"PY(
 def handler(args):

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -157,7 +158,18 @@ bool RedisServer::restart() {
 }
 
 void RedisServer::pause() {
-  if (pid_ > 0) ::kill(pid_, SIGSTOP);
+  if (pid_ <= 0 || ::kill(pid_, SIGSTOP) != 0) return;
+  // SIGSTOP takes effect when the server is next scheduled: wait for it, so that nothing sent from now on
+  // is answered before resume().
+  int status = 0;
+  pid_t got = -1;
+  do {
+    got = ::waitpid(pid_, &status, WUNTRACED);
+  } while (got < 0 && errno == EINTR);
+  if (got == pid_ && !WIFSTOPPED(status)) {  // it died meanwhile, and is reaped now
+    pid_ = -1;
+    ready_ = false;
+  }
 }
 
 void RedisServer::resume() {

@@ -65,7 +65,8 @@ class RedisServer {
   void stop();
   /// Starts it again on the same port, with the same options and directory (persistent: same data).
   bool restart();
-  /// SIGSTOP / SIGCONT: a server that stalls (connections stay open, nothing is answered).
+  /// SIGSTOP / SIGCONT: a server that stalls (connections stay open, nothing is answered). pause() returns
+  /// once the server is stopped.
   void pause();
   void resume();
 

@@ -1,5 +1,5 @@
-// RESP2 without I/O: the exact bytes of commands, every reply type, replies split at every offset, and
-// malformed or oversized input refused with a reason.
+// RESP2 without I/O (on hiredis): the exact bytes of commands, every reply type, replies split at every
+// offset, malformed or oversized input refused with a reason, and replies at the limits accepted.
 #include "agent/state/resp.hpp"
 
 #include <gtest/gtest.h>
@@ -115,19 +115,25 @@ TEST(Resp, MalformedInputIsRefusedWithAReason) {
     std::string bytes;
     std::string why;
   };
+  // The protocol errors are hiredis's texts; the limits (and the CRLF after a string) are ours.
   const std::vector<Case> cases{
-      {"?what\r\n", "unknown reply type"},
-      {"%1\r\n", "unknown reply type"},  // RESP3 map: never asked for
-      {":12x\r\n", "bad integer"},
-      {":\r\n", "bad integer"},
-      {":99999999999999999999\r\n", "bad integer"},
-      {"$-2\r\n", "bad length"},
-      {"$abc\r\n", "bad length"},
+      {"?what\r\n", "Protocol error, got \"?\" as reply type byte"},
+      {"%1\r\n", "Protocol error, got \"%\" as reply type byte"},  // RESP3 map: never asked for
+      {":12x\r\n", "Bad integer value"},
+      {":\r\n", "Bad integer value"},
+      {":99999999999999999999\r\n", "Bad integer value"},
+      {"$-2\r\n", "Bulk string length out of range"},
+      {"$abc\r\n", "Bad bulk string length"},
+      {"*abc\r\n", "Bad multi-bulk length"},
       {"$3\r\nabcd\r\n", "bulk string not followed by CRLF"},
-      {"$99999999\r\n", "length beyond the limit"},
+      // A string longer than max_bulk: refused whole, or as soon as more than it may hold has arrived.
+      {"$" + std::to_string(max_bulk + 1) + "\r\n" + std::string(max_bulk + 1, 'x') + "\r\n", "length beyond the limit"},
+      {"$99999999\r\n" + std::string(max_bulk + 64, 'x'), "length beyond the limit"},
       {"*99999999\r\n", "length beyond the limit"},
-      {"*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n:1\r\n", "arrays nested too deeply"},
+      {"*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n:1\r\n",
+       "No support for nested multi bulk replies with depth > 7"},
       {"+" + std::string(70 * 1024, 'x'), "line too long"},
+      {"-" + std::string(max_line + 1, 'x') + "\r\n", "line too long"},
   };
   for (const auto& c : cases) {
     Reply r;
@@ -141,12 +147,32 @@ TEST(Resp, MalformedInputIsRefusedWithAReason) {
   Reply r;
   EXPECT_EQ(reader.next(r), ParseStatus::complete);
   EXPECT_EQ(reader.next(r), ParseStatus::malformed);
-  EXPECT_EQ(reader.error(), "unknown reply type");
+  EXPECT_EQ(reader.error(), "Protocol error, got \"!\" as reply type byte");
   reader.feed("+OK\r\n");
   EXPECT_EQ(reader.next(r), ParseStatus::malformed) << "a reader that saw garbage stays unusable";
 }
 
-TEST(Resp, ANestedArrayAtTheDepthLimitIsFine) {
+TEST(Resp, AReaderDrainedAfterEachFeedHoldsAtMostOneLongString) {
+  // A peer announcing a huge string (or a line without end) is refused once the bytes it sent exceed
+  // what one allowed element may hold, not when it has sent them all.
+  for (const std::string& start : {"$999999999\r\n"s, "+"s, "*2\r\n:1\r\n$99999999\r\n"s}) {
+    Reader reader;
+    reader.feed(start);
+    const std::string chunk(4096, 'x');
+    std::size_t fed = start.size();
+    Reply r;
+    ParseStatus s;
+    while ((s = reader.next(r)) == ParseStatus::need_more && fed < 2 * max_bulk) {
+      reader.feed(chunk);
+      fed += chunk.size();
+    }
+    EXPECT_EQ(s, ParseStatus::malformed) << start;
+    EXPECT_EQ(reader.error(), start == "+" ? "line too long" : "length beyond the limit") << start;
+    EXPECT_LE(fed, (start == "+" ? max_line : max_bulk) + 64 + 2 * chunk.size()) << start;
+  }
+}
+
+TEST(Resp, RepliesAtTheLimitsAreFine) {
   std::string bytes;
   for (int i = 0; i < max_depth; ++i) bytes += "*1\r\n";
   bytes += ":1\r\n";
@@ -154,6 +180,42 @@ TEST(Resp, ANestedArrayAtTheDepthLimitIsFine) {
   std::size_t used = 0;
   EXPECT_EQ(parse_reply(bytes, r, used), ParseStatus::complete);
   EXPECT_EQ(used, bytes.size());
+
+  const std::string longest_line = "+" + std::string(max_line, 's') + "\r\n";
+  const std::string longest_bulk = "$" + std::to_string(max_bulk) + "\r\n" + std::string(max_bulk, 'b') + "\r\n";
+  std::string largest_array = "*" + std::to_string(max_elements) + "\r\n";
+  for (std::size_t i = 0; i < max_elements; ++i) largest_array += ":7\r\n";
+  for (const std::string* reply : std::vector<const std::string*>{&longest_line, &longest_bulk, &largest_array}) {
+    // Whole, and through a reader fed 4096 bytes at a time as the store's connection does.
+    EXPECT_EQ(parse_reply(*reply, r, used), ParseStatus::complete) << reply->substr(0, 12);
+    EXPECT_EQ(used, reply->size());
+    Reader reader;
+    std::size_t replies = 0;
+    for (std::size_t at = 0; at < reply->size(); at += 4096) {
+      reader.feed(std::string_view(*reply).substr(at, 4096));
+      ParseStatus s;
+      while ((s = reader.next(r)) == ParseStatus::complete) ++replies;
+      ASSERT_EQ(s, ParseStatus::need_more) << reply->substr(0, 12) << ": " << reader.error();
+    }
+    EXPECT_EQ(replies, 1u) << reply->substr(0, 12);
+  }
+  EXPECT_EQ(r.elements.size(), max_elements);
+  EXPECT_EQ(r.elements.back().integer, 7);
+}
+
+TEST(Resp, AMovedReaderKeepsItsBytes) {
+  Reader first;
+  first.feed("+O");
+  Reply r;
+  EXPECT_EQ(first.next(r), ParseStatus::need_more);
+  Reader second(std::move(first));
+  second.feed("K\r\n");
+  ASSERT_EQ(second.next(r), ParseStatus::complete);
+  EXPECT_EQ(r.text, "OK");
+  first = std::move(second);
+  first.feed(":5\r\n");
+  ASSERT_EQ(first.next(r), ParseStatus::complete);
+  EXPECT_EQ(r.integer, 5);
 }
 
 }  // namespace

@@ -17,6 +17,23 @@ namespace {
 
 PyObject* g_state_error = nullptr;
 
+/// Runs a store call without the GIL, so that the script's other threads run while it waits for Redis (or
+/// for the embedded store's lock). The call sees only C++ values: arguments are converted before (a key
+/// or value from a bytearray is copied, since another thread could resize it) and results after. A
+/// StateError thrown by the call takes the GIL back on its way out, before guarded() turns it into a
+/// Python exception.
+template <typename Call>
+auto without_gil(Call&& call) {
+  struct Released {
+    PyThreadState* saved = PyEval_SaveThread();
+    ~Released() { PyEval_RestoreThread(saved); }
+    Released() = default;
+    Released(const Released&) = delete;
+    Released& operator=(const Released&) = delete;
+  } released;
+  return call();
+}
+
 /// Runs `body`; a StateError becomes spoa.state_error("<fn>(): <text>"), other C++ exceptions the usual
 /// Python equivalents (none may unwind through CPython).
 template <typename Body>
@@ -110,7 +127,7 @@ PyObject* state_get(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     if (!check_arity(fn, nargs, 1, 1) || !bytes_of(args[0], keep, key, fn, "key")) return nullptr;
     SharedStore* store = store_of(fn);
     if (store == nullptr) return nullptr;
-    const std::optional<StateValue> value = store->get(key);
+    const std::optional<StateValue> value = without_gil([store, k = std::string(key)] { return store->get(k); });
     if (!value) Py_RETURN_NONE;
     return to_python(*value);
   });
@@ -140,7 +157,7 @@ PyObject* state_set(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     }
     SharedStore* store = store_of(fn);
     if (store == nullptr) return nullptr;
-    store->set(key, value, ttl);
+    without_gil([&, k = std::string(key)] { store->set(k, value, ttl); });
     Py_RETURN_NONE;
   });
 }
@@ -157,7 +174,8 @@ PyObject* state_incr(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     if (!ttl_of(nargs > 2 ? args[2] : nullptr, fn, ttl)) return nullptr;
     SharedStore* store = store_of(fn);
     if (store == nullptr) return nullptr;
-    return PyLong_FromLongLong(static_cast<long long>(store->incr(key, delta, ttl)));
+    const std::int64_t result = without_gil([&, k = std::string(key)] { return store->incr(k, delta, ttl); });
+    return PyLong_FromLongLong(static_cast<long long>(result));
   });
 }
 
@@ -169,7 +187,8 @@ PyObject* state_del(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     if (!check_arity(fn, nargs, 1, 1) || !bytes_of(args[0], keep, key, fn, "key")) return nullptr;
     SharedStore* store = store_of(fn);
     if (store == nullptr) return nullptr;
-    return PyBool_FromLong(store->del(key) ? 1 : 0);
+    const bool existed = without_gil([store, k = std::string(key)] { return store->del(k); });
+    return PyBool_FromLong(existed ? 1 : 0);
   });
 }
 
