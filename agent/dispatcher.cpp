@@ -79,7 +79,8 @@ Dispatcher Dispatcher::load(const std::vector<std::filesystem::path>& files, con
 
   for (const auto& engine : d.engines_) {
     for (auto& reg : engine->registrations()) {
-      auto [it, inserted] = d.handlers_.try_emplace(reg.message, Entry{engine.get(), reg.file});
+      auto [it, inserted] = d.handlers_.try_emplace(reg.message, Entry{engine.get(), reg.file, 0, reg.on_loop});
+      if (reg.on_loop) d.any_on_loop_ = true;
       if (!inserted && it->second.engine != engine.get()) {
         throw StartupError("message '" + reg.message + "' is registered twice: in " + it->second.file.string() +
                            " (" + std::string(it->second.engine->language()) + ") and in " + reg.file.string() +
@@ -124,6 +125,15 @@ Engine* Dispatcher::find(std::string_view message, std::uint32_t& tag) const noe
   auto it = handlers_.find(message);
   if (it == handlers_.end()) return nullptr;
   tag = it->second.tag;
+  return it->second.engine;
+}
+
+Engine* Dispatcher::find(std::string_view message, std::uint32_t& tag, bool& on_loop) const noexcept {
+  if (handlers_.empty()) return nullptr;
+  auto it = handlers_.find(message);
+  if (it == handlers_.end()) return nullptr;
+  tag = it->second.tag;
+  on_loop = it->second.on_loop;
   return it->second.engine;
 }
 

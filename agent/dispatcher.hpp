@@ -46,6 +46,10 @@ class Dispatcher {
   Engine* find(std::string_view message) const noexcept;
   /// The same, also giving the message's tag (see tag_messages(); 0 until tagged).
   Engine* find(std::string_view message, std::uint32_t& tag) const noexcept;
+  /// The same, also saying whether the handler runs on the engine's event loop (Registration::on_loop).
+  Engine* find(std::string_view message, std::uint32_t& tag, bool& on_loop) const noexcept;
+  /// Some handler runs on an engine's event loop.
+  bool any_on_loop() const noexcept { return any_on_loop_; }
   /// Gives every registered message a number computed once here, not per call (its metrics entry).
   void tag_messages(const std::function<std::uint32_t(std::string_view)>& tag_of);
   bool empty() const noexcept { return handlers_.empty(); }
@@ -67,11 +71,13 @@ class Dispatcher {
     Engine* engine;
     std::filesystem::path file;  // for duplicate messages
     std::uint32_t tag = 0;
+    bool on_loop = false;
   };
 
   std::vector<std::unique_ptr<Engine>> engines_;
   std::vector<std::vector<std::filesystem::path>> files_;  // parallel to engines_
   std::unordered_map<std::string, Entry, Hash, std::equal_to<>> handlers_;
+  bool any_on_loop_ = false;
 };
 
 }  // namespace spoa

@@ -34,11 +34,16 @@ struct EngineOptions {
   std::shared_ptr<SharedStore> state;
 };
 
+class PendingCall;
+
 /// What a handler call is about (for error records and spoa.log context).
 struct CallInfo {
   std::string_view message;
   std::uint64_t stream_id = 0;
   std::uint64_t frame_id = 0;
+  /// Non-null when the caller accepts a handler that finishes later (CallResult::Kind::pending): set by
+  /// the worker for messages registered to run on the engine's event loop (Registration::on_loop).
+  PendingCall* pending = nullptr;
 };
 
 /// How a handler call ended. Actions appended before a failure stay in the ACK.
@@ -48,6 +53,7 @@ struct CallResult {
     script_error,   ///< the handler raised; `detail` holds the error text and traceback
     timeout,        ///< stopped after EngineOptions::call_budget
     out_of_memory,  ///< hit EngineOptions::memory_limit
+    pending,        ///< still running on the engine's event loop: it ends through CallInfo::pending
   };
   Kind kind = Kind::ok;
   std::string detail;
@@ -66,6 +72,42 @@ class LoadError : public std::runtime_error {
 struct Registration {
   std::string message;
   std::filesystem::path file;
+  /// The handler waits without holding a thread (a Python `async def`): it runs on the engine's
+  /// event loop (Engine::event_loop()), never on an executor thread.
+  bool on_loop = false;
+};
+
+/// A handler call that outlived Engine::call() (which returned CallResult::Kind::pending): a coroutine
+/// waiting on the network. Implemented by the worker (one per call in progress); used by the engine
+/// on its event loop's thread only.
+class PendingCall {
+ public:
+  /// The handler ended (never Kind::pending). Called once, on the loop thread; afterwards the engine
+  /// no longer touches this object or the call's AckBuilder.
+  virtual void finish(CallResult result) noexcept = 0;
+
+  /// How the worker asks for the handler to stop (its connection closed, the worker stops): set by
+  /// the engine while the call is pending, cleared before finish(). Run on the loop thread.
+  void (*cancel)(void* context) noexcept = nullptr;
+  void* cancel_context = nullptr;
+
+ protected:
+  ~PendingCall() = default;
+};
+
+/// An event loop that an engine runs on a thread of its own (Python: the asyncio loop), for handlers
+/// that wait without holding a thread. The engine owns it; it outlives every engine that uses it.
+class EventLoop {
+ public:
+  /// Runs `task(context)` on the loop's thread, soon, in posting order. Any thread; never waits for
+  /// the engine's locks (no GIL): the worker's I/O thread posts. Posts made while the loop has not yet
+  /// woken up are run together after one wake-up. False (nothing will run) once the loop has stopped.
+  virtual bool post(void (*task)(void* context), void* context) = 0;
+  /// True on the loop's thread.
+  virtual bool on_loop_thread() const noexcept = 0;
+
+ protected:
+  ~EventLoop() = default;
 };
 
 /// How a worker's executor threads may share an engine (see agent/executor/).
@@ -95,9 +137,17 @@ class Engine {
   virtual void load(const std::filesystem::path& file) = 0;
   /// Every message registered so far, in registration order.
   virtual std::vector<Registration> registrations() const = 0;
+  /// Called once after the last load(), before any call: runs what the scripts asked to run before
+  /// serving (Python's start-up hooks). Throws LoadError. Not called by `spoa --check`.
+  virtual void prepare() {}
+  /// The loop that handlers registered with Registration::on_loop run on; null if the engine has none.
+  virtual EventLoop* event_loop() noexcept { return nullptr; }
   /// Runs the handler of `info.message` with `args`; each setter the script calls appends to `actions`.
   /// A setter whose action does not fit in the ACK (AckBuilder returns frame_too_big) raises a script
   /// error naming the variable, so the handler sees it and the ACK stays within the frame size.
+  /// A handler registered with on_loop, called on the loop's thread with info.pending set, may return
+  /// Kind::pending: it goes on, appending to `actions`, until it calls info.pending->finish(). Without
+  /// info.pending (tests, fuzzing), call() waits for such a handler to end.
   virtual CallResult call(const CallInfo& info, std::span<const spop::Argument> args,
                           spop::AckBuilder& actions) = 0;
 };

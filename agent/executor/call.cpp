@@ -27,6 +27,7 @@ void Call::prepare(std::uint64_t connection_id, std::uint64_t stream, std::uint6
   actions_.store(0, std::memory_order_relaxed);
   state.store(CallState::queued, std::memory_order_relaxed);
   message_started.store(0, std::memory_order_relaxed);
+  cancelled.store(false, std::memory_order_relaxed);
 }
 
 void Call::on_action(void* self, std::size_t frame_end) noexcept {

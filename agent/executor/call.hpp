@@ -9,12 +9,15 @@
 #include <optional>
 #include <vector>
 
+#include "agent/engines/engine.hpp"
 #include "spop/ack_builder.hpp"
 #include "spop/notify.hpp"
 
 namespace spoa::exec {
 
 class Call;
+class CallScheduler;
+class LoopLane;
 class ScriptSet;
 
 /// Who gets a call's ACK: a connection. Called on the I/O thread only.
@@ -39,7 +42,7 @@ enum class CallState : std::uint8_t { queued, running, done, expired };
 
 class Call {
  public:
-  Call() = default;
+  Call() { pending.call = this; }
   Call(const Call&) = delete;
   Call& operator=(const Call&) = delete;
 
@@ -68,6 +71,21 @@ class Call {
   // --- the executors' (one at a time: hand-offs go through a queue's mutex) ---
   spop::NotifyView::iterator cursor;  ///< the next message to run
   std::optional<spop::AckBuilder> builder;
+
+  // --- a message whose handler runs on an engine's event loop (LoopLane) ---
+  /// The engine's handle on this call while such a handler is pending (loop thread).
+  class Pending final : public PendingCall {
+   public:
+    void finish(CallResult result) noexcept override;  // resumes the call (call_scheduler.cpp)
+    Call* call = nullptr;
+    CallScheduler* scheduler = nullptr;
+    LoopLane* lane = nullptr;       ///< the lane it runs on
+    std::uint32_t tag = 0;          ///< the message's metrics slot
+  } pending;
+  /// Set by the I/O thread at each submit, so that a late cancellation cannot hit a reused Call.
+  std::atomic<std::uint64_t> serial{0};
+  /// Its connection is gone (I/O thread sets it): event-loop handlers not started yet are skipped.
+  std::atomic<bool> cancelled{false};
 
   // --- shared between the I/O thread and the executor running it ---
   std::atomic<CallState> state{CallState::queued};

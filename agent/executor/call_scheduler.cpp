@@ -28,6 +28,7 @@ std::string_view outcome_name(CallResult::Kind k) {
     case CallResult::Kind::script_error: return "script error";
     case CallResult::Kind::timeout: return "call budget exceeded";
     case CallResult::Kind::out_of_memory: return "out of memory";
+    case CallResult::Kind::pending: return "pending";
   }
   return "?";
 }
@@ -53,6 +54,7 @@ CallScheduler::~CallScheduler() {
   if (stuck_) {
     // Threads still in a handler use their lane, their call and its scripts: never free those.
     for (auto& lane : lanes_) (void)lane.release();
+    for (auto& lane : loop_lanes_) (void)lane.release();
     for (auto& call : calls_) (void)call.release();
     (void)current_.release();
     for (auto& set : retired_) (void)set.release();
@@ -72,9 +74,23 @@ ExecutorLane& CallScheduler::lane_for(const LanguageEngines& language) {
   return *lanes_.back();
 }
 
+LoopLane* CallScheduler::loop_lane_for(const LanguageEngines& language, const Dispatcher& dispatcher) {
+  EventLoop* loop = language.primary->event_loop();
+  if (loop == nullptr || !dispatcher.any_on_loop()) return nullptr;
+  for (auto& lane : loop_lanes_) {
+    if (&lane->loop() == loop) return lane.get();
+  }
+  loop_lanes_.push_back(std::make_unique<LoopLane>(std::string(language.language) + "-loop", *loop,
+                                                   [this](Call& call, LoopLane& lane) { run(call, lane, 0); }));
+  return loop_lanes_.back().get();
+}
+
 void CallScheduler::install(std::unique_ptr<ScriptSet> scripts) {
   // Lanes first: if threads cannot start, nothing changed.
-  for (auto& language : scripts->languages()) language.lane = &lane_for(language);
+  for (auto& language : scripts->languages()) {
+    language.lane = &lane_for(language);
+    language.loop_lane = loop_lane_for(language, scripts->dispatcher());
+  }
   if (current_->calls > 0) retired_.push_back(std::move(current_));
   current_ = std::move(scripts);  // an idle previous set is freed here
 }
@@ -95,18 +111,23 @@ Call& CallScheduler::acquire() {
 bool CallScheduler::submit(Call& call, CallOwner& owner) {
   const Dispatcher& dispatcher = current_->dispatcher();
   const Engine* engine = nullptr;
+  bool on_loop = false;
+  std::uint32_t tag = 0;
   for (; call.cursor != call.messages.end(); ++call.cursor) {
-    engine = dispatcher.find(call.cursor->name());
+    engine = dispatcher.find(call.cursor->name(), tag, on_loop);
     if (engine != nullptr) break;
     meter_.unhandled_message();
   }
   if (engine == nullptr) return false;
   call.owner = &owner;
   call.scripts = current_.get();
+  call.serial.store(++next_serial_, std::memory_order_relaxed);
+  call.pending.scheduler = this;
   ++current_->calls;
   if (meter_.on()) call.submitted = SteadyClock::now();  // for spoa_call_wait_seconds only
   link(call);
-  ExecutorLane* lane = current_->languages()[current_->language_of(engine)].lane;
+  const LanguageEngines& language = current_->languages()[current_->language_of(engine)];
+  Lane* lane = on_loop && language.loop_lane != nullptr ? static_cast<Lane*>(language.loop_lane) : language.lane;
   auto it = std::find_if(pending_.begin(), pending_.end(), [lane](const Pending& p) { return p.lane == lane; });
   if (it == pending_.end()) {
     pending_.push_back({lane, &call, &call, 1});
@@ -131,7 +152,13 @@ void CallScheduler::flush() {
 
 void CallScheduler::forget(CallOwner& owner) noexcept {
   for (Call* c = live_; c != nullptr; c = c->live_next) {
-    if (c->owner == &owner) c->owner = nullptr;
+    if (c->owner != &owner) continue;
+    c->owner = nullptr;
+    if (c->state.load(std::memory_order_acquire) == CallState::done || !c->scripts->dispatcher().any_on_loop()) continue;
+    c->cancelled.store(true, std::memory_order_relaxed);
+    for (const auto& language : c->scripts->languages()) {
+      if (language.loop_lane != nullptr) language.loop_lane->cancel(*c);
+    }
   }
   auto it = std::find(touched_.begin(), touched_.end(), &owner);
   if (it != touched_.end()) touched_.erase(it);
@@ -139,7 +166,7 @@ void CallScheduler::forget(CallOwner& owner) noexcept {
 
 // --- the executors -----------------------------------------------------------------------------
 
-void CallScheduler::run(Call& call, ExecutorLane& lane, unsigned thread) {
+void CallScheduler::run(Call& call, Lane& lane, unsigned thread) {
   ScriptSet& scripts = *call.scripts;
   const Dispatcher& dispatcher = scripts.dispatcher();
   auto expected = CallState::queued;
@@ -151,27 +178,59 @@ void CallScheduler::run(Call& call, ExecutorLane& lane, unsigned thread) {
     const spop::MessageView& message = *call.cursor;
     LogScope scope(LogContext::of_frame(call.connection, call.stream_id, call.frame_id, message.name()));
     std::uint32_t tag = metrics::WorkerMeter::no_slot;
-    const Engine* primary = dispatcher.find(message.name(), tag);
+    bool on_loop = false;
+    const Engine* primary = dispatcher.find(message.name(), tag, on_loop);
     if (primary == nullptr) {
       meter_.unhandled_message();
       spdlog::debug("no handler for this message");
       continue;
     }
     const LanguageEngines& language = scripts.languages()[scripts.language_of(primary)];
-    if (language.lane != &lane) {
-      language.lane->push(&call, &call, 1);  // the next message is another language's
+    LoopLane* loop_lane = on_loop ? language.loop_lane : nullptr;
+    Lane* target = loop_lane != nullptr ? static_cast<Lane*>(loop_lane) : language.lane;
+    if (target != &lane) {
+      target->push(&call, &call, 1);  // the next message runs elsewhere (another language, or a loop)
       return;
     }
+    if (loop_lane != nullptr && call.cancelled.load(std::memory_order_relaxed)) {
+      spdlog::debug("not started: the connection closed");
+      continue;
+    }
     message.arguments(t_arguments);
-    const CallInfo info{message.name(), call.stream_id, call.frame_id};
-    const auto started = SteadyClock::now();
-    call.message_started.store(steady_ns(started), std::memory_order_release);
+    CallInfo info{message.name(), call.stream_id, call.frame_id};
+    if (loop_lane != nullptr) {
+      call.pending.lane = loop_lane;
+      call.pending.tag = tag;
+      info.pending = &call.pending;
+    }
+    call.message_started.store(steady_ns(SteadyClock::now()), std::memory_order_release);
     CallResult r = language.for_thread(thread).call(info, t_arguments, *call.builder);
-    call.message_started.store(0, std::memory_order_release);
-    meter_.call(tag, SteadyClock::now() - started, r.kind);
-    if (!r.ok()) spdlog::error("{}: {}", outcome_name(r.kind), r.detail);
+    if (r.kind == CallResult::Kind::pending) {
+      loop_lane->hold();  // resume() goes on; the budget keeps counting from message_started
+      return;
+    }
+    message_ended(call, tag, r);
   }
   complete(call);
+}
+
+void Call::Pending::finish(CallResult result) noexcept { scheduler->resume(*call, std::move(result)); }
+
+void CallScheduler::resume(Call& call, CallResult result) {
+  LoopLane& lane = *call.pending.lane;
+  {
+    LogScope scope(LogContext::of_frame(call.connection, call.stream_id, call.frame_id, call.cursor->name()));
+    message_ended(call, call.pending.tag, result);
+  }
+  ++call.cursor;
+  run(call, lane, 0);
+  lane.unhold();  // after run(): stop() must not return while this thread still uses the call
+}
+
+void CallScheduler::message_ended(Call& call, std::uint32_t tag, const CallResult& result) {
+  const std::int64_t started = call.message_started.exchange(0, std::memory_order_acq_rel);
+  if (meter_.on()) meter_.call(tag, std::chrono::nanoseconds(steady_ns(SteadyClock::now()) - started), result.kind);
+  if (!result.ok()) spdlog::error("{}: {}", outcome_name(result.kind), result.detail);
 }
 
 void CallScheduler::complete(Call& call) {
@@ -282,14 +341,27 @@ void CallScheduler::tick(SteadyClock::time_point now) {
 bool CallScheduler::stop(std::chrono::milliseconds grace) {
   bool all = true;
   const auto deadline = SteadyClock::now() + grace;
+  const auto left = [&] {
+    return std::max(std::chrono::milliseconds(0),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()));
+  };
+  // Event loops first: a handler finishing there may still hand its call's next message to a thread.
+  for (auto& lane : loop_lanes_) {
+    if (!lane->stop(left())) all = false;
+  }
   for (auto& lane : lanes_) {
-    const auto left = std::max(std::chrono::milliseconds(0),
-                               std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()));
-    if (!lane->stop(left)) all = false;
+    if (!lane->stop(left())) all = false;
   }
   completions_.close();
   if (!all) stuck_ = true;
   return all;
+}
+
+const LoopLane* CallScheduler::loop_lane(std::string_view language) const noexcept {
+  for (const auto& lane : loop_lanes_) {
+    if (lane->name() == std::string(language) + "-loop") return lane.get();
+  }
+  return nullptr;
 }
 
 const ExecutorLane* CallScheduler::lane(std::string_view language) const noexcept {

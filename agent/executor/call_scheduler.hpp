@@ -17,6 +17,7 @@
 #include "agent/executor/call.hpp"
 #include "agent/executor/completion_queue.hpp"
 #include "agent/executor/executor_lane.hpp"
+#include "agent/executor/loop_lane.hpp"
 #include "agent/executor/script_set.hpp"
 #include "agent/metrics_meter.hpp"
 
@@ -53,7 +54,8 @@ class CallScheduler {
   bool submit(Call& call, CallOwner& owner);
   void discard(Call& call) noexcept;
   void flush();
-  /// `owner` is going away: its calls complete unanswered.
+  /// `owner` is going away: its calls complete unanswered; their handlers pending on an event loop
+  /// are cancelled, and those not started there yet are skipped.
   void forget(CallOwner& owner) noexcept;
 
   std::size_t in_progress() const noexcept { return live_count_; }
@@ -74,12 +76,21 @@ class CallScheduler {
   std::size_t retired_sets() const noexcept { return retired_.size(); }
   /// The lane of `language`, if its threads run (tests and metrics).
   const ExecutorLane* lane(std::string_view language) const noexcept;
+  /// The event-loop lane of `language`, if it has one (tests).
+  const LoopLane* loop_lane(std::string_view language) const noexcept;
 
  private:
+  friend class Call::Pending;
   ExecutorLane& lane_for(const LanguageEngines& language);
-  /// On an executor thread: runs the call's messages of this lane's language, then hands it to the
-  /// next language's lane or completes it.
-  void run(Call& call, ExecutorLane& lane, unsigned thread);
+  LoopLane* loop_lane_for(const LanguageEngines& language, const Dispatcher& dispatcher);
+  /// On an executor thread (or an engine's loop thread, thread 0): runs the call's messages that
+  /// belong to `lane`, then hands it to the next message's lane or completes it. A handler pending
+  /// on the loop stops this; resume() goes on when it finishes.
+  void run(Call& call, Lane& lane, unsigned thread);
+  /// Loop thread: the pending handler of the call's current message finished.
+  void resume(Call& call, CallResult result);
+  /// Metrics and the log record of a message that ended.
+  void message_ended(Call& call, std::uint32_t tag, const CallResult& result);
   void complete(Call& call);
   void on_completed(Call* first);
   void answer(Call& call);  // commit through the owner and note it for owner_flush()
@@ -94,13 +105,15 @@ class CallScheduler {
   std::unique_ptr<ScriptSet> current_;
   std::vector<std::unique_ptr<ScriptSet>> retired_;  // replaced sets still running calls
   std::vector<std::unique_ptr<ExecutorLane>> lanes_;
+  std::vector<std::unique_ptr<LoopLane>> loop_lanes_;
   CompletionQueue completions_;
   std::vector<std::unique_ptr<Call>> calls_;  // every Call ever made (the pool owns them)
   Call* free_ = nullptr;
   Call* live_ = nullptr;  // calls in progress
   std::size_t live_count_ = 0;
+  std::uint64_t next_serial_ = 0;
   struct Pending {
-    ExecutorLane* lane = nullptr;
+    Lane* lane = nullptr;
     Call* first = nullptr;
     Call* last = nullptr;
     std::size_t count = 0;

@@ -21,34 +21,36 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "agent/executor/lane.hpp"
+
 namespace spoa::exec {
 
 class Call;
 
-class ExecutorLane {
+class ExecutorLane final : public Lane {
  public:
   /// Runs one call on executor thread `thread` (0..threads-1); called on that thread.
   using Runner = std::function<void(Call& call, ExecutorLane& lane, unsigned thread)>;
 
   /// Starts `threads` threads (at least 1), named "<name>-<i>" in ps/top. Throws std::system_error.
   ExecutorLane(std::string name, unsigned threads, Runner runner);
-  ~ExecutorLane();
+  ~ExecutorLane() override;
   ExecutorLane(const ExecutorLane&) = delete;
   ExecutorLane& operator=(const ExecutorLane&) = delete;
 
   /// Appends the calls `first`..`last` (linked through Call::next, `count` of them) and wakes a
   /// thread if needed. Any thread.
-  void push(Call* first, Call* last, std::size_t count);
+  void push(Call* first, Call* last, std::size_t count) override;
   /// Calls waiting in the queue now.
-  std::size_t queued() const;
+  std::size_t queued() const override;
   unsigned threads() const noexcept { return static_cast<unsigned>(threads_.size()); }
-  const std::string& name() const noexcept { return name_; }
+  const std::string& name() const noexcept override { return name_; }
   /// The event loop of executor thread `index` (for work that must run on that thread).
   boost::asio::io_context& context(unsigned index) { return threads_[index]->io; }
 
   /// Threads stop after the call they run; calls still queued are left there. Waits up to `grace`
   /// for every thread to end; false if some did not (stuck in a call): they are detached.
-  bool stop(std::chrono::milliseconds grace);
+  bool stop(std::chrono::milliseconds grace) override;
 
  private:
   struct Thread {

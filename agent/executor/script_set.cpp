@@ -31,6 +31,14 @@ std::unique_ptr<ScriptSet> ScriptSet::load(const std::vector<std::filesystem::pa
     }
     set->languages_.push_back(std::move(lang));
   }
+  for (Engine* engine : set->dispatcher_.engines()) {
+    try {
+      engine->prepare();
+    } catch (const LoadError& e) {
+      for (Engine* each : set->dispatcher_.engines()) each->leave_thread();
+      throw StartupError(e.what());
+    }
+  }
   for (Engine* engine : set->dispatcher_.engines()) engine->leave_thread();
   return set;
 }

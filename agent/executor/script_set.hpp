@@ -15,6 +15,7 @@
 namespace spoa::exec {
 
 class ExecutorLane;
+class LoopLane;
 
 /// The engines of one language within a ScriptSet: the dispatcher's engine, plus, for a per-thread
 /// language (Lua), one twin per further executor thread with the same files loaded.
@@ -25,6 +26,9 @@ struct LanguageEngines {
   std::vector<std::unique_ptr<Engine>> twins;    ///< per_thread only: engines of threads 1..n-1
   /// The executor threads that run this language (set by CallScheduler::install()).
   ExecutorLane* lane = nullptr;
+  /// Where its handlers registered with Registration::on_loop run (set by CallScheduler::install()
+  /// when the engine has an event loop and such handlers); null otherwise.
+  LoopLane* loop_lane = nullptr;
   /// The engine that thread `index` of the language's executors calls.
   Engine& for_thread(unsigned index) const noexcept {
     return index == 0 || twins.empty() ? *primary : *twins[(index - 1) % twins.size()];
@@ -34,8 +38,8 @@ struct LanguageEngines {
 class ScriptSet {
  public:
   /// Loads `files` (Dispatcher::load) and, for per-thread languages, `threads - 1` twins of their
-  /// engines. Throws StartupError. Ends with leave_thread() on every engine: the loading thread lets
-  /// the executors have them.
+  /// engines, then runs Engine::prepare() on each (start-up hooks). Throws StartupError. Ends with
+  /// leave_thread() on every engine: the loading thread lets the executors have them.
   static std::unique_ptr<ScriptSet> load(const std::vector<std::filesystem::path>& files,
                                          const EngineOptions& options, unsigned threads);
   /// A set with no scripts (every message unhandled).

@@ -41,6 +41,11 @@ class Ref {
   PyObject* p_ = nullptr;
 };
 
+/// A METH_FASTCALL function as the PyCFunction that PyMethodDef stores: the detour through void(*)() is
+/// the documented way to silence -Wcast-function-type for this intentional cast.
+using FastFunction = PyObject* (*)(PyObject*, PyObject* const*, Py_ssize_t);
+inline PyCFunction fast(FastFunction f) noexcept { return reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(f)); }
+
 /// A str (or any object, through str()) as UTF-8 for logs and error texts. Characters UTF-8 cannot carry
 /// (lone surrogates) become backslash escapes. Never leaves a Python exception set; "" on failure.
 std::string to_text(PyObject* object);

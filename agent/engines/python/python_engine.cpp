@@ -1,9 +1,10 @@
 // PythonEngine: the Engine interface over the process's embedded interpreter.
 //
-// All engines of a process share one interpreter (started by the first one, never finalised, so that
-// later engines keep working); each engine owns its handlers and the modules its scripts ran in. Any thread
-// may drive an engine, several at once (the worker's executor threads): each entry point holds the GIL
-// through a GilScope. The thread that started the interpreter holds the GIL until it calls leave_thread().
+// All engines of a process share one interpreter and its asyncio loop (started by the first one, never
+// finalised, so that later engines keep working); each engine owns its handlers and the modules its
+// scripts ran in. Any thread may drive an engine, several at once (the worker's executor threads): each
+// entry point holds the GIL through a GilScope. Plain handlers run on the calling thread; coroutine
+// handlers (`async def`) run on the loop (python_coroutine.hpp), started there by the worker's loop lane.
 #include "agent/engines/python/python_engine.hpp"
 
 #include <string>
@@ -11,9 +12,12 @@
 #include <vector>
 
 #include "agent/engines/python/python_api.hpp"
+#include "agent/engines/python/python_coroutine.hpp"
 #include "agent/engines/python/python_errors.hpp"
 #include "agent/engines/python/python_gil.hpp"
 #include "agent/engines/python/python_handlers.hpp"
+#include "agent/engines/python/python_log.hpp"
+#include "agent/engines/python/python_loop.hpp"
 #include "agent/engines/python/python_runtime.hpp"
 #include "agent/engines/python/python_script.hpp"
 #include "agent/engines/python/python_values.hpp"
@@ -26,12 +30,24 @@ namespace {
 
 using python::Ref;
 
+// How long the start-up hooks of one load may take together.
+constexpr std::chrono::seconds startup_limit{30};
+
+/// What an engine leaves behind: released on the loop's thread (with the GIL), never on the worker's
+/// I/O thread, which frees a replaced script set with its last call.
+struct Remains {
+  python::HandlerTable handlers;
+  std::vector<Ref> modules;
+  std::unique_ptr<python::CoroutineRunner> runner;
+};
+
 class PythonEngine final : public Engine {
  public:
   explicit PythonEngine(const EngineOptions& options) : options_(options) {
     const python::Runtime& rt = python::start_runtime();
     python::GilScope gil;
-    python::watchdog();  // installs the signal's Python handler on the interpreter's thread
+    python::set_log_sink(options_.log);
+    runner_ = std::make_unique<python::CoroutineRunner>(options_);
     static bool notes_logged = false;  // start-up remarks concern the process, not each engine
     if (!notes_logged && options_.log) {
       for (const std::string& note : rt.notes) options_.log(LogLevel::info, note);
@@ -40,9 +56,20 @@ class PythonEngine final : public Engine {
   }
 
   ~PythonEngine() override {
-    python::GilScope gil;  // the references below are released under it
-    handlers_ = python::HandlerTable{};
-    modules_.clear();
+    auto* remains = new Remains{std::move(handlers_), std::move(modules_), std::move(runner_)};
+    const auto drop = [](void* r) { delete static_cast<Remains*>(r); };
+    python::AsyncLoop& loop = python::AsyncLoop::instance();
+    {
+      python::GilScope gil;
+      remains->runner.reset();  // coroutines still running (a script's own tasks) lose the options now
+      if (loop.on_loop_thread()) {
+        drop(remains);
+        return;
+      }
+    }
+    if (loop.post(drop, remains)) return;
+    python::GilScope gil;  // the loop has stopped (the process exits)
+    drop(remains);
   }
   PythonEngine(const PythonEngine&) = delete;
   PythonEngine& operator=(const PythonEngine&) = delete;
@@ -53,8 +80,9 @@ class PythonEngine final : public Engine {
 
   void load(const std::filesystem::path& file) override {
     python::GilScope gil;
-    const std::size_t before = handlers_.size();
+    const auto before = handlers_.mark();
     python::LoadScope scope(options_, handlers_, file);
+    python::CurrentLoopScope current_loop;
     try {
       modules_.push_back(python::run_script(file));
     } catch (...) {
@@ -65,20 +93,47 @@ class PythonEngine final : public Engine {
 
   std::vector<Registration> registrations() const override { return handlers_.registrations(); }
 
+  void prepare() override;
+  EventLoop* event_loop() noexcept override { return &python::AsyncLoop::instance(); }
+
   CallResult call(const CallInfo& info, std::span<const spop::Argument> args, spop::AckBuilder& actions) override;
 
  private:
   CallResult failure(const CallInfo& info, bool timed_out);
 
+  CallResult returned_awaitable(const CallInfo& info, PyObject* result);
+
   EngineOptions options_;
   python::HandlerTable handlers_;
   std::vector<Ref> modules_;  // the scripts' __main__ modules: their globals live as long as the handlers
+  std::unique_ptr<python::CoroutineRunner> runner_;
 };
+
+void PythonEngine::prepare() {
+  const auto deadline = std::chrono::steady_clock::now() + startup_limit;
+  for (const auto& hook : handlers_.hooks()) {
+    std::string label;
+    {
+      python::GilScope gil;
+      Ref name(PyObject_GetAttrString(hook.fn.get(), "__qualname__"));
+      if (!name) PyErr_Clear();
+      label = hook.file.string() + ": start-up hook " + (name ? python::to_text(name.get()) : std::string("?"));
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    std::string error;
+    {
+      python::GilScope gil;
+      error = runner_->run_hook(hook.fn.get(), label, std::max(left, std::chrono::milliseconds(1)));
+    }
+    if (!error.empty()) throw LoadError(error);
+  }
+}
 
 CallResult PythonEngine::call(const CallInfo& info, std::span<const spop::Argument> args,
                               spop::AckBuilder& actions) {
   python::GilScope gil;
-  PyObject* handler = handlers_.find(info.message);
+  bool on_loop = false;
+  PyObject* handler = handlers_.find(info.message, on_loop);
   if (handler == nullptr) {
     return {CallResult::Kind::script_error,
             python::describe(info) + ": no Python handler is registered for this message"};
@@ -87,6 +142,12 @@ CallResult PythonEngine::call(const CallInfo& info, std::span<const spop::Argume
   if (!list) {
     python::PythonError e = python::take_error();
     return {CallResult::Kind::script_error, python::describe(info) + ": cannot convert the arguments: " + e.summary};
+  }
+  if (on_loop) {
+    if (info.pending != nullptr && python::AsyncLoop::instance().on_loop_thread()) {
+      return runner_->start(handler, list.get(), info, actions, *info.pending);
+    }
+    return runner_->run_and_wait(handler, list.get(), info, actions);
   }
 
   python::CallScope scope(options_, info, actions);
@@ -98,8 +159,21 @@ CallResult PythonEngine::call(const CallInfo& info, std::span<const spop::Argume
   Ref result(PyObject_Vectorcall(handler, stack + 1, 0 | PY_VECTORCALL_ARGUMENTS_OFFSET, python::runtime().kwnames_args));
   const bool timed_out = budgeted && python::end_budget();
 
-  if (result && !timed_out) return {};
+  if (result && !timed_out) {
+    if (PyCoro_CheckExact(result.get())) return returned_awaitable(info, result.get());
+    return {};
+  }
   return failure(info, timed_out);
+}
+
+CallResult PythonEngine::returned_awaitable(const CallInfo& info, PyObject* result) {
+  // Never awaited: close it, so that Python does not warn about it later, far from the cause.
+  Ref closed(PyObject_CallMethod(result, "close", nullptr));
+  if (!closed) PyErr_Clear();
+  return {CallResult::Kind::script_error,
+          python::describe(info) +
+              ": the handler returned a coroutine, which nothing awaits: register the `async def` function "
+              "itself (spoa.register_message detects coroutine functions and runs them on the event loop)"};
 }
 
 CallResult PythonEngine::failure(const CallInfo& info, bool timed_out) {

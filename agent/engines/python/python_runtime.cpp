@@ -12,14 +12,20 @@
 //    must be the one that matches the libpython we are linked with.
 #include "agent/engines/python/python_runtime.hpp"
 
+#include <csignal>
 #include <cstdlib>
+#include <condition_variable>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <system_error>
+#include <thread>
 
 #include "agent/engines/python/python_errors.hpp"
 #include "agent/engines/python/python_gil.hpp"
+#include "agent/engines/python/python_loop.hpp"
+#include "agent/engines/python/python_watchdog.hpp"
 #include "agent/engines/python/spoa_module.hpp"
 
 namespace spoa::python {
@@ -68,9 +74,6 @@ PyObject* must(PyObject* object, const char* what) {
 }
 
 void initialise_interpreter() {
-  if (Py_IsInitialized()) {
-    throw std::runtime_error("python engine: CPython was already initialised by another component of this process");
-  }
   if (PyImport_AppendInittab("spoa", &init_spoa_module) != 0) fail("cannot register the built-in module 'spoa'");
 
   PyConfig config;
@@ -121,11 +124,16 @@ void run_setup(Runtime& rt) {
   for (Py_ssize_t i = 0; i < PyList_Size(notes.get()); ++i) rt.notes.push_back(to_text(PyList_GetItem(notes.get(), i)));
 }
 
-/// A worker leaves through exit(): flush what print() left in sys.stdout/sys.stderr (a line without
-/// its newline), since the interpreter is never finalised.
-void flush_stdio_at_exit() {
-  if (!Py_IsInitialized()) return;
-  GilScope gil;  // the worker's thread gave it up to the executor threads
+// At exit, how long the event loop gets to leave its current callback.
+constexpr std::chrono::milliseconds loop_stop_grace{1000};
+
+/// A worker leaves through exit(): stop the event loop (so that its thread runs no Python while the
+/// process tears down), then flush what print() left in sys.stdout/sys.stderr (a line without its
+/// newline), since the interpreter is never finalised.
+void stop_loop_and_flush_at_exit() {
+  if (!Py_IsInitialized() || g_runtime == nullptr) return;
+  AsyncLoop::instance().stop(loop_stop_grace);
+  GilScope gil;
   for (const char* name : {"stdout", "stderr"}) {
     PyObject* stream = PySys_GetObject(name);  // borrowed
     if (stream == nullptr || stream == Py_None) continue;
@@ -134,18 +142,67 @@ void flush_stdio_at_exit() {
   }
 }
 
+/// The interpreter's own thread, from start to the end of the event loop.
+struct Startup {
+  std::mutex mutex;
+  std::condition_variable done_cv;
+  bool done = false;
+  std::string error;  // empty: started
+};
+
+void interpreter_main(Startup& startup) {
+  pthread_setname_np(pthread_self(), "spoa-python");
+  g_interpreter_thread = pthread_self();
+  std::string error;
+  try {
+    initialise_interpreter();
+    // Kept forever, like the interpreter: later engines of this process reuse both.
+    auto rt = std::make_unique<Runtime>();
+    cache_objects(*rt);
+    run_setup(*rt);
+    watchdog();  // installs the watchdog signal's Python-level handler: only possible on this thread
+    AsyncLoop::create();
+    g_runtime = rt.release();
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  if (!error.empty() && Py_IsInitialized() && PyGILState_Check() != 0) PyEval_SaveThread();
+  {
+    std::lock_guard lock(startup.mutex);
+    startup.error = error;
+    startup.done = true;
+    startup.done_cv.notify_all();  // `startup` is gone once the starter sees done
+  }
+  if (!error.empty()) return;
+  AsyncLoop::instance().run();
+  PyEval_SaveThread();  // the loop stopped (the process exits): leave the GIL to the exit handlers
+}
+
 }  // namespace
 
 Runtime& start_runtime() {
   if (g_runtime != nullptr) return *g_runtime;
-  initialise_interpreter();
-  g_interpreter_thread = pthread_self();
-  // Kept forever, like the interpreter: later engines of this process reuse both.
-  auto rt = std::make_unique<Runtime>();
-  cache_objects(*rt);
-  run_setup(*rt);
-  std::atexit(&flush_stdio_at_exit);
-  g_runtime = rt.release();
+  if (Py_IsInitialized()) {
+    throw std::runtime_error("python engine: CPython was already initialised by another component of this process");
+  }
+  Startup startup;
+  // The thread takes none of the agent's signals (SIGTERM, SIGHUP...: the worker's event loop handles
+  // them); it unblocks the watchdog's own signal when the watchdog first arms there.
+  sigset_t all;
+  sigset_t previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &previous);
+  try {
+    std::thread(&interpreter_main, std::ref(startup)).detach();
+  } catch (const std::system_error& e) {
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    throw std::runtime_error(std::string("python engine: cannot start the interpreter's thread: ") + e.what());
+  }
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  std::unique_lock lock(startup.mutex);
+  startup.done_cv.wait(lock, [&] { return startup.done; });
+  if (!startup.error.empty()) throw std::runtime_error(startup.error);
+  std::atexit(&stop_loop_and_flush_at_exit);
   return *g_runtime;
 }
 

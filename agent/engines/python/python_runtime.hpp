@@ -1,5 +1,11 @@
 // The process's one embedded interpreter: started on first use, never finalised, plus the objects the hot
 // path needs (interned keys, the ipaddress classes) looked up once.
+//
+// The interpreter runs on a thread of its own ("spoa-python"), which then runs the worker's asyncio loop
+// (python_loop.hpp) for the life of the process. Being the interpreter's main thread, it is the one where
+// CPython runs Python-level signal handlers: the watchdog's signal can interrupt a coroutine that blocks
+// the loop, even in time.sleep(). Every other thread (loading, executor threads, tests) takes the GIL
+// through a GilScope when it runs Python.
 #pragma once
 
 #include <pthread.h>
@@ -24,12 +30,12 @@ struct Runtime {
   std::vector<std::string> notes;     ///< start-up remarks worth one log line (e.g. how VIRTUAL_ENV was used)
 };
 
-/// Starts CPython on the first call (in the calling thread, which keeps the GIL from then on and must be
-/// the thread that drives every Python engine of the process) and returns the caches.
+/// Starts CPython and its event loop on the interpreter's thread at the first call, waits until both
+/// run, and returns the caches. The caller does not hold the GIL afterwards.
 /// Throws std::runtime_error if the interpreter cannot start or was started by someone else.
 Runtime& start_runtime();
 
-/// The thread that started the interpreter (valid after start_runtime()).
+/// The interpreter's thread, which runs the event loop (valid after start_runtime()).
 pthread_t interpreter_thread() noexcept;
 
 /// The caches; only valid after start_runtime() succeeded (every engine calls it in its constructor).

@@ -63,7 +63,7 @@ bool check_arity(const char* fn, Py_ssize_t given, Py_ssize_t low, Py_ssize_t hi
 }
 
 SharedStore* store_of(const char* fn) {
-  const Session& s = session();
+  const Session s = active_session();
   SharedStore* store = s.options != nullptr ? s.options->state.get() : nullptr;
   if (store == nullptr) PyErr_Format(g_state_error, "%s(): no shared store is configured", fn);
   return store;
@@ -192,12 +192,6 @@ PyObject* state_del(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   });
 }
 
-using FastFunction = PyObject* (*)(PyObject*, PyObject* const*, Py_ssize_t);
-
-PyCFunction fast(FastFunction f) {
-  // As in spoa_module.cpp: METH_FASTCALL functions are stored as PyCFunction.
-  return reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(f));
-}
 
 PyMethodDef g_state_methods[] = {
     {"state_get", fast(&state_get), METH_FASTCALL,

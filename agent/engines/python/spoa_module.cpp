@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "agent/engines/python/python_coroutine.hpp"
 #include "agent/engines/python/python_errors.hpp"
 #include "agent/engines/python/python_handlers.hpp"
 #include "agent/engines/python/python_state_api.hpp"
@@ -26,7 +27,6 @@ thread_local Session g_session;
 PyObject* g_error = nullptr;
 PyObject* g_timeout = nullptr;
 
-using FastFunction = PyObject* (*)(PyObject*, PyObject* const*, Py_ssize_t);
 
 /// Runs `body`, turning a C++ exception into a Python one (it must not unwind through CPython's frames).
 template <typename Body>
@@ -81,14 +81,24 @@ std::string variable_label(const Variable& var) {
 }
 
 void log_warning(const std::string& text) {
-  const Session& s = g_session;
+  const Session s = active_session();
   if (s.options == nullptr || !s.options->log) return;
   s.options->log(LogLevel::warning, s.call != nullptr ? describe(*s.call) + ": " + text : text);
 }
 
-/// Appends SET-VAR (or UNSET-VAR when `value` is null) to the running call's ACK.
+/// Appends SET-VAR (or UNSET-VAR when `value` is null) to the running call's ACK: the plain handler's
+/// on this thread, else the coroutine's that this task (or thread) belongs to.
 PyObject* append(const char* function, const Variable& var, const spop::Value* value) {
   spop::AckBuilder* actions = g_session.actions;
+  if (actions == nullptr) {
+    BoundCall bound;
+    if (bound_call(bound) && bound.ended) {
+      PyErr_Format(g_error, "%s(): %s has ended (its ACK was sent): variables can no longer be set", function,
+                   bound.label->c_str());
+      return nullptr;
+    }
+    actions = bound.actions;
+  }
   if (actions == nullptr) {
     PyErr_Format(g_error, "%s() called outside a message handler: variables can only be set while a handler runs",
                  function);
@@ -215,13 +225,33 @@ PyObject* register_message(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
       PyErr_SetString(g_error, "register_message() is only available while a script is being loaded");
       return nullptr;
     }
-    if (const Registration* taken = s.handlers->add(name, args[1], *s.loading)) {
+    const int coroutine = is_coroutine_function(args[1]);  // `async def`: runs on the event loop
+    if (coroutine < 0) return nullptr;
+    if (const Registration* taken = s.handlers->add(name, args[1], *s.loading, coroutine == 1)) {
       const std::string first = taken->file.string();
       const std::string second = s.loading->string();
       PyErr_Format(g_error, "message '%U' is already registered by %s (registered again by %s)", args[0],
                    first.c_str(), second.c_str());
       return nullptr;
     }
+    Py_RETURN_NONE;
+  });
+}
+
+PyObject* register_startup(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  return guarded([&]() -> PyObject* {
+    if (!check_arity("register_startup", nargs, 1)) return nullptr;
+    if (PyCallable_Check(args[0]) == 0) {
+      PyErr_Format(PyExc_TypeError, "register_startup(): the hook must be callable, not %.200s",
+                   Py_TYPE(args[0])->tp_name);
+      return nullptr;
+    }
+    Session& s = g_session;
+    if (s.handlers == nullptr || s.loading == nullptr) {
+      PyErr_SetString(g_error, "register_startup() is only available while a script is being loaded");
+      return nullptr;
+    }
+    s.handlers->add_hook(args[0], *s.loading);
     Py_RETURN_NONE;
   });
 }
@@ -263,13 +293,15 @@ PyObject* log(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     if (!check_arity("log", nargs, 2) || !level_of(args[0], level)) return nullptr;
     Ref text(PyObject_Str(args[1]));
     if (!text) return nullptr;
-    const Session& s = g_session;
+    const Session s = active_session();
     if (s.options == nullptr || !s.options->log) Py_RETURN_NONE;
     std::string record = to_text(text.get());
     if (s.call != nullptr) {
       record = describe(*s.call) + ": " + record;
     } else if (s.loading != nullptr) {
       record = s.loading->string() + ": " + record;
+    } else if (BoundCall bound; bound_call(bound)) {
+      record = *bound.label + ": " + record;  // a start-up hook
     }
     s.options->log(level, record);
     Py_RETURN_NONE;
@@ -278,15 +310,13 @@ PyObject* log(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
 
 // ---- the module ---------------------------------------------------------------------------------------
 
-PyCFunction fast(FastFunction f) {
-  // METH_FASTCALL functions are stored as PyCFunction; the detour through void(*)() is the documented way
-  // to silence -Wcast-function-type for this intentional cast.
-  return reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(f));
-}
-
 PyMethodDef g_methods[] = {
     {"register_message", fast(&register_message), METH_FASTCALL,
-     "register_message(name, fn): call fn(args=[...]) for each SPOE message `name`."},
+     "register_message(name, fn): call fn(args=[...]) for each SPOE message `name` (an `async def` fn runs on "
+     "the worker's asyncio loop)."},
+    {"register_startup", fast(&register_startup), METH_FASTCALL,
+     "register_startup(fn): run fn() (awaited if it is a coroutine) on the worker's asyncio loop after the "
+     "scripts load, before the first call (extension)."},
     {"set_var_null", fast(&set_var_null), METH_FASTCALL, "set_var_null(name, scope)"},
     {"set_var_boolean", fast(&set_var_boolean), METH_FASTCALL, "set_var_boolean(name, scope, value)"},
     {"set_var_int32", fast(&set_var_integer<spop::DataType::int32>), METH_FASTCALL, "set_var_int32(name, scope, int)"},
@@ -325,6 +355,18 @@ bool add_int(PyObject* module, const char* name, long value) {
 }  // namespace
 
 Session& session() noexcept { return g_session; }
+
+Session active_session() noexcept {
+  if (g_session.options != nullptr) return g_session;
+  Session s;
+  BoundCall bound;
+  if (bound_call(bound)) {
+    s.options = bound.options;
+    s.actions = bound.actions;
+    s.call = bound.call;
+  }
+  return s;
+}
 
 PyObject* error_class() noexcept { return g_error; }
 PyObject* timeout_class() noexcept { return g_timeout; }

@@ -24,8 +24,11 @@ struct Session {
   const CallInfo* call = nullptr;                  ///< during call()
 };
 
-/// The Session of this process.
+/// The Session of this thread (a plain handler's call, or a load).
 Session& session() noexcept;
+/// The Session of the code running now: this thread's, else that of the coroutine call or start-up
+/// hook whose task (or asyncio.to_thread thread) runs (see python_coroutine.hpp).
+Session active_session() noexcept;
 
 /// Points the Session at one engine's load() for the scope's lifetime, then restores the previous state.
 class LoadScope {
