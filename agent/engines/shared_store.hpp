@@ -103,6 +103,10 @@ class SharedStore {
   /// "embedded store", "redis 127.0.0.1:6379/0": the prefix of every error text. Never holds a secret.
   virtual std::string describe() const = 0;
 
+  /// Its calls may wait on the network (Redis): callers that must not block (an event loop) run them
+  /// on a thread of their own. The embedded store answers at once (false).
+  virtual bool blocks() const noexcept { return false; }
+
   /// Checks now that the store can serve (Redis: connects, authenticates, selects the database). The
   /// embedded store is always ok.
   virtual StoreCheck check() { return {StoreCheck::Verdict::ok, describe()}; }

@@ -39,6 +39,7 @@ class RedisStore final : public SharedStore {
   RedisStore& operator=(const RedisStore&) = delete;
 
   std::string describe() const override { return name_; }
+  bool blocks() const noexcept override { return true; }
   /// Connects (through the sentinels with Sentinel), authenticates and selects the database on a
   /// connection of its own, then closes it. Changes nothing in the store's state.
   StoreCheck check() override;

@@ -242,5 +242,125 @@ spoa.register_message('m', handler)
   EXPECT_TRUE(out.result.ok()) << out.result.detail;
 }
 
+// The awaitable forms in `async def` handlers: the same results and errors as the blocking forms.
+constexpr const char* async_py = R"PY(
+import asyncio
+async def handler(args):
+    assert await spoa.state_get_async('ak') is None
+    await spoa.state_set_async('ak', 'text')
+    assert await spoa.state_get_async('ak') == 'text'
+    await spoa.state_set_async(b'abin', b'\x00\xff', 60)
+    assert await spoa.state_get_async('abin') == b'\x00\xff'
+    counts = await asyncio.gather(*(spoa.state_incr_async('an') for _ in range(20)))
+    assert sorted(counts) == list(range(1, 21)), counts
+    assert await spoa.state_incr_async('an', -20, None) == 0
+    assert await spoa.state_del_async('ak') is True
+    assert await spoa.state_del_async('ak') is False
+    try:
+        await spoa.state_incr_async('abin')
+    except spoa.state_error as e:
+        assert str(e).startswith('state_incr_async(): ') and str(e).endswith("value of key 'abin' is not an integer"), str(e)
+    else:
+        raise AssertionError('no state_error')
+    got = raises(TypeError, spoa.state_set_async, 'k', 1.5)   # bad arguments raise at once
+    assert got == 'state_set_async(): value must be int, str or bytes, not float', got
+    spoa.set_var_int32('done', spoa.scope_txn, 1)
+def plain(args):
+    got = raises(spoa.error, spoa.state_get_async, 'k')
+    assert got == 'state_get_async() must be awaited in a coroutine on the agent\'s event loop', got
+spoa.register_message('m', handler)
+spoa.register_message('plain', plain)
+)PY";
+
+TEST_F(PythonState, AwaitableFormsWorkWithTheEmbeddedStore) {
+  use_embedded();
+  load_script(std::string(prelude) + async_py);
+  const auto out = call("m");
+  EXPECT_TRUE(out.result.ok()) << out.result.detail;
+  EXPECT_EQ(out.actions, 1u);
+  expect_ok("plain");
+  EXPECT_EQ(store_->get("abin"), StateValue::of_bytes(std::string("\0\xff", 2)));
+}
+
+TEST_F(PythonState, AwaitableFormsWorkWithTheRedisStore) {
+  if (!redis_server_available()) GTEST_SKIP() << "redis-server is not installed";
+  RedisServer server;
+  ASSERT_TRUE(server.running());
+  options().state = std::make_shared<RedisStore>(redis_store_options(server.port()), nullptr);
+  load_script(std::string(prelude) + async_py);
+  const auto out = call("m");
+  EXPECT_TRUE(out.result.ok()) << out.result.detail;
+  EXPECT_EQ(out.actions, 1u);
+  EXPECT_EQ(server.command({"GET", "an"})->text, "0");
+}
+
+TEST_F(PythonState, AwaitingTheRedisStoreDoesNotBlockTheLoop) {
+  if (!redis_server_available()) GTEST_SKIP() << "redis-server is not installed";
+  RedisServer server;
+  ASSERT_TRUE(server.running());
+  options().state = std::make_shared<RedisStore>(redis_store_options(server.port()), nullptr);
+  load_script(std::string(prelude) + R"PY(
+import asyncio
+pending = {}
+async def warm(args):
+    await spoa.state_set_async('slow', 41)
+async def start(args):
+    pending['f'] = asyncio.ensure_future(spoa.state_incr_async('slow'))
+    await asyncio.sleep(0.05)              # the loop runs on while Redis does not answer
+    assert not pending['f'].done()
+async def finish(args):
+    spoa.set_var_int32('value', spoa.scope_txn, await pending['f'])
+spoa.register_message('warm', warm)
+spoa.register_message('start', start)
+spoa.register_message('finish', finish)
+)PY");
+  ASSERT_TRUE(call("warm").result.ok());  // connects, sets 41
+  server.pause();
+  const auto started = call("start");
+  server.resume();
+  EXPECT_TRUE(started.result.ok()) << "the loop went on while Redis did not answer: " << started.result.detail;
+  const auto out = call("finish");
+  EXPECT_TRUE(out.result.ok()) << out.result.detail;
+  EXPECT_EQ(out.ack, ack_with("01 03 02 05 76616c7565 02 2a"));  // value = 42, once Redis answered
+}
+
+TEST_F(PythonState, AnUnavailableStoreFailsTheAwaitableFormsWithAStateError) {
+  options().state = std::make_shared<UnreachableStore>();
+  load_script(std::string(prelude) + R"PY(
+async def uncaught(args):
+    spoa.set_var_int32('before', spoa.scope_txn, 1)
+    await spoa.state_get_async('hits')
+spoa.register_message('uncaught', uncaught)
+)PY");
+  const auto failed = call("uncaught");
+  EXPECT_EQ(failed.result.kind, CallResult::Kind::script_error);
+  EXPECT_NE(failed.result.detail.find("spoa.state_error: state_get_async(): redis 127.0.0.1:1: connection lost"),
+            std::string::npos)
+      << failed.result.detail;
+  EXPECT_EQ(failed.actions, 1u);
+}
+
+TEST_F(PythonState, ABlockingStateCallOnTheLoopIsWarnedAboutOnce) {
+  if (!redis_server_available()) GTEST_SKIP() << "redis-server is not installed";
+  RedisServer server;
+  ASSERT_TRUE(server.running());
+  options().state = std::make_shared<RedisStore>(redis_store_options(server.port()), nullptr);
+  load_script(std::string(prelude) + R"PY(
+async def handler(args):
+    spoa.state_set('k', 1)
+    spoa.state_get('k')
+spoa.register_message('m', handler)
+)PY");
+  expect_ok("m");
+  expect_ok("m");
+  std::size_t warnings = 0;
+  for (const auto& [level, text] : logs()) {
+    if (level == LogLevel::warning && contains(text, "blocks the event loop") && contains(text, "state_set_async()")) {
+      ++warnings;
+    }
+  }
+  EXPECT_EQ(warnings, 1u);
+}
+
 }  // namespace
 }  // namespace spoa::test

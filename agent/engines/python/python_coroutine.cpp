@@ -1,15 +1,15 @@
 // Coroutine handlers on the asyncio loop (see python_coroutine.hpp).
 //
 // Objects and who owns them (all touched with the GIL held, on the loop's thread unless said otherwise):
-//  * Scope: the engine's options, in a capsule that every binding of the engine references. The engine
+//  * EngineScope: the engine's options, in a capsule that every binding of the engine references. The engine
 //    clears it when it goes, so a task that outlives it (a script's own background task) cannot reach
 //    freed options.
-//  * Binding: one call (or start-up hook), in a capsule: the context variable's value in the call's task
+//  * CallBinding: one call (or start-up hook), in a capsule: the context variable's value in the call's task
 //    and every task or thread that copied its context. It points at the call's AckBuilder until the call
 //    ends, and holds the task until then (to cancel it).
 //  * Step: the driver that the task runs instead of the handler's coroutine (a C type with am_send,
 //    send, throw and close, registered as a collections.abc.Coroutine).
-//  * Deadlines: the running calls in deadline order (every call of an engine has the same budget, so
+//  * DeadlineList: the running calls in deadline order (every call of an engine has the same budget, so
 //    that is start order, and adding is O(1) from the tail) with one loop timer for the earliest.
 #include "agent/engines/python/python_coroutine.hpp"
 
@@ -36,14 +36,14 @@ constexpr std::chrono::milliseconds min_step_budget{10};
 constexpr const char* scope_capsule = "spoa._engine_scope";
 constexpr const char* binding_capsule = "spoa._call_binding";
 
-struct Scope {
+struct EngineScope {
   const EngineOptions* options;
 };
 
-enum class Stop : std::uint8_t { none, budget, connection };
+enum class StopReason : std::uint8_t { none, budget, connection };
 
-struct Binding {
-  Ref scope;  // capsule of Scope
+struct CallBinding {
+  Ref scope;  // capsule of EngineScope
   spop::AckBuilder* actions = nullptr;
   std::string message;  // CallInfo::message points here: the worker's copy goes with the call
   CallInfo info;
@@ -53,15 +53,15 @@ struct Binding {
   Ref task;
   std::chrono::milliseconds budget{0};  // 0: no deadline
   SteadyClock::time_point deadline = SteadyClock::time_point::max();
-  Binding* prev = nullptr;  // in the deadline list
-  Binding* next = nullptr;
+  CallBinding* prev = nullptr;  // in the deadline list
+  CallBinding* next = nullptr;
   bool listed = false;
-  Stop stop = Stop::none;
+  StopReason stop = StopReason::none;
   std::chrono::milliseconds blocked{0};  // longest step past the deadline (no exception reached it)
   bool ended = false;
 
   const EngineOptions* options() const noexcept {
-    auto* s = static_cast<Scope*>(PyCapsule_GetPointer(scope.get(), scope_capsule));
+    auto* s = static_cast<EngineScope*>(PyCapsule_GetPointer(scope.get(), scope_capsule));
     return s != nullptr ? s->options : nullptr;
   }
 };
@@ -75,22 +75,22 @@ PyObject* current_var() {
   return g_current;
 }
 
-Binding* binding_of(PyObject* capsule) noexcept {
-  return static_cast<Binding*>(PyCapsule_GetPointer(capsule, binding_capsule));
+CallBinding* binding_of(PyObject* capsule) noexcept {
+  return static_cast<CallBinding*>(PyCapsule_GetPointer(capsule, binding_capsule));
 }
 
 // ---- deadlines --------------------------------------------------------------------------------------
 
-struct Deadlines {
-  Binding* head = nullptr;
-  Binding* tail = nullptr;
+struct DeadlineList {
+  CallBinding* head = nullptr;
+  CallBinding* tail = nullptr;
   Ref timer;  // TimerHandle for `armed_for`
   SteadyClock::time_point armed_for = SteadyClock::time_point::max();
 };
-Deadlines g_deadlines;
+DeadlineList g_deadlines;
 
-void cancel_task(Binding& b, Stop why) {
-  if (b.stop == Stop::none) b.stop = why;
+void cancel_task(CallBinding& b, StopReason why) {
+  if (b.stop == StopReason::none) b.stop = why;
   if (!b.task) return;
   Ref done(PyObject_CallMethod(b.task.get(), "cancel", nullptr));
   if (!done) PyErr_Clear();
@@ -100,7 +100,7 @@ PyObject* on_deadline(PyObject*, PyObject*);
 PyMethodDef g_deadline_def = {"_spoa_deadline", &on_deadline, METH_NOARGS, "Cancels the calls past their budget."};
 
 void arm_timer() {
-  Deadlines& d = g_deadlines;
+  DeadlineList& d = g_deadlines;
   if (d.head == nullptr || (d.timer && d.armed_for <= d.head->deadline)) return;
   if (d.timer) {
     Ref cancelled(PyObject_CallMethod(d.timer.get(), "cancel", nullptr));
@@ -116,37 +116,37 @@ void arm_timer() {
   d.armed_for = d.head->deadline;
 }
 
-void unlist(Binding& b) noexcept {
+void unlist_deadline(CallBinding& b) noexcept {
   if (!b.listed) return;
-  Deadlines& d = g_deadlines;
+  DeadlineList& d = g_deadlines;
   (b.prev != nullptr ? b.prev->next : d.head) = b.next;
   (b.next != nullptr ? b.next->prev : d.tail) = b.prev;
   b.prev = b.next = nullptr;
   b.listed = false;
 }
 
-void list(Binding& b) {
-  Deadlines& d = g_deadlines;
-  Binding* after = d.tail;
-  while (after != nullptr && after->deadline > b.deadline) after = after->prev;  // O(1) with one budget
-  b.prev = after;
-  b.next = after != nullptr ? after->next : d.head;
+void list_deadline(CallBinding& b) {
+  DeadlineList& d = g_deadlines;
+  CallBinding* before = d.tail;
+  while (before != nullptr && before->deadline > b.deadline) before = before->prev;  // O(1) with one budget
+  b.prev = before;
+  b.next = before != nullptr ? before->next : d.head;
   (b.next != nullptr ? b.next->prev : d.tail) = &b;
-  (after != nullptr ? after->next : d.head) = &b;
+  (before != nullptr ? before->next : d.head) = &b;
   b.listed = true;
   arm_timer();
 }
 
 PyObject* on_deadline(PyObject*, PyObject*) {
-  Deadlines& d = g_deadlines;
+  DeadlineList& d = g_deadlines;
   d.timer = Ref();
   d.armed_for = SteadyClock::time_point::max();
   // The loop's timers may fire a little early (its clock resolution): 1 ms of slack.
   const auto now = SteadyClock::now() + std::chrono::milliseconds(1);
   while (d.head != nullptr && d.head->deadline <= now) {
-    Binding& b = *d.head;
-    unlist(b);
-    cancel_task(b, Stop::budget);
+    CallBinding& b = *d.head;
+    unlist_deadline(b);
+    cancel_task(b, StopReason::budget);
   }
   arm_timer();
   Py_RETURN_NONE;
@@ -154,11 +154,11 @@ PyObject* on_deadline(PyObject*, PyObject*) {
 
 // ---- finishing ------------------------------------------------------------------------------------
 
-void finish(Binding& b, CallResult result) noexcept {
+void finish_call(CallBinding& b, CallResult result) noexcept {
   if (b.ended) return;
   b.ended = true;
   b.actions = nullptr;
-  unlist(b);
+  unlist_deadline(b);
   b.task = Ref();
   PendingCall* pending = std::exchange(b.pending, nullptr);
   if (pending == nullptr) return;
@@ -167,11 +167,11 @@ void finish(Binding& b, CallResult result) noexcept {
   pending->finish(std::move(result));  // may start the call's next message (re-entering this file)
 }
 
-std::string budget_text(const Binding& b) { return std::to_string(b.budget.count()) + " ms"; }
+std::string budget_text(const CallBinding& b) { return std::to_string(b.budget.count()) + " ms"; }
 
 /// The outcome of a coroutine that returned.
-CallResult returned(const Binding& b) {
-  if (b.stop == Stop::budget || b.blocked.count() > 0) {
+CallResult outcome_returned(const CallBinding& b) {
+  if (b.stop == StopReason::budget || b.blocked.count() > 0) {
     return {CallResult::Kind::timeout, b.label + ": ran past its time budget of " + budget_text(b)};
   }
   return {};
@@ -181,17 +181,17 @@ PyObject* g_cancelled_error = nullptr;  // asyncio.CancelledError
 
 /// The outcome of a coroutine that raised (the exception is taken). `stopped` says that the watchdog
 /// interrupted the step that raised, which lasted `step`.
-CallResult raised(const Binding& b, bool stopped, std::chrono::milliseconds step) {
+CallResult outcome_raised(const CallBinding& b, bool stopped, std::chrono::milliseconds step) {
   const bool cancelled = g_cancelled_error != nullptr && PyErr_ExceptionMatches(g_cancelled_error) != 0;
   const bool interrupted = PyErr_ExceptionMatches(timeout_class()) != 0;
   PythonError e = take_error();
-  if (b.stop == Stop::connection && cancelled) return {};  // nobody waits for it: not an error
+  if (b.stop == StopReason::connection && cancelled) return {};  // nobody waits for it: not an error
   if (interrupted && (stopped || b.blocked.count() > 0)) {
     const auto held = std::max(step, b.blocked);
     return {CallResult::Kind::timeout, b.label + ": blocked the event loop for " + std::to_string(held.count()) +
                                            " ms (time budget " + budget_text(b) + "): stopped\n" + e.traceback};
   }
-  if (b.stop == Stop::budget) {
+  if (b.stop == StopReason::budget) {
     return {CallResult::Kind::timeout,
             b.label + ": cancelled after its time budget of " + budget_text(b) + "\n" + e.traceback};
   }
@@ -210,18 +210,18 @@ struct Step {
 
 PyTypeObject* g_step_type = nullptr;
 
-Binding& binding_of(Step* s) noexcept { return *binding_of(s->binding); }
+CallBinding& binding_of(Step* s) noexcept { return *binding_of(s->binding); }
 
 /// The task's first step: the call becomes the context's (the task runs every step in its own context).
-bool enter(Step* s) {
+bool enter_step(Step* s) {
   if (s->entered) return true;
   s->entered = true;
   Ref token(PyContextVar_Set(current_var(), s->binding));
   return static_cast<bool>(token);
 }
 
-bool arm(Step* s) {
-  Binding& b = binding_of(s);
+bool arm_step(Step* s) {
+  CallBinding& b = binding_of(s);
   if (b.budget.count() <= 0) return false;
   s->step_started = SteadyClock::now();
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(b.deadline - s->step_started);
@@ -231,8 +231,8 @@ bool arm(Step* s) {
 
 /// After one step of the handler's coroutine: NEXT passes its yield on to asyncio; a return or an
 /// exception finishes the call, and the task itself always ends normally.
-PySendResult after(Step* s, PySendResult status, PyObject** result, bool armed) {
-  Binding& b = binding_of(s);
+PySendResult after_step(Step* s, PySendResult status, PyObject** result, bool armed) {
+  CallBinding& b = binding_of(s);
   const bool stopped = armed && end_budget();
   const auto step = armed ? std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - s->step_started)
                           : std::chrono::milliseconds{0};
@@ -245,12 +245,12 @@ PySendResult after(Step* s, PySendResult status, PyObject** result, bool armed) 
   CallResult outcome;
   if (status == PYGEN_RETURN) {
     Py_CLEAR(*result);
-    outcome = returned(b);
+    outcome = outcome_returned(b);
   } else {
-    outcome = raised(b, stopped, step);
+    outcome = outcome_raised(b, stopped, step);
   }
   Py_CLEAR(s->coro);
-  finish(b, std::move(outcome));
+  finish_call(b, std::move(outcome));
   *result = Py_NewRef(Py_None);
   return PYGEN_RETURN;
 }
@@ -261,10 +261,10 @@ PySendResult step_am_send(PyObject* self, PyObject* arg, PyObject** result) {
     *result = Py_NewRef(Py_None);
     return PYGEN_RETURN;
   }
-  if (!enter(s)) return after(s, PYGEN_ERROR, result, false);
-  const bool armed = arm(s);
+  if (!enter_step(s)) return after_step(s, PYGEN_ERROR, result, false);
+  const bool armed = arm_step(s);
   const PySendResult status = PyIter_Send(s->coro, arg, result);
-  return after(s, status, result, armed);
+  return after_step(s, status, result, armed);
 }
 
 /// A PySendResult back to the iterator protocol: a value, or null with StopIteration or an exception.
@@ -306,11 +306,11 @@ PyObject* step_throw(PyObject* self, PyObject* args) {
     return nullptr;
   }
   PyObject* result = nullptr;
-  if (!enter(s)) {
-    const PySendResult status = after(s, PYGEN_ERROR, &result, false);
+  if (!enter_step(s)) {
+    const PySendResult status = after_step(s, PYGEN_ERROR, &result, false);
     return as_iteration(status, result);
   }
-  const bool armed = arm(s);
+  const bool armed = arm_step(s);
   Ref method(PyObject_GetAttrString(s->coro, "throw"));
   result = method ? PyObject_Call(method.get(), args, nullptr) : nullptr;
   PySendResult status = PYGEN_NEXT;
@@ -322,7 +322,7 @@ PyObject* step_throw(PyObject* self, PyObject* args) {
       status = PYGEN_RETURN;
     }
   }
-  status = after(s, status, &result, armed);
+  status = after_step(s, status, &result, armed);
   return as_iteration(status, result);
 }
 
@@ -332,7 +332,7 @@ PyObject* step_close(PyObject* self, PyObject*) {
   Ref closed(PyObject_CallMethod(s->coro, "close", nullptr));
   Py_CLEAR(s->coro);
   // Closed without finishing (the loop went away): nobody will hear of this call again.
-  finish(binding_of(s), {CallResult::Kind::script_error, binding_of(s).label + ": closed before it finished"});
+  finish_call(binding_of(s), {CallResult::Kind::script_error, binding_of(s).label + ": closed before it finished"});
   if (!closed) return nullptr;
   Py_RETURN_NONE;
 }
@@ -344,7 +344,7 @@ void step_dealloc(PyObject* self) {
   if (s->coro != nullptr) {
     // A task dropped unfinished (only when the loop stops for good): the call ends here.
     Py_CLEAR(s->coro);
-    finish(binding_of(s), {CallResult::Kind::script_error, binding_of(s).label + ": dropped before it finished"});
+    finish_call(binding_of(s), {CallResult::Kind::script_error, binding_of(s).label + ": dropped before it finished"});
   }
   Py_XDECREF(s->binding);
   PyTypeObject* type = Py_TYPE(self);
@@ -407,9 +407,9 @@ PyObject* make_step(PyObject* awaitable, PyObject* binding) {
 
 void delete_binding(PyObject* capsule) { delete binding_of(capsule); }
 
-/// A capsule owning a new Binding.
+/// A capsule owning a new CallBinding.
 PyObject* make_binding(PyObject* scope, std::chrono::milliseconds budget) {
-  auto* b = new Binding;
+  auto* b = new CallBinding;
   b->scope = Ref::borrow(scope);
   b->budget = budget;
   if (budget.count() > 0) b->deadline = SteadyClock::now() + budget;
@@ -419,21 +419,21 @@ PyObject* make_binding(PyObject* scope, std::chrono::milliseconds budget) {
 }
 
 /// PendingCall::cancel for a closed connection (loop thread).
-void cancel_for_connection(void* binding) noexcept { cancel_task(*static_cast<Binding*>(binding), Stop::connection); }
+void cancel_for_connection(void* binding) noexcept { cancel_task(*static_cast<CallBinding*>(binding), StopReason::connection); }
 
 /// Starts `awaitable` as a task driven by a Step of `binding`; on success the binding holds the task.
 bool start_task(PyObject* awaitable, PyObject* binding) {
   Ref step(make_step(awaitable, binding));
   Ref task = step ? Ref(AsyncLoop::instance().create_task(step.get())) : Ref();
   if (!task) return false;
-  Binding& b = *binding_of(binding);
+  CallBinding& b = *binding_of(binding);
   b.task = std::move(task);
-  if (b.budget.count() > 0) list(b);
+  if (b.budget.count() > 0) list_deadline(b);
   return true;
 }
 
 /// A PendingCall that a waiting thread blocks on.
-class Waiter final : public PendingCall {
+class CallWaiter final : public PendingCall {
  public:
   void finish(CallResult result) noexcept override {
     std::lock_guard lock(mutex_);
@@ -464,7 +464,7 @@ struct PostedCall {
   Ref list;
   CallInfo info;
   spop::AckBuilder* actions;
-  Waiter* waiter;
+  CallWaiter* waiter;
 };
 
 /// A start-up hook handed to the loop (run_hook).
@@ -473,10 +473,10 @@ struct PostedHook {
   Ref scope;
   std::string label;
   std::chrono::milliseconds limit;
-  Waiter* waiter;
+  CallWaiter* waiter;
 };
 
-void delete_scope(PyObject* capsule) { delete static_cast<Scope*>(PyCapsule_GetPointer(capsule, scope_capsule)); }
+void delete_scope(PyObject* capsule) { delete static_cast<EngineScope*>(PyCapsule_GetPointer(capsule, scope_capsule)); }
 
 }  // namespace
 
@@ -488,7 +488,7 @@ bool bound_call(BoundCall& out) noexcept {
     return false;
   }
   if (value == nullptr) return false;
-  Binding* b = binding_of(value);
+  CallBinding* b = binding_of(value);
   Py_DECREF(value);  // the context keeps it
   if (b == nullptr) {
     PyErr_Clear();
@@ -523,7 +523,7 @@ int is_coroutine_function(PyObject* fn) {
 }
 
 CoroutineRunner::CoroutineRunner(const EngineOptions& options) {
-  auto* scope = new Scope{&options};
+  auto* scope = new EngineScope{&options};
   scope_ = Ref(PyCapsule_New(scope, scope_capsule, &delete_scope));
   if (!scope_) {
     delete scope;
@@ -533,13 +533,13 @@ CoroutineRunner::CoroutineRunner(const EngineOptions& options) {
 
 CoroutineRunner::~CoroutineRunner() {
   if (!scope_) return;
-  if (auto* scope = static_cast<Scope*>(PyCapsule_GetPointer(scope_.get(), scope_capsule))) scope->options = nullptr;
+  if (auto* scope = static_cast<EngineScope*>(PyCapsule_GetPointer(scope_.get(), scope_capsule))) scope->options = nullptr;
 }
 
 CallResult CoroutineRunner::start(PyObject* handler, PyObject* list, const CallInfo& info, spop::AckBuilder& actions,
                                   PendingCall& pending) {
   const EngineOptions* options = nullptr;
-  if (auto* scope = static_cast<Scope*>(PyCapsule_GetPointer(scope_.get(), scope_capsule))) options = scope->options;
+  if (auto* scope = static_cast<EngineScope*>(PyCapsule_GetPointer(scope_.get(), scope_capsule))) options = scope->options;
   const std::string what = describe(info);
   if (!ready_types() || current_var() == nullptr) {
     return {CallResult::Kind::script_error, what + ": cannot start the coroutine: " + take_error().summary};
@@ -552,7 +552,7 @@ CallResult CoroutineRunner::start(PyObject* handler, PyObject* list, const CallI
   }
   Ref binding(make_binding(scope_.get(), options != nullptr ? options->call_budget : std::chrono::milliseconds{0}));
   if (!binding) return {CallResult::Kind::script_error, what + ": " + take_error().summary};
-  Binding& b = *binding_of(binding.get());
+  CallBinding& b = *binding_of(binding.get());
   b.message = std::string(info.message);
   b.info = CallInfo{b.message, info.stream_id, info.frame_id};
   b.has_call = true;
@@ -576,7 +576,7 @@ CallResult CoroutineRunner::run_and_wait(PyObject* handler, PyObject* list, cons
   if (loop.on_loop_thread()) {
     return {CallResult::Kind::script_error, describe(info) + ": a coroutine handler cannot wait on the loop's thread"};
   }
-  Waiter waiter;
+  CallWaiter waiter;
   auto* posted = new PostedCall{this, Ref::borrow(handler), Ref::borrow(list), info, &actions, &waiter};
   const bool sent = loop.post(
       [](void* context) {
@@ -595,7 +595,7 @@ CallResult CoroutineRunner::run_and_wait(PyObject* handler, PyObject* list, cons
 std::string CoroutineRunner::run_hook(PyObject* hook, const std::string& label, std::chrono::milliseconds limit) {
   AsyncLoop& loop = AsyncLoop::instance();
   if (loop.on_loop_thread()) return label + ": start-up hooks cannot run on the loop's thread";
-  Waiter waiter;
+  CallWaiter waiter;
   auto* posted = new PostedHook{Ref::borrow(hook), scope_, label, limit, &waiter};
   const bool sent = loop.post(
       [](void* context) {
@@ -605,7 +605,7 @@ std::string CoroutineRunner::run_hook(PyObject* hook, const std::string& label, 
           p->waiter->finish({CallResult::Kind::script_error, p->label + ": " + take_error().summary});
           return;
         }
-        Binding& b = *binding_of(binding.get());
+        CallBinding& b = *binding_of(binding.get());
         b.label = p->label;
         // The hook's synchronous part runs in the binding's context too (state functions, logs).
         Ref token(PyContextVar_Set(current_var(), binding.get()));

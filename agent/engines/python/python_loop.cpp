@@ -21,15 +21,15 @@ namespace {
 
 AsyncLoop* g_loop = nullptr;
 
-[[noreturn]] void fail(const std::string& what) {
+[[noreturn]] void fail_loop_start(const std::string& what) {
   std::string text = "python engine: cannot start the asyncio event loop: " + what;
   if (PyErr_Occurred()) text += ": " + take_error().summary;
   throw std::runtime_error(text);
 }
 
-Ref method_of(PyObject* object, const char* name) {
+Ref loop_method(PyObject* object, const char* name) {
   Ref m(PyObject_GetAttrString(object, name));
-  if (!m) fail(std::string("loop.") + name);
+  if (!m) fail_loop_start(std::string("loop.") + name);
   return m;
 }
 
@@ -64,24 +64,24 @@ AsyncLoop& AsyncLoop::create() {
   if (g_loop != nullptr) return *g_loop;
   auto* self = new AsyncLoop;
   Ref asyncio(PyImport_ImportModule("asyncio"));
-  if (!asyncio) fail("import asyncio");
+  if (!asyncio) fail_loop_start("import asyncio");
   self->loop_ = Ref(PyObject_CallMethod(asyncio.get(), "new_event_loop", nullptr));
-  if (!self->loop_) fail("asyncio.new_event_loop()");
+  if (!self->loop_) fail_loop_start("asyncio.new_event_loop()");
   Ref set(PyObject_CallMethod(asyncio.get(), "set_event_loop", "O", self->loop_.get()));
-  if (!set) fail("asyncio.set_event_loop()");
-  self->create_task_ = method_of(self->loop_.get(), "create_task");
-  self->call_at_ = method_of(self->loop_.get(), "call_at");
-  self->create_future_ = method_of(self->loop_.get(), "create_future");
-  self->run_forever_ = method_of(self->loop_.get(), "run_forever");
+  if (!set) fail_loop_start("asyncio.set_event_loop()");
+  self->create_task_ = loop_method(self->loop_.get(), "create_task");
+  self->call_at_ = loop_method(self->loop_.get(), "call_at");
+  self->create_future_ = loop_method(self->loop_.get(), "create_future");
+  self->run_forever_ = loop_method(self->loop_.get(), "run_forever");
   Ref handler(PyCFunction_New(&g_exception_def, nullptr));
   Ref installed = handler ? Ref(PyObject_CallMethod(self->loop_.get(), "set_exception_handler", "O", handler.get())) : Ref();
-  if (!installed) fail("loop.set_exception_handler()");
+  if (!installed) fail_loop_start("loop.set_exception_handler()");
 
   self->wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (self->wake_fd_ < 0) fail(std::string("eventfd: ") + std::strerror(errno));
+  if (self->wake_fd_ < 0) fail_loop_start(std::string("eventfd: ") + std::strerror(errno));
   Ref wake(PyCFunction_New(&g_wake_def, nullptr));
   Ref added = wake ? Ref(PyObject_CallMethod(self->loop_.get(), "add_reader", "iO", self->wake_fd_, wake.get())) : Ref();
-  if (!added) fail("loop.add_reader()");
+  if (!added) fail_loop_start("loop.add_reader()");
   g_loop = self;
   return *self;
 }
@@ -175,7 +175,7 @@ PyObject* AsyncLoop::create_future() const { return PyObject_CallNoArgs(create_f
 
 namespace {
 
-bool set_event_loop(PyObject* loop) {
+bool set_current_loop(PyObject* loop) {
   Ref asyncio(PyImport_ImportModule("asyncio"));
   Ref done = asyncio ? Ref(PyObject_CallMethod(asyncio.get(), "set_event_loop", "O", loop)) : Ref();
   if (!done) PyErr_Clear();
@@ -186,11 +186,11 @@ bool set_event_loop(PyObject* loop) {
 
 CurrentLoopScope::CurrentLoopScope() {
   if (g_loop == nullptr || g_loop->on_loop_thread()) return;
-  set_ = set_event_loop(g_loop->loop());
+  set_ = set_current_loop(g_loop->loop());
 }
 
 CurrentLoopScope::~CurrentLoopScope() {
-  if (set_) set_event_loop(Py_None);
+  if (set_) set_current_loop(Py_None);
 }
 
 }  // namespace spoa::python
