@@ -1,7 +1,9 @@
 # Script of the python_engine fuzz target: touches every argument and calls every setter with values
 # taken from the arguments (names, values, scopes), so the engine's conversions and the ACK size limit
 # see everything a NOTIFY can carry. Setter errors are expected (wrong types, ranges, a full ACK):
-# "touch" catches them, "raw" lets them escape.
+# "touch" catches them, "raw" lets them escape. "atouch", "araw" and "aerror" are the same as
+# coroutines (`async def`, run on the worker's asyncio loop), setting variables before and after awaits.
+import asyncio
 import ipaddress
 
 import spoa
@@ -49,6 +51,28 @@ def fail(args):
     raise RuntimeError('fuzz error with %d arguments' % len(args))
 
 
+async def atouch(args):
+    await asyncio.sleep(0)
+    touch(args[:len(args) // 2])
+    await asyncio.sleep(0)
+    touch(args[len(args) // 2:])
+
+
+async def araw(args):
+    await asyncio.sleep(0)
+    raw(args)
+
+
+async def afail(args):
+    for arg in args[:1]:
+        spoa.set_var_null(arg['name'], spoa.scope_txn)
+    await asyncio.sleep(0)
+    fail(args)
+
+
+spoa.register_message('atouch', atouch)
+spoa.register_message('araw', araw)
+spoa.register_message('aerror', afail)
 spoa.register_message('touch', touch)
 spoa.register_message('raw', raw)
 spoa.register_message('error', fail)
