@@ -48,7 +48,10 @@ struct CallBinding {
   std::string message;  // CallInfo::message points here: the worker's copy goes with the call
   CallInfo info;
   bool has_call = false;  // false: a start-up hook
-  std::string label;
+  std::string hook_label;  // a start-up hook's name for messages
+
+  /// "message 'x' (stream 1, frame 2)" or the hook's label: made only for messages, not per call.
+  std::string label() const { return has_call ? describe(info) : hook_label; }
   PendingCall* pending = nullptr;
   Ref task;
   std::chrono::milliseconds budget{0};  // 0: no deadline
@@ -172,7 +175,7 @@ std::string budget_text(const CallBinding& b) { return std::to_string(b.budget.c
 /// The outcome of a coroutine that returned.
 CallResult outcome_returned(const CallBinding& b) {
   if (b.stop == StopReason::budget || b.blocked.count() > 0) {
-    return {CallResult::Kind::timeout, b.label + ": ran past its time budget of " + budget_text(b)};
+    return {CallResult::Kind::timeout, b.label() + ": ran past its time budget of " + budget_text(b)};
   }
   return {};
 }
@@ -188,14 +191,14 @@ CallResult outcome_raised(const CallBinding& b, bool stopped, std::chrono::milli
   if (b.stop == StopReason::connection && cancelled) return {};  // nobody waits for it: not an error
   if (interrupted && (stopped || b.blocked.count() > 0)) {
     const auto held = std::max(step, b.blocked);
-    return {CallResult::Kind::timeout, b.label + ": blocked the event loop for " + std::to_string(held.count()) +
+    return {CallResult::Kind::timeout, b.label() + ": blocked the event loop for " + std::to_string(held.count()) +
                                            " ms (time budget " + budget_text(b) + "): stopped\n" + e.traceback};
   }
   if (b.stop == StopReason::budget) {
     return {CallResult::Kind::timeout,
-            b.label + ": cancelled after its time budget of " + budget_text(b) + "\n" + e.traceback};
+            b.label() + ": cancelled after its time budget of " + budget_text(b) + "\n" + e.traceback};
   }
-  return {CallResult::Kind::script_error, b.label + ": " + e.summary + "\n" + e.traceback};
+  return {CallResult::Kind::script_error, b.label() + ": " + e.summary + "\n" + e.traceback};
 }
 
 // ---- the driver (Step) ----------------------------------------------------------------------------
@@ -255,6 +258,21 @@ PySendResult after_step(Step* s, PySendResult status, PyObject** result, bool ar
   return PYGEN_RETURN;
 }
 
+/// While a step of the handler runs, this thread's Session points at its call: the setters' fast path
+/// (the sub-tasks a handler starts find the call through the context variable instead).
+class StepSession {
+ public:
+  explicit StepSession(const CallBinding& b) : saved_(session()) {
+    session() = Session{b.options(), nullptr, nullptr, b.actions, b.has_call ? &b.info : nullptr};
+  }
+  ~StepSession() { session() = saved_; }
+  StepSession(const StepSession&) = delete;
+  StepSession& operator=(const StepSession&) = delete;
+
+ private:
+  Session saved_;
+};
+
 PySendResult step_am_send(PyObject* self, PyObject* arg, PyObject** result) {
   auto* s = reinterpret_cast<Step*>(self);
   if (s->coro == nullptr) {
@@ -263,7 +281,11 @@ PySendResult step_am_send(PyObject* self, PyObject* arg, PyObject** result) {
   }
   if (!enter_step(s)) return after_step(s, PYGEN_ERROR, result, false);
   const bool armed = arm_step(s);
-  const PySendResult status = PyIter_Send(s->coro, arg, result);
+  PySendResult status = PYGEN_ERROR;
+  {
+    StepSession bound(binding_of(s));
+    status = PyIter_Send(s->coro, arg, result);
+  }
   return after_step(s, status, result, armed);
 }
 
@@ -312,7 +334,10 @@ PyObject* step_throw(PyObject* self, PyObject* args) {
   }
   const bool armed = arm_step(s);
   Ref method(PyObject_GetAttrString(s->coro, "throw"));
-  result = method ? PyObject_Call(method.get(), args, nullptr) : nullptr;
+  {
+    StepSession bound(binding_of(s));
+    result = method ? PyObject_Call(method.get(), args, nullptr) : nullptr;
+  }
   PySendResult status = PYGEN_NEXT;
   if (result == nullptr) {
     status = PYGEN_ERROR;
@@ -332,7 +357,7 @@ PyObject* step_close(PyObject* self, PyObject*) {
   Ref closed(PyObject_CallMethod(s->coro, "close", nullptr));
   Py_CLEAR(s->coro);
   // Closed without finishing (the loop went away): nobody will hear of this call again.
-  finish_call(binding_of(s), {CallResult::Kind::script_error, binding_of(s).label + ": closed before it finished"});
+  finish_call(binding_of(s), {CallResult::Kind::script_error, binding_of(s).label() + ": closed before it finished"});
   if (!closed) return nullptr;
   Py_RETURN_NONE;
 }
@@ -344,7 +369,7 @@ void step_dealloc(PyObject* self) {
   if (s->coro != nullptr) {
     // A task dropped unfinished (only when the loop stops for good): the call ends here.
     Py_CLEAR(s->coro);
-    finish_call(binding_of(s), {CallResult::Kind::script_error, binding_of(s).label + ": dropped before it finished"});
+    finish_call(binding_of(s), {CallResult::Kind::script_error, binding_of(s).label() + ": dropped before it finished"});
   }
   Py_XDECREF(s->binding);
   PyTypeObject* type = Py_TYPE(self);
@@ -497,7 +522,7 @@ bool bound_call(BoundCall& out) noexcept {
   out.actions = b->actions;
   out.options = b->options();
   out.call = b->has_call ? &b->info : nullptr;
-  out.label = &b->label;
+  out.hook_label = &b->hook_label;
   out.ended = b->ended && b->has_call;
   return true;
 }
@@ -540,29 +565,27 @@ CallResult CoroutineRunner::start(PyObject* handler, PyObject* list, const CallI
                                   PendingCall& pending) {
   const EngineOptions* options = nullptr;
   if (auto* scope = static_cast<EngineScope*>(PyCapsule_GetPointer(scope_.get(), scope_capsule))) options = scope->options;
-  const std::string what = describe(info);
   if (!ready_types() || current_var() == nullptr) {
-    return {CallResult::Kind::script_error, what + ": cannot start the coroutine: " + take_error().summary};
+    return {CallResult::Kind::script_error, describe(info) + ": cannot start the coroutine: " + take_error().summary};
   }
   PyObject* stack[2] = {nullptr, list};
   Ref awaitable(PyObject_Vectorcall(handler, stack + 1, 0 | PY_VECTORCALL_ARGUMENTS_OFFSET, runtime().kwnames_args));
   if (!awaitable) {
     PythonError e = take_error();
-    return {CallResult::Kind::script_error, what + ": " + e.summary + "\n" + e.traceback};
+    return {CallResult::Kind::script_error, describe(info) + ": " + e.summary + "\n" + e.traceback};
   }
   Ref binding(make_binding(scope_.get(), options != nullptr ? options->call_budget : std::chrono::milliseconds{0}));
-  if (!binding) return {CallResult::Kind::script_error, what + ": " + take_error().summary};
+  if (!binding) return {CallResult::Kind::script_error, describe(info) + ": " + take_error().summary};
   CallBinding& b = *binding_of(binding.get());
   b.message = std::string(info.message);
   b.info = CallInfo{b.message, info.stream_id, info.frame_id};
   b.has_call = true;
-  b.label = what;
   b.actions = &actions;
   if (!start_task(awaitable.get(), binding.get())) {
     PythonError e = take_error();
     b.actions = nullptr;
     b.ended = true;
-    return {CallResult::Kind::script_error, what + ": the handler did not return an awaitable: " + e.summary};
+    return {CallResult::Kind::script_error, describe(info) + ": the handler did not return an awaitable: " + e.summary};
   }
   b.pending = &pending;
   pending.cancel = &cancel_for_connection;
@@ -606,7 +629,7 @@ std::string CoroutineRunner::run_hook(PyObject* hook, const std::string& label, 
           return;
         }
         CallBinding& b = *binding_of(binding.get());
-        b.label = p->label;
+        b.hook_label = p->label;
         // The hook's synchronous part runs in the binding's context too (state functions, logs).
         Ref token(PyContextVar_Set(current_var(), binding.get()));
         Ref result = token ? Ref(PyObject_CallNoArgs(p->hook.get())) : Ref();

@@ -21,6 +21,7 @@
 
 #include "agent/engines/engine.hpp"
 #include "agent/engines/python/python_api.hpp"
+#include "agent/engines/support/call_text.hpp"
 #include "spop/ack_builder.hpp"
 
 namespace spoa::python {
@@ -30,8 +31,11 @@ struct BoundCall {
   spop::AckBuilder* actions = nullptr;        ///< null outside a call, or once the call has ended
   const EngineOptions* options = nullptr;     ///< null once the engine that ran it is gone
   const CallInfo* call = nullptr;             ///< null for a start-up hook
-  const std::string* label = nullptr;         ///< "message 'x' (stream 1, frame 2)" or "start-up hook f"
+  const std::string* hook_label = nullptr;    ///< a start-up hook's label ("<file>: start-up hook f")
   bool ended = false;                         ///< the call was answered: setters no longer apply
+
+  /// "message 'x' (stream 1, frame 2)" or the hook's label, for messages.
+  std::string label() const { return call != nullptr ? describe(*call) : hook_label != nullptr ? *hook_label : ""; }
 };
 
 /// The binding of the current context (GIL held); false if none (plain handlers, load time).

@@ -69,7 +69,10 @@ AsyncLoop& AsyncLoop::create() {
   if (!self->loop_) fail_loop_start("asyncio.new_event_loop()");
   Ref set(PyObject_CallMethod(asyncio.get(), "set_event_loop", "O", self->loop_.get()));
   if (!set) fail_loop_start("asyncio.set_event_loop()");
-  self->create_task_ = loop_method(self->loop_.get(), "create_task");
+  self->task_type_ = loop_method(asyncio.get(), "Task");
+  Ref loop_key(PyUnicode_InternFromString("loop"));
+  self->task_kwnames_ = loop_key ? Ref(PyTuple_Pack(1, loop_key.get())) : Ref();
+  if (!self->task_kwnames_) fail_loop_start("building ('loop',)");
   self->call_at_ = loop_method(self->loop_.get(), "call_at");
   self->create_future_ = loop_method(self->loop_.get(), "create_future");
   self->run_forever_ = loop_method(self->loop_.get(), "run_forever");
@@ -161,7 +164,10 @@ void AsyncLoop::run_posted() {
 
 bool AsyncLoop::on_loop_thread() const noexcept { return pthread_equal(pthread_self(), interpreter_thread()) != 0; }
 
-PyObject* AsyncLoop::create_task(PyObject* coro) const { return PyObject_CallOneArg(create_task_.get(), coro); }
+PyObject* AsyncLoop::create_task(PyObject* coro) const {
+  PyObject* args[2] = {coro, loop_.get()};
+  return PyObject_Vectorcall(task_type_.get(), args, 1, task_kwnames_.get());
+}
 
 PyObject* AsyncLoop::call_at(std::chrono::steady_clock::time_point when, PyObject* callback) const {
   const double seconds = std::chrono::duration<double>(when.time_since_epoch()).count();

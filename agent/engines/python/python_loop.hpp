@@ -36,7 +36,8 @@ class AsyncLoop final : public EventLoop {
 
   // --- loop thread, GIL held ---
   PyObject* loop() const noexcept { return loop_.get(); }  ///< the asyncio loop (borrowed)
-  /// loop.create_task(coro): a new reference, or null with an exception set.
+  /// asyncio.Task(coro, loop=loop), as loop.create_task(coro) makes it without a task factory, minus
+  /// a Python frame: a new reference, or null with an exception set.
   PyObject* create_task(PyObject* coro) const;
   /// loop.call_at(when, callback): the TimerHandle (new reference), or null with an exception set.
   /// `when` is in the loop's clock, which is std::chrono::steady_clock (CLOCK_MONOTONIC).
@@ -58,8 +59,9 @@ class AsyncLoop final : public EventLoop {
   void run_posted();
 
   Ref loop_;
-  Ref create_task_;    // bound methods of loop_, looked up once
-  Ref call_at_;
+  Ref task_type_;      // asyncio.Task (its C implementation)
+  Ref task_kwnames_;   // ("loop",)
+  Ref call_at_;        // bound methods of loop_, looked up once
   Ref create_future_;
   Ref run_forever_;
   int wake_fd_ = -1;

@@ -93,8 +93,9 @@ PyObject* append(const char* function, const Variable& var, const spop::Value* v
   if (actions == nullptr) {
     BoundCall bound;
     if (bound_call(bound) && bound.ended) {
+      const std::string label = bound.label();
       PyErr_Format(g_error, "%s(): %s has ended (its ACK was sent): variables can no longer be set", function,
-                   bound.label->c_str());
+                   label.c_str());
       return nullptr;
     }
     actions = bound.actions;
@@ -301,7 +302,7 @@ PyObject* log(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     } else if (s.loading != nullptr) {
       record = s.loading->string() + ": " + record;
     } else if (BoundCall bound; bound_call(bound)) {
-      record = *bound.label + ": " + record;  // a start-up hook
+      record = bound.label() + ": " + record;  // a start-up hook
     }
     s.options->log(level, record);
     Py_RETURN_NONE;
