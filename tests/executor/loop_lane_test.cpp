@@ -102,7 +102,9 @@ TEST_F(LoopLaneTest, InterleavedCoroutinesEachWriteTheirOwnAck) {
   ASSERT_TRUE(h.run_until([&] { return owner.answers.size() == 2; }));
   // The release call and call 2, in either order; call 1 still waits.
   for (const Answer& a : owner.answers) {
-    if (a.stream == 2) EXPECT_EQ(a.vars, (Vars{{"before", 2}, {"after", 2}, {"version", 1}}));
+    if (a.stream == 2) {
+      EXPECT_EQ(a.vars, (Vars{{"before", 2}, {"after", 2}, {"version", 1}}));
+    }
     EXPECT_NE(a.stream, 1u);
   }
   ASSERT_TRUE(submit(4, "release", owner, 1));
@@ -150,8 +152,11 @@ TEST_F(LoopLaneTest, ReloadLetsRunningCoroutinesFinishOnTheOldScripts) {
   ASSERT_TRUE(submit(4, "release", owner, 7));
   ASSERT_TRUE(h.run_until([&] { return owner.answers.size() == 4; }));
   for (const Answer& a : owner.answers) {
-    if (a.stream == 1) EXPECT_EQ(a.vars, (Vars{{"before", 7}, {"after", 7}, {"version", 1}})) << "old scripts";
-    if (a.stream == 2) EXPECT_EQ(a.vars, (Vars{{"before", 8}, {"after", 8}, {"version", 2}})) << "new scripts";
+    if (a.stream == 1) {
+      EXPECT_EQ(a.vars, (Vars{{"before", 7}, {"after", 7}, {"version", 1}})) << "old scripts";
+    } else if (a.stream == 2) {
+      EXPECT_EQ(a.vars, (Vars{{"before", 8}, {"after", 8}, {"version", 2}})) << "new scripts";
+    }
   }
   EXPECT_TRUE(h.run_until([&] { return h.scheduler().retired_sets() == 0; })) << "freed with their last call";
 }
