@@ -547,8 +547,8 @@ int is_coroutine_function(PyObject* fn) {
   return PyObject_IsTrue(of_call.get());
 }
 
-CoroutineRunner::CoroutineRunner(const EngineOptions& options) {
-  auto* scope = new EngineScope{&options};
+CoroutineRunner::CoroutineRunner(const EngineOptions& options) : options_(std::make_unique<EngineOptions>(options)) {
+  auto* scope = new EngineScope{options_.get()};
   scope_ = Ref(PyCapsule_New(scope, scope_capsule, &delete_scope));
   if (!scope_) {
     delete scope;

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include "agent/engines/engine.hpp"
@@ -46,7 +47,8 @@ bool bound_call(BoundCall& out) noexcept;
 /// exception set.
 int is_coroutine_function(PyObject* fn);
 
-/// One engine's coroutine calls and start-up hooks. With the GIL held.
+/// One engine's coroutine calls and start-up hooks. Made and destroyed with the GIL held (moving it
+/// needs none); it keeps its own copy of the options, so that it may outlive its engine a little.
 class CoroutineRunner {
  public:
   explicit CoroutineRunner(const EngineOptions& options);
@@ -67,7 +69,8 @@ class CoroutineRunner {
   std::string run_hook(PyObject* hook, const std::string& label, std::chrono::milliseconds limit);
 
  private:
-  Ref scope_;  // a capsule of the engine's options, shared with every binding (see the .cpp)
+  std::unique_ptr<EngineOptions> options_;
+  Ref scope_;  // a capsule pointing at options_, shared with every binding (see the .cpp)
 };
 
 }  // namespace spoa::python

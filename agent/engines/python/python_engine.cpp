@@ -34,11 +34,13 @@ using python::Ref;
 constexpr std::chrono::seconds startup_limit{30};
 
 /// What an engine leaves behind: released on the loop's thread (with the GIL), never on the worker's
-/// I/O thread, which frees a replaced script set with its last call.
+/// I/O thread, which frees a replaced script set with its last call. Moving these needs no GIL.
 struct Remains {
   python::HandlerTable handlers;
   std::vector<Ref> modules;
   std::unique_ptr<python::CoroutineRunner> runner;
+
+  ~Remains() { runner.reset(); }  // first: coroutines still running (a script's own tasks) lose the options
 };
 
 class PythonEngine final : public Engine {
@@ -59,16 +61,8 @@ class PythonEngine final : public Engine {
     auto* remains = new Remains{std::move(handlers_), std::move(modules_), std::move(runner_)};
     const auto drop = [](void* r) { delete static_cast<Remains*>(r); };
     python::AsyncLoop& loop = python::AsyncLoop::instance();
-    {
-      python::GilScope gil;
-      remains->runner.reset();  // coroutines still running (a script's own tasks) lose the options now
-      if (loop.on_loop_thread()) {
-        drop(remains);
-        return;
-      }
-    }
-    if (loop.post(drop, remains)) return;
-    python::GilScope gil;  // the loop has stopped (the process exits)
+    if (!loop.on_loop_thread() && loop.post(drop, remains)) return;
+    python::GilScope gil;  // on the loop's thread already, or the loop has stopped (the process exits)
     drop(remains);
   }
   PythonEngine(const PythonEngine&) = delete;
