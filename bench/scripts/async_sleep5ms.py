@@ -1,28 +1,14 @@
 # An async def handler that waits 5 ms without holding a thread (await asyncio.sleep, standing for a
 # network lookup), then runs the standard handler's eleven setters (issue 23's benchmark).
 import asyncio
-import ipaddress
-import random
 
 import spoa
-
-IPV4 = ipaddress.IPv4Address("127.0.0.1")
-IPV6 = ipaddress.IPv6Address("1::f")
+from standard_noprint import check_client_ip as set_standard_variables
 
 
 async def check_client_ip(args):
     await asyncio.sleep(0.005)
-    spoa.set_var_null("null", spoa.scope_txn)
-    spoa.set_var_boolean("boolean", spoa.scope_txn, True)
-    spoa.set_var_int32("int32", spoa.scope_txn, 1234)
-    spoa.set_var_uint32("uint32", spoa.scope_txn, 1234)
-    spoa.set_var_int64("int64", spoa.scope_txn, 1234)
-    spoa.set_var_uint64("uint64", spoa.scope_txn, 1234)
-    spoa.set_var_ipv4("ipv4", spoa.scope_txn, IPV4)
-    spoa.set_var_ipv6("ipv6", spoa.scope_txn, IPV6)
-    spoa.set_var_str("str", spoa.scope_txn, "1::f")
-    spoa.set_var_bin("bin", spoa.scope_txn, "\x01\x02\x00\x03")
-    spoa.set_var_int32("ip_score", spoa.scope_sess, random.randint(1, 100))
+    set_standard_variables(args)
 
 
 spoa.register_message("check-client-ip", check_client_ip)

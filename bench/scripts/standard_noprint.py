@@ -22,4 +22,5 @@ def check_client_ip(args):
     spoa.set_var_int32("ip_score", spoa.scope_sess, random.randint(1, 100))
 
 
-spoa.register_message("check-client-ip", check_client_ip)
+if __name__ == "__main__":  # the script spoa runs (-f); async_sleep5ms.py imports the handler instead
+    spoa.register_message("check-client-ip", check_client_ip)

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/state/redis_server.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace spoa::test {
@@ -44,31 +45,16 @@ asyncio.run(main())
 // PATH may not have it).
 std::string python() { return std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3"; }
 
-pid_t spawn(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int null = ::open("/dev/null", O_RDWR);
-    ::dup2(null, 1);
-    ::dup2(null, 2);
-    ::execvp(argv[0], argv.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
 }  // namespace
 
 bool aiohttp_available() {
-  const pid_t pid = spawn({python(), "-c", "import aiohttp"});
+  const pid_t pid = spawn_quietly({python(), "-c", "import aiohttp"});
   int status = 0;
   return pid > 0 && ::waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 AiohttpServer::AiohttpServer() : dir_(spop::test::scratch_dir("aiohttp")) {
-  pid_ = spawn({python(), "-c", server_source, dir_.string()});
+  pid_ = spawn_quietly({python(), "-c", server_source, dir_.string()});
   if (pid_ <= 0) return;
   const auto guard = std::chrono::steady_clock::now() + std::chrono::seconds(20);  // a hang guard
   while (std::chrono::steady_clock::now() < guard) {

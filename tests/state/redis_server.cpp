@@ -41,22 +41,6 @@ void pause_briefly() {
   ::poll(&none, 0, 10);  // a short pause between polls of a condition
 }
 
-// Forks and execs `argv` with stdout and stderr on /dev/null. Returns the child's pid.
-pid_t spawn(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    int null = ::open("/dev/null", O_WRONLY);
-    ::dup2(null, 1);
-    ::dup2(null, 2);
-    ::execvp(argv[0], argv.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
 // Polls until the process on `port` answers (true), exits (false) or 10 s pass (false).
 bool wait_ready(pid_t& pid, std::uint16_t port) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -82,6 +66,21 @@ void kill_and_reap(pid_t& pid, int sig) {
 }
 
 }  // namespace
+
+pid_t spawn_quietly(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    ::execvp(argv[0], argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
 
 bool redis_server_available() { return std::system("command -v redis-server >/dev/null 2>&1") == 0; }
 bool redis_sentinel_available() { return std::system("command -v redis-sentinel >/dev/null 2>&1") == 0; }
@@ -134,7 +133,7 @@ bool RedisServer::start_once() {
   }
   if (options_.unix_socket) args.insert(args.end(), {"--unixsocket", unix_path().string(), "--unixsocketperm", "700"});
   args.insert(args.end(), options_.args.begin(), options_.args.end());
-  pid_ = spawn(args);
+  pid_ = spawn_quietly(args);
   ready_ = wait_ready(pid_, options_.port);
   if (!ready_) kill_and_reap(pid_, SIGKILL);
   return ready_;
@@ -191,7 +190,7 @@ RedisSentinel::RedisSentinel(std::uint16_t master_port, const std::string& maste
       if (!auth_pass.empty()) out << "sentinel auth-pass " << master << " " << auth_pass << "\n";
       if (!own_password.empty()) out << "requirepass " << own_password << "\n";
     }
-    pid_ = spawn({"redis-sentinel", conf.string()});
+    pid_ = spawn_quietly({"redis-sentinel", conf.string()});
     ready_ = wait_ready(pid_, port_);
     if (!ready_) kill_and_reap(pid_, SIGKILL);
   }

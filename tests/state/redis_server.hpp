@@ -108,6 +108,9 @@ class RedisSentinel {
   bool ready_ = false;
 };
 
+/// Forks and execs `args` (argv[0] looked up in PATH) with stdout and stderr on /dev/null; the child's pid.
+pid_t spawn_quietly(const std::vector<std::string>& args);
+
 /// A port on 127.0.0.1 that was free a moment ago.
 std::uint16_t free_port();
 

@@ -201,6 +201,14 @@ PyObject* unset_var(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
 
 // ---- registration and logging -------------------------------------------------------------------------
 
+/// The Session of the script being loaded, or null with spoa.error set: `function` only works then.
+Session* loading_session(const char* function) {
+  Session& s = g_session;
+  if (s.handlers != nullptr && s.loading != nullptr) return &s;
+  PyErr_Format(g_error, "%s() is only available while a script is being loaded", function);
+  return nullptr;
+}
+
 PyObject* register_message(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   return guarded([&]() -> PyObject* {
     if (!check_arity("register_message", nargs, 2)) return nullptr;
@@ -221,16 +229,13 @@ PyObject* register_message(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
                    Py_TYPE(args[1])->tp_name);
       return nullptr;
     }
-    Session& s = g_session;
-    if (s.handlers == nullptr || s.loading == nullptr) {
-      PyErr_SetString(g_error, "register_message() is only available while a script is being loaded");
-      return nullptr;
-    }
+    Session* s = loading_session("register_message");
+    if (s == nullptr) return nullptr;
     const int coroutine = is_coroutine_function(args[1]);  // `async def`: runs on the event loop
     if (coroutine < 0) return nullptr;
-    if (const Registration* taken = s.handlers->add(name, args[1], *s.loading, coroutine == 1)) {
+    if (const Registration* taken = s->handlers->add(name, args[1], *s->loading, coroutine == 1)) {
       const std::string first = taken->file.string();
-      const std::string second = s.loading->string();
+      const std::string second = s->loading->string();
       PyErr_Format(g_error, "message '%U' is already registered by %s (registered again by %s)", args[0],
                    first.c_str(), second.c_str());
       return nullptr;
@@ -247,12 +252,9 @@ PyObject* register_startup(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
                    Py_TYPE(args[0])->tp_name);
       return nullptr;
     }
-    Session& s = g_session;
-    if (s.handlers == nullptr || s.loading == nullptr) {
-      PyErr_SetString(g_error, "register_startup() is only available while a script is being loaded");
-      return nullptr;
-    }
-    s.handlers->add_hook(args[0], *s.loading);
+    Session* s = loading_session("register_startup");
+    if (s == nullptr) return nullptr;
+    s->handlers->add_hook(args[0], *s->loading);
     Py_RETURN_NONE;
   });
 }
