@@ -176,6 +176,10 @@ void interpreter_main(Startup& startup) {
   if (!error.empty()) return;
   AsyncLoop::instance().run();
   PyEval_SaveThread();  // the loop stopped (the process exits): leave the GIL to the exit handlers
+  // Parked, not ended, until the process is gone: what libraries keep per thread (OpenSSL's state for
+  // the ssl module asyncio imports) stays reachable, as on every other thread at exit, instead of being
+  // dropped half-way by a thread that ends while the process exits.
+  for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
 }
 
 }  // namespace
