@@ -206,8 +206,11 @@ void CallScheduler::run(Call& call, Lane& lane, unsigned thread) {
     call.message_started.store(steady_ns(SteadyClock::now()), std::memory_order_release);
     CallResult r = language.for_thread(thread).call(info, t_arguments, *call.builder);
     if (r.kind == CallResult::Kind::pending) {
-      loop_lane->hold();  // resume() goes on; the budget keeps counting from message_started
-      return;
+      if (loop_lane != nullptr) {
+        loop_lane->hold();  // resume() goes on; the budget keeps counting from message_started
+        return;
+      }
+      r = {CallResult::Kind::script_error, "the engine left a call pending without an event loop to finish it"};
     }
     message_ended(call, tag, r);
   }
