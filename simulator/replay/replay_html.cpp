@@ -33,7 +33,7 @@ std::string to_html(const ReplayReport& r) {
   for (const auto& [message, m] : r.messages) {
     for (const auto& [name, v] : m.variables) {
       std::string examples;
-      for (const std::string& e : v.examples) examples += e + "; ";
+      for (const std::string& e : v.examples.list()) examples += e + "; ";
       for (const auto& [t, n] : v.transitions) {
         h += row({message, name, t, with_commas(n), with_commas(m.compared), examples});
         any = true;
@@ -47,7 +47,7 @@ std::string to_html(const ReplayReport& r) {
     h += "<h2>Calls that failed now</h2><table>";
     for (const auto& [kind, f] : r.failures) {
       std::string examples;
-      for (const std::string& e : f.examples) examples += e + "; ";
+      for (const std::string& e : f.examples.list()) examples += e + "; ";
       h += row({with_commas(f.count), kind, examples});
     }
     h += "</table>";

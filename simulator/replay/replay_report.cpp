@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iterator>
 
 #include "simulator/run/html_parts.hpp"
 #include "simulator/run/run_report.hpp"
@@ -29,6 +30,22 @@ nlohmann::json latency_json(const LatencyHistogram& h) {
 }
 
 }  // namespace
+
+void FirstExamples::offer(std::uint64_t order, std::string text) {
+  if (kept_.contains(order)) return;
+  if (kept_.size() == max_examples_kept) {
+    const auto last = std::prev(kept_.end());
+    if (order >= last->first) return;
+    kept_.erase(last);
+  }
+  kept_.emplace(order, std::move(text));
+}
+
+std::vector<std::string> FirstExamples::list() const {
+  std::vector<std::string> out;
+  for (const auto& [order, text] : kept_) out.push_back(text);
+  return out;
+}
 
 bool ReplayReport::input_errors() const noexcept {
   return std::any_of(inputs.begin(), inputs.end(), [](const InputFile& f) { return !f.errors.empty(); });
@@ -69,7 +86,7 @@ std::string to_text(const ReplayReport& r) {
       std::uint64_t rest = v.other;
       for (std::size_t i = 5; i < sorted.size(); ++i) rest += sorted[i].second;
       if (rest > 0) out += "    " + name + ": other changes in " + with_commas(rest) + " ACKs\n";
-      for (const std::string& e : v.examples) out += "      e.g. " + e + "\n";
+      for (const std::string& e : v.examples.list()) out += "      e.g. " + e + "\n";
     }
   }
   if (r.unanswered_then > 0)
@@ -79,7 +96,7 @@ std::string to_text(const ReplayReport& r) {
     out += "calls that failed now (answered when recorded):\n";
     for (const auto& [kind, f] : r.failures) {
       out += "  " + with_commas(f.count) + "  " + kind + "\n";
-      for (const std::string& e : f.examples) out += "      e.g. " + e + "\n";
+      for (const std::string& e : f.examples.list()) out += "      e.g. " + e + "\n";
     }
   }
   out += "latency (ms)  ";
@@ -143,12 +160,12 @@ nlohmann::json to_json(const ReplayReport& r) {
                     {"changed", v.differing - v.added - v.missing},
                     {"transitions", std::move(transitions)},
                     {"other", v.other},
-                    {"examples", v.examples}};
+                    {"examples", v.examples.list()}};
     }
     messages[message] = {{"compared", m.compared}, {"differing", m.differing}, {"variables", std::move(vars)}};
   }
   json failures = json::object();
-  for (const auto& [kind, f] : r.failures) failures[kind] = {{"count", f.count}, {"examples", f.examples}};
+  for (const auto& [kind, f] : r.failures) failures[kind] = {{"count", f.count}, {"examples", f.examples.list()}};
   return {{"agent", r.agent},
           {"profile", r.profile},
           {"mode", r.mode},

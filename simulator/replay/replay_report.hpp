@@ -19,6 +19,19 @@ namespace spop::sim::replay {
 inline constexpr std::size_t max_transitions_kept = 100;
 inline constexpr std::size_t max_examples_kept = 3;
 
+/// The first few places something was seen, in input order whatever order the answers came back in
+/// (calls run side by side, so ACKs do not return in the order their NOTIFYs were sent).
+class FirstExamples {
+ public:
+  /// `order` is the exchange's position in the input; only the max_examples_kept lowest are kept.
+  void offer(std::uint64_t order, std::string text);
+  std::vector<std::string> list() const;
+  bool empty() const noexcept { return kept_.empty(); }
+
+ private:
+  std::map<std::uint64_t, std::string> kept_;
+};
+
 struct VariableDiff {
   std::uint64_t differing = 0;  ///< ACKs where it differs
   std::uint64_t added = 0;      ///< of which it was not set before
@@ -26,7 +39,7 @@ struct VariableDiff {
   /// "int32:12 -> int32:40" -> ACKs (at most max_transitions_kept; `other` counts the rest).
   std::map<std::string, std::uint64_t> transitions;
   std::uint64_t other = 0;
-  std::vector<std::string> examples;  ///< "traffic.rec record 17: int32:12 -> int32:40"
+  FirstExamples examples;  ///< "traffic.rec record 17: int32:12 -> int32:40"
 };
 
 struct MessageDiff {
@@ -37,7 +50,7 @@ struct MessageDiff {
 
 struct FailureKind {
   std::uint64_t count = 0;
-  std::vector<std::string> examples;  ///< where: "traffic.rec record 5"
+  FirstExamples examples;  ///< where: "traffic.rec record 5"
 };
 
 struct ReplayReport {

@@ -175,7 +175,7 @@ class Replayer {
     ++report_.failed;
     FailureKind& f = report_.failures[kind];
     ++f.count;
-    if (f.examples.size() < max_examples_kept) f.examples.push_back(input_.where(e));
+    f.examples.offer(seq, input_.where(e));
   }
 
   void fail_all(Conn& c, const std::string& kind) {
@@ -215,7 +215,7 @@ class Replayer {
       if (auto t = v.transitions.find(transition); t != v.transitions.end()) ++t->second;
       else if (v.transitions.size() < max_transitions_kept) v.transitions.emplace(transition, 1);
       else ++v.other;
-      if (v.examples.size() < max_examples_kept) v.examples.push_back(input_.where(e) + ": " + transition);
+      v.examples.offer(p.seq, input_.where(e) + ": " + transition);
     }
   }
 

@@ -257,8 +257,10 @@ TEST(ReplayReport, SaysWhatDiffersInTheIssuesWords) {
   VariableDiff& v = m.variables["txn.iprep.score"];
   v.differing = 1204;
   v.transitions["int32:12 -> int32:40"] = 1204;
-  v.examples.push_back("traffic.rec record 17: int32:12 -> int32:40");
-  r.failures["processing timeout (1000 ms)"] = {3, {"traffic.rec record 5"}};
+  v.examples.offer(17, "traffic.rec record 17: int32:12 -> int32:40");
+  FailureKind& timeouts = r.failures["processing timeout (1000 ms)"];
+  timeouts.count = 3;
+  timeouts.examples.offer(5, "traffic.rec record 5");
   r.failed = 3;
   const std::string text = to_text(r);
   EXPECT_THAT(text, HasSubstr("  check-client-ip: 1,204 of 50,000 ACKs differ\n"
@@ -273,6 +275,13 @@ TEST(ReplayReport, SaysWhatDiffersInTheIssuesWords) {
   const std::string html = to_html(r);
   EXPECT_THAT(html, HasSubstr("int32:12 -&gt; int32:40"));
   EXPECT_THAT(html, testing::Not(HasSubstr("<script")));
+}
+
+TEST(ReplayReport, ExamplesAreTheFirstInInputOrderWhateverOrderAnswersCameIn) {
+  FirstExamples examples;
+  for (const std::uint64_t order : {47, 9, 46, 3, 48, 12, 3})
+    examples.offer(order, "record " + std::to_string(order));
+  EXPECT_EQ(examples.list(), (std::vector<std::string>{"record 3", "record 9", "record 12"}));
 }
 
 }  // namespace
