@@ -47,6 +47,8 @@ std::string executors_summary(const Dispatcher& dispatcher, const Options& o) {
         break;
       case ThreadModel::shared:
         out += fmt::format("{} {} thread(s) (one interpreter)", engine->language(), o.threads);
+        if (const std::string loop = engine->event_loop_description(); !loop.empty())
+          out += fmt::format(", async def handlers on {}", loop);
         break;
       case ThreadModel::single:
         out += fmt::format("{} 1 thread (its runtime is not thread-safe; --threads does not apply)",
@@ -78,7 +80,7 @@ int run_check(const Options& options, std::ostream& out, std::ostream& err) {
   std::map<std::filesystem::path, std::string> messages;
   for (const auto& r : dispatcher.registrations()) {
     auto& list = messages[r.file];
-    list += (list.empty() ? "" : ", ") + r.message;
+    list += (list.empty() ? "" : ", ") + r.message + (r.on_loop ? " (async def)" : "");
   }
 
   const char* activated = std::getenv("LISTEN_FDS");

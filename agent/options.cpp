@@ -35,6 +35,13 @@ int bad_value(std::string_view option, std::string_view value, std::string_view 
   return 1;
 }
 
+std::optional<AsyncioLoop> parse_asyncio_loop(std::string_view text) {
+  if (text == "auto") return AsyncioLoop::automatic;
+  if (text == "asyncio") return AsyncioLoop::asyncio;
+  if (text == "uvloop") return AsyncioLoop::uvloop;
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text,
@@ -175,6 +182,10 @@ ParseResult parse_options(int argc, const char* const* argv) {
                              "Executor threads per worker for each script language (PHP always has one); "
                              "handlers that wait (databases, HTTP) run side by side up to this (default: 8)",
                              false, 8, "n", cmd);
+  ValueArg<std::string> asyncio_loop("", "asyncio-loop",
+                                     "Event loop of Python async def handlers: auto (uvloop if it can be "
+                                     "imported, else asyncio's own), asyncio or uvloop (default: auto)",
+                                     false, "auto", "loop", cmd);
   ValueArg<unsigned> max_calls("", "max-calls",
                                "NOTIFYs per worker handed to handlers and not yet answered; at the limit the "
                                "worker stops reading its connections (default: 1024)",
@@ -266,6 +277,9 @@ ParseResult parse_options(int argc, const char* const* argv) {
     return {std::nullopt, bad_value("--threads", std::to_string(threads.getValue()), "1..1024")};
   }
   o.threads = threads.getValue();
+  auto loop = parse_asyncio_loop(asyncio_loop.getValue());
+  if (!loop) return {std::nullopt, bad_value("--asyncio-loop", asyncio_loop.getValue(), "auto, asyncio or uvloop")};
+  o.engine.asyncio_loop = *loop;
   if (max_calls.getValue() < 1) return {std::nullopt, bad_value("--max-calls", "0", "at least 1")};
   o.max_calls = max_calls.getValue();
   o.agent.pipelining = !no_pipelining.getValue();

@@ -6,6 +6,8 @@
 #  * one GET through redis.asyncio from a local redis-server (started here on a free port, on CPU 1 with
 #    the load generator: the agent keeps CPU 0 to itself);
 #  * the plain standard handler, on executor threads as before.
+# The two async handlers run twice: on the default loop (--asyncio-loop auto: uvloop when python3-uvloop is
+# installed) and on asyncio's own (--asyncio-loop asyncio), interleaved within each round.
 # With OLD_BUILD set (a build tree of the previous version, e.g. the main checkout's), the plain row also
 # runs the old binary, interleaved within each round, and the ratio new / old is printed: the plain
 # handlers must not pay for the event loop. Each cell is the median round.
@@ -63,17 +65,20 @@ measure() {
 }
 
 s=$root/bench/scripts
-# label|script|compare with OLD_BUILD (1) or not (0)
+# label|script|compare with OLD_BUILD (1) or not (0)|extra spoa arguments
 rows=(
-  "async: asyncio.sleep(5 ms) + setters|$s/async_sleep5ms.py|0"
-  "async: redis.asyncio GET|$s/async_redis_get.py|0"
-  "plain standard handler|$s/standard_noprint.py|1"
+  "async: asyncio.sleep(5 ms) + setters|$s/async_sleep5ms.py|0|"
+  "  same, --asyncio-loop asyncio|$s/async_sleep5ms.py|0|--asyncio-loop asyncio"
+  "async: redis.asyncio GET|$s/async_redis_get.py|0|"
+  "  same, --asyncio-loop asyncio|$s/async_redis_get.py|0|--asyncio-loop asyncio"
+  "plain standard handler|$s/standard_noprint.py|1|"
 )
 
 for round in $(seq 1 "$rounds"); do
   for i in "${!rows[@]}"; do
-    IFS='|' read -r label script compare <<<"${rows[$i]}"
-    measure "new$i" "$build/agent/spoa" -f "$script"
+    IFS='|' read -r label script compare extra <<<"${rows[$i]}"
+    # shellcheck disable=SC2086 # extra is a list of arguments
+    measure "new$i" "$build/agent/spoa" -f "$script" $extra
     [ -n "$old_build" ] && [ "$compare" = 1 ] && measure "old$i" "$old_build/agent/spoa" -f "$script"
   done
 done
@@ -91,8 +96,14 @@ for i in "${!rows[@]}"; do
     printf '%-40s %-4s %10s %8s %8s\n' "$label" "$which" "$(median "$f" 1)" "$(median "$f" 2)" "$(median "$f" 3)"
   done
 done
-if [ -n "$old_build" ]; then
-  i=2
-  paste "$tmp/new$i" "$tmp/old$i" | awk '{ print $1 / $4 }' | sort -n |
-    awk '{ v[NR] = $1 } END { printf "\nplain standard handler, new / old NOTIFY/s, median of the per-round ratios: %.2f\n", v[int((NR + 1) / 2)] }'
-fi
+# ratio <label> <file a> <file b>: the median of the per-round ratios of column 1 (NOTIFY/s)
+ratio() {
+  paste "$2" "$3" | awk '{ print $1 / $4 }' | sort -n |
+    awk -v l="$1" '{ v[NR] = $1 } END { printf "%-52s %.2f\n", l, v[int((NR + 1) / 2)] }'
+}
+echo
+echo "NOTIFY/s ratios, median of the per-round ratios:"
+ratio "asyncio.sleep: default loop / --asyncio-loop asyncio" "$tmp/new0" "$tmp/new1"
+ratio "redis.asyncio: default loop / --asyncio-loop asyncio" "$tmp/new2" "$tmp/new3"
+[ -n "$old_build" ] && ratio "plain standard handler: new / old" "$tmp/new4" "$tmp/old4"
+exit 0

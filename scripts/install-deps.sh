@@ -9,7 +9,7 @@ set -euo pipefail
 
 default_packages=(
   build-essential cmake ninja-build pkg-config ccache
-  libboost1.81-dev liblua5.4-dev lua5.4 lua-socket python3-dev python3-redis python3-hiredis python3-aiohttp
+  libboost1.81-dev liblua5.4-dev lua5.4 lua-socket python3-dev python3-redis python3-hiredis python3-uvloop python3-aiohttp
   libgtest-dev libgmock-dev libbenchmark-dev libtclap-dev
   libfmt-dev libspdlog-dev nlohmann-json3-dev libsystemd-dev libyaml-cpp-dev libpcap-dev
   clang-14 libclang-rt-14-dev

@@ -26,12 +26,17 @@ enum class LogLevel : std::uint8_t { trace, debug, info, warning, error, critica
 using LogSink = std::function<void(LogLevel, std::string_view)>;
 
 /// Settings shared by all engines of one worker.
+/// Which event loop runs Python `async def` handlers (--asyncio-loop). `automatic` takes uvloop (Debian's
+/// python3-uvloop: the same asyncio API, its loop written in C) when it can be imported, else asyncio's own.
+enum class AsyncioLoop : std::uint8_t { automatic, asyncio, uvloop };
+
 struct EngineOptions {
   std::chrono::milliseconds call_budget{1000};  ///< wall time allowed per handler call; 0 = unlimited
   std::size_t memory_limit = 0;                 ///< bytes per script state where the engine can cap it; 0 = none
   LogSink log;                                  ///< may be empty: records are then dropped
   /// The store behind spoa.state_get/set/incr/del (issue #11). Null: those functions raise "no shared store".
   std::shared_ptr<SharedStore> state;
+  AsyncioLoop asyncio_loop = AsyncioLoop::automatic;  ///< Python only; the first engine's choice holds
 };
 
 class PendingCall;
@@ -142,6 +147,9 @@ class Engine {
   virtual void prepare() {}
   /// The loop that handlers registered with Registration::on_loop run on; null if the engine has none.
   virtual EventLoop* event_loop() noexcept { return nullptr; }
+  /// For `--check` and the log: what runs that loop, e.g. "uvloop 0.17.0 (--asyncio-loop auto)"; empty
+  /// if the engine has none.
+  virtual std::string event_loop_description() const { return {}; }
   /// Runs the handler of `info.message` with `args`; each setter the script calls appends to `actions`.
   /// A setter whose action does not fit in the ACK (AckBuilder returns frame_too_big) raises a script
   /// error naming the variable, so the handler sees it and the ACK stays within the frame size.

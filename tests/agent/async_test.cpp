@@ -263,5 +263,61 @@ TEST_F(Async, AFailingStartUpHookStopsTheStartWithItsTraceback) {
   EXPECT_NE(result.err.find("OSError: no route to the database"), std::string::npos) << result.err;
 }
 
+// --asyncio-loop: which loop the coroutines run on, and what happens when uvloop cannot be imported (a
+// module of that name on PYTHONPATH that raises ImportError stands for a machine without python3-uvloop).
+const std::string loop_kind_handler = R"PY(
+async def loopkind(args):
+    module = type(asyncio.get_running_loop()).__module__
+    spoa.set_var_int32('uvloop', spoa.scope_txn, int(module.startswith('uvloop')))
+spoa.register_message('loopkind', loopkind)
+)PY";
+
+std::optional<std::int64_t> runs_on_uvloop(const std::vector<std::string>& args, std::string& log) {
+  AgentProcess agent(args);
+  log = agent.log();
+  if (!agent.ready()) return std::nullopt;
+  TestClient c(agent.port());
+  if (!c.hello() || !c.notify(1, 1, "loopkind", std::span<const spop::Argument>())) return std::nullopt;
+  auto f = c.read_frame(20s);
+  log = agent.log();
+  if (!f || f->header.type != spop::FrameType::ack) return std::nullopt;
+  return ack_int(*f, "uvloop");
+}
+
+TEST_F(Async, TheAsyncioLoopOptionChoosesTheLoopCoroutinesRunOn) {
+  REQUIRE_PYTHON();
+  const std::string file = script(1, loop_kind_handler);
+  std::string log;
+  EXPECT_EQ(runs_on_uvloop({"-n", "1", "--asyncio-loop", "asyncio", "-f", file}, log), 0) << log;
+  EXPECT_NE(log.find("async def handlers run on asyncio's own event loop (--asyncio-loop asyncio)"), std::string::npos) << log;
+  const auto uv = runs_on_uvloop({"-n", "1", "--asyncio-loop", "uvloop", "-f", file}, log);
+  if (!uv) GTEST_SKIP() << "python3-uvloop is not installed (scripts/install-deps.sh installs it): " << log;
+  EXPECT_EQ(uv, 1) << log;
+  EXPECT_NE(log.find("async def handlers run on uvloop "), std::string::npos) << log;
+  EXPECT_EQ(runs_on_uvloop({"-n", "1", "-f", file}, log), 1) << "auto takes uvloop when it is there\n" << log;
+}
+
+TEST_F(Async, WithoutUvloopAutoFallsBackToAsyncioAndUvloopIsAClearError) {
+  REQUIRE_PYTHON();
+  const std::string file = script(1, loop_kind_handler);
+  const auto fake = dir_ / "fake-site";
+  std::filesystem::create_directories(fake);
+  std::ofstream(fake / "uvloop.py") << "raise ImportError('no uvloop on this machine')\n";
+  ::setenv("PYTHONPATH", fake.c_str(), 1);
+  std::string log;
+  EXPECT_EQ(runs_on_uvloop({"-n", "1", "--asyncio-loop", "auto", "-f", file}, log), 0) << log;
+  EXPECT_NE(log.find("asyncio's own event loop (--asyncio-loop auto) (uvloop cannot be imported: ImportError: "
+                     "no uvloop on this machine)"),
+            std::string::npos)
+      << log;
+  const auto refused = run_spoa({"--check", "--asyncio-loop", "uvloop", "-f", file});
+  ::unsetenv("PYTHONPATH");
+  EXPECT_EQ(refused.exit_status, 1) << refused.err;
+  EXPECT_NE(refused.err.find("cannot start the asyncio event loop: import uvloop (install python3-uvloop, or use "
+                             "--asyncio-loop asyncio): ImportError: no uvloop on this machine"),
+            std::string::npos)
+      << refused.err;
+}
+
 }  // namespace async_test
 }  // namespace spoa::test

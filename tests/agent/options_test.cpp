@@ -76,6 +76,19 @@ TEST(SpoaOptions, AsyncIsOptIn) {
   EXPECT_FALSE(both.options->agent.async) << "--no-async wins";
 }
 
+TEST(SpoaOptions, AsyncioLoopIsAutoUnlessChosen) {
+  auto none = parse({});
+  ASSERT_TRUE(none.options);
+  EXPECT_EQ(none.options->engine.asyncio_loop, AsyncioLoop::automatic);
+  auto uv = parse({"--asyncio-loop", "uvloop"});
+  ASSERT_TRUE(uv.options);
+  EXPECT_EQ(uv.options->engine.asyncio_loop, AsyncioLoop::uvloop);
+  auto plain = parse({"--asyncio-loop", "asyncio"});
+  ASSERT_TRUE(plain.options);
+  EXPECT_EQ(plain.options->engine.asyncio_loop, AsyncioLoop::asyncio);
+  EXPECT_EQ(parse({"--asyncio-loop", "trio"}).exit_status, 1);
+}
+
 TEST(SpoaOptions, UnixOnlyUnlessTcpAsked) {
   auto only = parse({"--unix", "/tmp/x.sock"});
   ASSERT_TRUE(only.options);

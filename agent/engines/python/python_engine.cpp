@@ -46,7 +46,7 @@ struct Remains {
 class PythonEngine final : public Engine {
  public:
   explicit PythonEngine(const EngineOptions& options) : options_(options) {
-    const python::Runtime& rt = python::start_runtime();
+    const python::Runtime& rt = python::start_runtime(options_.asyncio_loop);
     python::GilScope gil;
     python::set_log_sink(options_.log);
     runner_ = std::make_unique<python::CoroutineRunner>(options_);
@@ -89,6 +89,7 @@ class PythonEngine final : public Engine {
 
   void prepare() override;
   EventLoop* event_loop() noexcept override { return &python::AsyncLoop::instance(); }
+  std::string event_loop_description() const override { return python::AsyncLoop::instance().description(); }
 
   CallResult call(const CallInfo& info, std::span<const spop::Argument> args, spop::AckBuilder& actions) override;
 

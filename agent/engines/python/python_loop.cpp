@@ -10,6 +10,8 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <tuple>
+#include <utility>
 
 #include "agent/engines/python/python_errors.hpp"
 #include "agent/engines/python/python_log.hpp"
@@ -53,6 +55,39 @@ PyMethodDef g_exception_def = {
     fast(&on_loop_exception),
     METH_FASTCALL, "Logs what asyncio reports."};
 
+const char* option_value(AsyncioLoop kind) {
+  switch (kind) {
+    case AsyncioLoop::automatic: return "auto";
+    case AsyncioLoop::asyncio: return "asyncio";
+    case AsyncioLoop::uvloop: return "uvloop";
+  }
+  return "?";
+}
+
+/// A new event loop of the kind asked for, and the log line that says which it is. uvloop is a drop-in
+/// replacement (same API, the loop in C on libuv) that runs many short waits about a tenth faster.
+std::pair<Ref, std::string> make_event_loop(PyObject* asyncio, AsyncioLoop kind) {
+  const std::string option = std::string(" (--asyncio-loop ") + option_value(kind) + ")";
+  if (kind != AsyncioLoop::asyncio) {
+    Ref uvloop(PyImport_ImportModule("uvloop"));
+    if (uvloop) {
+      Ref loop(PyObject_CallMethod(uvloop.get(), "new_event_loop", nullptr));
+      if (!loop) fail_loop_start("uvloop.new_event_loop()");
+      Ref version(PyObject_GetAttrString(uvloop.get(), "__version__"));
+      if (!version) PyErr_Clear();
+      return {std::move(loop), "uvloop " + (version ? to_text(version.get()) : "") + option};
+    }
+    if (kind == AsyncioLoop::uvloop) fail_loop_start("import uvloop (install python3-uvloop, or use --asyncio-loop asyncio)");
+    const std::string why = take_error().summary;
+    Ref loop(PyObject_CallMethod(asyncio, "new_event_loop", nullptr));
+    if (!loop) fail_loop_start("asyncio.new_event_loop()");
+    return {std::move(loop), "asyncio's own event loop" + option + " (uvloop cannot be imported: " + why + ")"};
+  }
+  Ref loop(PyObject_CallMethod(asyncio, "new_event_loop", nullptr));
+  if (!loop) fail_loop_start("asyncio.new_event_loop()");
+  return {std::move(loop), "asyncio's own event loop" + option};
+}
+
 }  // namespace
 
 PyObject* AsyncLoop::on_wake_entry(PyObject*, PyObject*) {
@@ -60,13 +95,12 @@ PyObject* AsyncLoop::on_wake_entry(PyObject*, PyObject*) {
   Py_RETURN_NONE;
 }
 
-AsyncLoop& AsyncLoop::create() {
+AsyncLoop& AsyncLoop::create(AsyncioLoop kind) {
   if (g_loop != nullptr) return *g_loop;
   auto* self = new AsyncLoop;
   Ref asyncio(PyImport_ImportModule("asyncio"));
   if (!asyncio) fail_loop_start("import asyncio");
-  self->loop_ = Ref(PyObject_CallMethod(asyncio.get(), "new_event_loop", nullptr));
-  if (!self->loop_) fail_loop_start("asyncio.new_event_loop()");
+  std::tie(self->loop_, self->description_) = make_event_loop(asyncio.get(), kind);
   Ref set(PyObject_CallMethod(asyncio.get(), "set_event_loop", "O", self->loop_.get()));
   if (!set) fail_loop_start("asyncio.set_event_loop()");
   self->task_type_ = loop_method(asyncio.get(), "Task");

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -20,8 +21,9 @@ namespace spoa::python {
 
 class AsyncLoop final : public EventLoop {
  public:
-  /// Creates the process's loop: on the interpreter's thread, with the GIL. Throws std::runtime_error.
-  static AsyncLoop& create();
+  /// Creates the process's loop: on the interpreter's thread, with the GIL. Throws std::runtime_error,
+  /// also when uvloop is asked for and cannot be imported.
+  static AsyncLoop& create(AsyncioLoop kind);
   /// The process's loop; only valid after start_runtime() succeeded.
   static AsyncLoop& instance() noexcept;
 
@@ -44,6 +46,8 @@ class AsyncLoop final : public EventLoop {
   PyObject* call_at(std::chrono::steady_clock::time_point when, PyObject* callback) const;
   /// loop.create_future(): a new reference, or null with an exception set.
   PyObject* create_future() const;
+  /// Which loop this is: "uvloop 0.17.0 (--asyncio-loop auto)", for the log and --check.
+  const std::string& description() const noexcept { return description_; }
 
   AsyncLoop(const AsyncLoop&) = delete;
   AsyncLoop& operator=(const AsyncLoop&) = delete;
@@ -65,6 +69,7 @@ class AsyncLoop final : public EventLoop {
   Ref create_future_;
   Ref run_forever_;
   int wake_fd_ = -1;
+  std::string description_;
 
   std::mutex mutex_;
   std::condition_variable stopped_cv_;

@@ -150,7 +150,7 @@ struct Startup {
   std::string error;  // empty: started
 };
 
-void interpreter_main(Startup& startup) {
+void interpreter_main(Startup& startup, AsyncioLoop loop_kind) {
   pthread_setname_np(pthread_self(), "spoa-python");
   g_interpreter_thread = pthread_self();
   std::string error;
@@ -161,7 +161,7 @@ void interpreter_main(Startup& startup) {
     cache_objects(*rt);
     run_setup(*rt);
     watchdog();  // installs the watchdog signal's Python-level handler: only possible on this thread
-    AsyncLoop::create();
+    rt->notes.push_back("python: async def handlers run on " + AsyncLoop::create(loop_kind).description());
     g_runtime = rt.release();
   } catch (const std::exception& e) {
     error = e.what();
@@ -184,7 +184,7 @@ void interpreter_main(Startup& startup) {
 
 }  // namespace
 
-Runtime& start_runtime() {
+Runtime& start_runtime(AsyncioLoop loop_kind) {
   if (g_runtime != nullptr) return *g_runtime;
   if (Py_IsInitialized()) {
     throw std::runtime_error("python engine: CPython was already initialised by another component of this process");
@@ -197,7 +197,7 @@ Runtime& start_runtime() {
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, &previous);
   try {
-    std::thread(&interpreter_main, std::ref(startup)).detach();
+    std::thread(&interpreter_main, std::ref(startup), loop_kind).detach();
   } catch (const std::system_error& e) {
     pthread_sigmask(SIG_SETMASK, &previous, nullptr);
     throw std::runtime_error(std::string("python engine: cannot start the interpreter's thread: ") + e.what());

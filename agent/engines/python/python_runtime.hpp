@@ -32,8 +32,9 @@ struct Runtime {
 
 /// Starts CPython and its event loop on the interpreter's thread at the first call, waits until both
 /// run, and returns the caches. The caller does not hold the GIL afterwards.
-/// Throws std::runtime_error if the interpreter cannot start or was started by someone else.
-Runtime& start_runtime();
+/// Throws std::runtime_error if the interpreter cannot start or was started by someone else. `loop_kind`
+/// chooses the event loop of `async def` handlers; only the first call's choice counts.
+Runtime& start_runtime(AsyncioLoop loop_kind);
 
 /// The interpreter's thread, which runs the event loop (valid after start_runtime()).
 pthread_t interpreter_thread() noexcept;
