@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -26,6 +27,7 @@ AsyncLoop* g_loop = nullptr;
 [[noreturn]] void fail_loop_start(const std::string& what) {
   std::string text = "python engine: cannot start the asyncio event loop: " + what;
   if (PyErr_Occurred()) text += ": " + take_error().summary;
+  PyGC_Collect();  // as in make_event_loop(): what the error referenced is in cycles
   throw std::runtime_error(text);
 }
 
@@ -79,6 +81,7 @@ std::pair<Ref, std::string> make_event_loop(PyObject* asyncio, AsyncioLoop kind)
     }
     if (kind == AsyncioLoop::uvloop) fail_loop_start("import uvloop (install python3-uvloop, or use --asyncio-loop asyncio)");
     const std::string why = take_error().summary;
+    PyGC_Collect();  // the failed import's traceback and frames form cycles: free them now, not never
     Ref loop(PyObject_CallMethod(asyncio, "new_event_loop", nullptr));
     if (!loop) fail_loop_start("asyncio.new_event_loop()");
     return {std::move(loop), "asyncio's own event loop" + option + " (uvloop cannot be imported: " + why + ")"};
@@ -97,7 +100,9 @@ PyObject* AsyncLoop::on_wake_entry(PyObject*, PyObject*) {
 
 AsyncLoop& AsyncLoop::create(AsyncioLoop kind) {
   if (g_loop != nullptr) return *g_loop;
-  auto* self = new AsyncLoop;
+  // Owned here until complete: a start that fails (no uvloop, say) throws and must not leak it. The
+  // lambda shares this member function's access to the private destructor.
+  std::unique_ptr<AsyncLoop, void (*)(AsyncLoop*)> self(new AsyncLoop, [](AsyncLoop* p) { delete p; });
   Ref asyncio(PyImport_ImportModule("asyncio"));
   if (!asyncio) fail_loop_start("import asyncio");
   std::tie(self->loop_, self->description_) = make_event_loop(asyncio.get(), kind);
@@ -119,8 +124,8 @@ AsyncLoop& AsyncLoop::create(AsyncioLoop kind) {
   Ref wake(PyCFunction_New(&g_wake_def, nullptr));
   Ref added = wake ? Ref(PyObject_CallMethod(self->loop_.get(), "add_reader", "iO", self->wake_fd_, wake.get())) : Ref();
   if (!added) fail_loop_start("loop.add_reader()");
-  g_loop = self;
-  return *self;
+  g_loop = self.release();
+  return *g_loop;
 }
 
 AsyncLoop& AsyncLoop::instance() noexcept { return *g_loop; }

@@ -33,6 +33,9 @@ namespace spoa::python {
 namespace {
 
 Runtime* g_runtime = nullptr;
+// A start that failed half-way keeps what it cached referenced here: the interpreter is never finalised,
+// and dropping the only references to its objects would leave them unreachable.
+Runtime* g_failed_runtime = nullptr;
 pthread_t g_interpreter_thread{};
 
 // Runs once after Py_InitializeFromConfig. Written in Python because it only touches Python objects and
@@ -154,10 +157,10 @@ void interpreter_main(Startup& startup, AsyncioLoop loop_kind) {
   pthread_setname_np(pthread_self(), "spoa-python");
   g_interpreter_thread = pthread_self();
   std::string error;
+  // Kept forever, like the interpreter: later engines of this process reuse both.
+  auto rt = std::make_unique<Runtime>();
   try {
     initialise_interpreter();
-    // Kept forever, like the interpreter: later engines of this process reuse both.
-    auto rt = std::make_unique<Runtime>();
     cache_objects(*rt);
     run_setup(*rt);
     watchdog();  // installs the watchdog signal's Python-level handler: only possible on this thread
@@ -165,6 +168,7 @@ void interpreter_main(Startup& startup, AsyncioLoop loop_kind) {
     g_runtime = rt.release();
   } catch (const std::exception& e) {
     error = e.what();
+    g_failed_runtime = rt.release();
   }
   if (!error.empty() && Py_IsInitialized() && PyGILState_Check() != 0) PyEval_SaveThread();
   {
