@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "agent/option_error.hpp"
 #include "tls/context_setup.hpp"
 
 namespace TCLAP {
@@ -32,13 +33,6 @@ struct Options {
   bool enabled() const noexcept { return !cert.empty(); }
   /// Client certificates required and verified.
   bool mutual() const noexcept { return !ca.empty(); }
-};
-
-/// A bad value, for options.cpp to report like its other bad values.
-struct OptionError {
-  std::string option;
-  std::string value;
-  std::string expected;
 };
 
 /// The six TCLAP arguments, added to `cmd` on construction (they must outlive cmd.parse()).

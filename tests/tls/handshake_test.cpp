@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "spop/haproxy_connection.hpp"
+#include "tests/agent/test_client.hpp"
 #include "tests/support/test_certs.hpp"
 #include "tests/tls/log_capture.hpp"
 #include "tests/tls/tls_client_support.hpp"
@@ -15,7 +16,18 @@ namespace spoa::tls::test {
 namespace {
 
 using spop::test::test_certs;
+using spoa::test::TestClient;
 using namespace std::chrono_literals;
+
+// A plaintext peer: connected, with `bytes` sent.
+TestClient raw_peer(std::uint16_t port, std::string_view bytes = {}) {
+  TestClient c(port);
+  EXPECT_TRUE(c.connected());
+  if (!bytes.empty()) {
+    EXPECT_TRUE(c.send(std::as_bytes(std::span(bytes.data(), bytes.size()))));
+  }
+  return c;
+}
 
 TlsTestAgent::Settings mutual(TlsTestAgent::Mode mode = TlsTestAgent::Mode::echo) {
   TlsTestAgent::Settings s;
@@ -97,10 +109,9 @@ TEST(TlsHandshake, PlaintextSpopClientIsNamedAsSuch) {
   TlsTestAgent server(mutual());
   // The HAPROXY-HELLO a HAProxy without `ssl` on its server line sends.
   spop::HaproxyConnection haproxy(spop::HaproxyOptions{}, spop::Clock::now());
-  const auto hello = haproxy.pending_output();
-  RawClient raw(server.port());
-  raw.send(std::string(reinterpret_cast<const char*>(hello.data()), hello.size()));
-  EXPECT_TRUE(raw.closed_by_server());
+  TestClient raw(server.port());
+  ASSERT_TRUE(raw.send(haproxy.pending_output()));
+  EXPECT_TRUE(raw.wait_closed(10s));
   ASSERT_TRUE(server.wait_handshakes(1));
   const auto h = server.handshakes().front();
   EXPECT_EQ(h.result.failure, HandshakeFailure::plaintext_spop);
@@ -113,9 +124,8 @@ TEST(TlsHandshake, PlaintextSpopClientIsNamedAsSuch) {
 TEST(TlsHandshake, GarbageInsteadOfAClientHello) {
   LogCapture log;
   TlsTestAgent server(mutual());
-  RawClient raw(server.port());
-  raw.send("GET / HTTP/1.1\r\n\r\n");
-  EXPECT_TRUE(raw.closed_by_server());
+  TestClient raw = raw_peer(server.port(), "GET / HTTP/1.1\r\n\r\n");
+  EXPECT_TRUE(raw.wait_closed(10s));
   ASSERT_TRUE(server.wait_handshakes(1));
   const auto h = server.handshakes().front();
   EXPECT_EQ(h.result.failure, HandshakeFailure::not_tls);
@@ -128,9 +138,8 @@ TEST(TlsHandshake, GarbageInsteadOfAClientHello) {
 TEST(TlsHandshake, GarbageAfterATlsRecordHeader) {
   LogCapture log;
   TlsTestAgent server(mutual());
-  RawClient raw(server.port());
-  raw.send(std::string("\x16\x03\x01\x00\x05hello", 10));
-  EXPECT_TRUE(raw.closed_by_server());
+  TestClient raw = raw_peer(server.port(), std::string_view("\x16\x03\x01\x00\x05hello", 10));
+  EXPECT_TRUE(raw.wait_closed(10s));
   ASSERT_TRUE(server.wait_handshakes(1));
   const auto h = server.handshakes().front();
   EXPECT_FALSE(h.result.ok());
@@ -142,11 +151,10 @@ TEST(TlsHandshake, StalledHandshakesEndAtTheDeadline) {
   auto settings = mutual();
   settings.handshake_timeout = 300ms;
   TlsTestAgent server(settings);
-  RawClient silent(server.port());           // connects and sends nothing
-  RawClient partial(server.port());
-  partial.send(std::string("\x16\x03\x01", 3));  // the start of a ClientHello, then nothing
-  EXPECT_TRUE(silent.closed_by_server());
-  EXPECT_TRUE(partial.closed_by_server());
+  TestClient silent = raw_peer(server.port());  // connects and sends nothing
+  TestClient partial = raw_peer(server.port(), std::string_view("\x16\x03\x01", 3));  // a ClientHello's start
+  EXPECT_TRUE(silent.wait_closed(10s));
+  EXPECT_TRUE(partial.wait_closed(10s));
   ASSERT_TRUE(server.wait_handshakes(2));
   for (const auto& h : server.handshakes()) {
     EXPECT_EQ(h.result.failure, HandshakeFailure::timeout) << h.result.reason;
@@ -161,9 +169,7 @@ TEST(TlsHandshake, StalledHandshakesEndAtTheDeadline) {
 TEST(TlsHandshake, ConnectAndCloseIsOnlyADebugLine) {
   LogCapture log;
   TlsTestAgent server(mutual());
-  {
-    RawClient probe(server.port());  // a connect-only health check
-  }
+  raw_peer(server.port()).close();  // a connect-only health check
   ASSERT_TRUE(server.wait_handshakes(1));
   const auto h = server.handshakes().front();
   EXPECT_EQ(h.result.failure, HandshakeFailure::closed_silently);
@@ -215,11 +221,9 @@ TEST(TlsHandshake, FailuresDoNotStopTheOthers) {
   auto settings = mutual();
   settings.handshake_timeout = 60s;  // the stalled peer stays stalled for the whole test
   TlsTestAgent server(settings);
-  RawClient stalled(server.port());
-  stalled.send(std::string("\x16\x03\x01", 3));
-  RawClient plaintext(server.port());
-  plaintext.send("hello\n");
-  EXPECT_TRUE(plaintext.closed_by_server());
+  TestClient stalled = raw_peer(server.port(), std::string_view("\x16\x03\x01", 3));
+  TestClient plaintext = raw_peer(server.port(), "hello\n");
+  EXPECT_TRUE(plaintext.wait_closed(10s));
   auto good = tls_connect(server.port(), client_options(true));
   ASSERT_TRUE(good.transport.is_open()) << good.message;
   std::string error;

@@ -1,57 +1,15 @@
 #include "tests/tls/tls_client_support.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <stdexcept>
 
 #include "tests/support/test_certs.hpp"
 
 namespace spoa::tls::test {
 
 using Clock = std::chrono::steady_clock;
-
-RawClient::RawClient(std::uint16_t port) {
-  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (fd_ < 0 || ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    throw std::runtime_error(std::string("connect: ") + std::strerror(errno));
-  }
-}
-
-RawClient::~RawClient() { close(); }
-
-void RawClient::close() {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
-}
-
-void RawClient::send(const std::string& bytes) {
-  if (::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(bytes.size())) {
-    throw std::runtime_error(std::string("send: ") + std::strerror(errno));
-  }
-}
-
-bool RawClient::closed_by_server(std::chrono::milliseconds timeout) {
-  const auto until = Clock::now() + timeout;
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
-    if (left <= 0) return false;
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
-    char buf[512];
-    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n <= 0) return true;
-  }
-}
 
 spop::netclient::TlsClientOptions client_options(bool with_cert) {
   spop::netclient::TlsClientOptions o;

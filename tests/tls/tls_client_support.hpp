@@ -1,5 +1,5 @@
-// Clients for the TLS tests: a raw TCP connection to 127.0.0.1 (for plaintext, garbage and stalled
-// peers) and TLS connections through the tools' netclient library.
+// TLS clients for the TLS tests, through the tools' netclient library (plaintext, garbage and stalled
+// peers use the agent tests' TestClient).
 #pragma once
 
 #include <chrono>
@@ -9,23 +9,6 @@
 #include "netclient/transport.hpp"
 
 namespace spoa::tls::test {
-
-/// A blocking TCP socket connected to 127.0.0.1:`port`; closed by the destructor.
-class RawClient {
- public:
-  explicit RawClient(std::uint16_t port);
-  ~RawClient();
-  RawClient(const RawClient&) = delete;
-  RawClient& operator=(const RawClient&) = delete;
-
-  void send(const std::string& bytes);
-  /// True when the server closed (EOF or reset) within `timeout`, reading and dropping what it sent.
-  bool closed_by_server(std::chrono::milliseconds timeout = std::chrono::seconds(10));
-  void close();
-
- private:
-  int fd_ = -1;
-};
 
 /// TLS client options trusting the test CA; with the test client certificate when `with_cert`.
 spop::netclient::TlsClientOptions client_options(bool with_cert);

@@ -6,20 +6,14 @@
 #include <fstream>
 
 #include "agent/options.hpp"
+#include "tests/agent/ops_helpers.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace spoa::tls {
 namespace {
 
 ParseResult parse(std::vector<std::string> args, std::string* err = nullptr) {
-  args.insert(args.begin(), "spoa");
-  std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
-  ::testing::internal::CaptureStderr();
-  auto r = parse_options(static_cast<int>(argv.size()), argv.data());
-  const std::string text = ::testing::internal::GetCapturedStderr();
-  if (err != nullptr) *err = text;
-  return r;
+  return spoa::test::parse_args(std::move(args), err);
 }
 
 TEST(TlsOptions, OffByDefaultWithSafeDefaults) {
