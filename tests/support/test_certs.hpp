@@ -1,7 +1,8 @@
-// The TLS tests' certificates, made once per test process by scripts/make-test-certs.sh (Debian's
-// openssl CLI) in a scratch directory: a CA, server and client certificates it signed, a renewed server
-// certificate, a client certificate from another CA, an expired certificate and a chain through an
-// intermediate CA. The script lists what each file is.
+// The TLS tests' certificates, made by scripts/make-test-certs.sh (Debian's openssl CLI): a CA, server
+// and client certificates it signed, a renewed server certificate, a client certificate from another CA,
+// an expired certificate and a chain through an intermediate CA (the script lists what each file is).
+// The build makes them once in <build>/test-certs; a test process makes its own set in a scratch
+// directory when that one is missing. Tests never modify these files (they copy what they change).
 #pragma once
 
 #include <filesystem>
