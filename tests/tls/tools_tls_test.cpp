@@ -3,7 +3,9 @@
 // failures each tool reports when the CA, the client certificate or the name is wrong.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <fstream>
+#include <memory>
 
 #include "simulator/conform/runner.hpp"
 #include "simulator/run/run_options.hpp"
@@ -196,6 +198,28 @@ TEST_F(SpopSimRunTls, CommandLineOverridesAndVerifyNeedsACaFile) {
   const auto over = spop::sim::run_simulation(spop::sim::make_plan(o), {});
   EXPECT_EQ(over.completed, 200u);
 }
+
+#ifdef SPOA_LOAD_PATH
+// The benchmark's load generator over mutual TLS (bench/run-agent-bench.sh with TLS=1), against the
+// test server: every NOTIFY is answered.
+TEST(SpoaLoadTls, PipelinedNotifiesOverMutualTls) {
+  TlsTestAgent server(spop_server(true));
+  const auto& c = test_certs();
+  const std::string command = std::string(SPOA_LOAD_PATH) + " -p " + server.port_text() + " -c 2 -d 10 -n 2000" +
+                              " --tls-ca " + c.ca().string() + " --tls-cert " + c.client_cert().string() +
+                              " --tls-key " + c.client_key().string() + " 2>&1";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
+  ASSERT_TRUE(pipe);
+  std::string out;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, pipe.get()) != nullptr) out += buf;
+  EXPECT_EQ(::pclose(pipe.release()), 0) << out;
+  EXPECT_NE(out.find("result"), std::string::npos) << out;
+  EXPECT_GE(server.notifies(), 2000u);
+  ASSERT_TRUE(server.wait_handshakes(2));
+  for (const auto& h : server.handshakes()) EXPECT_TRUE(h.result.ok()) << h.result.reason;
+}
+#endif
 
 }  // namespace
 }  // namespace spoa::tls::test
