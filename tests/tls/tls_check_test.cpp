@@ -76,6 +76,8 @@ struct Problem {
   std::string message;
 };
 
+void PrintTo(const Problem& p, std::ostream* os) { *os << p.name; }
+
 class TlsCheckProblems : public ::testing::TestWithParam<Problem> {};
 
 TEST_P(TlsCheckProblems, AreNamed) {

@@ -60,6 +60,10 @@ struct BadCase {
   std::string message;
 };
 
+void PrintTo(const BadCase& c, std::ostream* os) {
+  for (const auto& a : c.args) *os << a << ' ';
+}
+
 class TlsOptionErrors : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(TlsOptionErrors, RefusedWithAPreciseMessage) {
