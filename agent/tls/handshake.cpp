@@ -125,7 +125,7 @@ HandshakeResult classify_tls_error(const error_code& ec, const std::string& veri
   }
 }
 
-spdlog::level::level_enum level_of(HandshakeFailure f) {
+spdlog::level::level_enum failure_log_level(HandshakeFailure f) {
   switch (f) {
     case HandshakeFailure::none:
     case HandshakeFailure::closed_silently:
@@ -138,14 +138,14 @@ spdlog::level::level_enum level_of(HandshakeFailure f) {
   }
 }
 
-std::string agreed(SSL* ssl) {
+std::string agreed_parameters(SSL* ssl) {
   std::string out = fmt::format("{} {}", SSL_get_version(ssl), SSL_get_cipher_name(ssl));
   if (X509* peer = SSL_get0_peer_certificate(ssl)) out += ", client " + spop::tls::subject_text(peer);
   return out;
 }
 
 // Waits for the first bytes, tells a ClientHello from anything else, then handshakes.
-asio::awaitable<HandshakeResult> run(AgentStream& stream, const detail::HandshakeDeadline& deadline,
+asio::awaitable<HandshakeResult> handshake_steps(AgentStream& stream, const detail::HandshakeDeadline& deadline,
                                      std::chrono::milliseconds timeout) {
   const int fd = stream.socket().native_handle();
   unsigned char head[8];
@@ -176,7 +176,7 @@ asio::awaitable<HandshakeResult> run(AgentStream& stream, const detail::Handshak
   }
   auto [ec] = co_await stream.tls().async_handshake(asio::ssl::stream_base::server, use_tuple);
   SSL_set_ex_data(ssl, failure_index(), nullptr);
-  if (!ec) co_return HandshakeResult{HandshakeFailure::none, agreed(ssl)};
+  if (!ec) co_return HandshakeResult{HandshakeFailure::none, agreed_parameters(ssl)};
   if (deadline.expired) {
     co_return HandshakeResult{HandshakeFailure::timeout,
                               fmt::format("the TLS handshake did not complete within {} ms", timeout.count())};
@@ -222,7 +222,7 @@ asio::awaitable<HandshakeResult> server_handshake(AgentStream& stream, std::chro
   }
   HandshakeResult r;
   try {
-    r = co_await run(stream, *deadline, timeout);
+    r = co_await handshake_steps(stream, *deadline, timeout);
   } catch (const std::exception& e) {
     r = {HandshakeFailure::other, e.what()};
   }
@@ -233,7 +233,7 @@ asio::awaitable<HandshakeResult> server_handshake(AgentStream& stream, std::chro
   if (r.ok()) {
     spdlog::debug("TLS handshake with {} done: {}", peer, r.reason);
   } else {
-    spdlog::log(level_of(r.failure), "TLS handshake with {} failed: {}; closing", peer, r.reason);
+    spdlog::log(failure_log_level(r.failure), "TLS handshake with {} failed: {}; closing", peer, r.reason);
   }
   co_return r;
 }

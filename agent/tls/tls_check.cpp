@@ -18,7 +18,7 @@ using spop::tls::X509Ptr;
 // Certificates this close to their end are flagged, so that a renewal is not missed.
 constexpr int renew_soon_days = 30;
 
-std::string validity(X509* cert, std::vector<std::string>& problems, const std::string& what) {
+std::string validity_text(X509* cert, std::vector<std::string>& problems, const std::string& what) {
   const ASN1_TIME* not_after = X509_get0_notAfter(cert);
   const ASN1_TIME* not_before = X509_get0_notBefore(cert);
   if (X509_cmp_current_time(not_before) > 0) {
@@ -107,8 +107,8 @@ void check_certificate(const Options& options, CheckReport& report) {
   const std::string cert_file = options.cert.string();
   std::string line = fmt::format("certificate {} (serial {}), issued by {}, {}", spop::tls::subject_text(chain[0].get()),
                                  spop::tls::serial_text(chain[0].get()), spop::tls::issuer_text(chain[0].get()),
-                                 validity(chain[0].get(), report.problems, "the certificate"));
-  for (std::size_t i = 1; i < chain.size(); ++i) validity(chain[i].get(), report.problems, "the chain certificate");
+                                 validity_text(chain[0].get(), report.problems, "the certificate"));
+  for (std::size_t i = 1; i < chain.size(); ++i) validity_text(chain[i].get(), report.problems, "the chain certificate");
   if (chain_in_order(chain, cert_file, report.problems)) line += "; " + verify_chain(chain, options, report.problems);
   report.lines.push_back("tls cert:        " + line);
   try {
@@ -137,7 +137,7 @@ void check_ca(const Options& options, CheckReport& report) {
       report.problems.push_back(fmt::format("{}: {} is not a CA certificate: it cannot sign client certificates",
                                             options.ca.string(), spop::tls::subject_text(c.get())));
     }
-    validity(c.get(), report.problems, "the CA certificate");
+    validity_text(c.get(), report.problems, "the CA certificate");
   }
   report.lines.push_back(fmt::format("tls clients:     client certificates required, CA {} ({} certificate{}{}: {})",
                                      options.ca.string(), ca.certs.size(), ca.certs.size() == 1 ? "" : "s",
