@@ -107,7 +107,11 @@ class AgentStream {
 
   /// Reads without waiting: over TLS the bytes already decrypted or decryptable from what the
   /// kernel holds, plaintext what the kernel holds. 0 with `ec` = would_block when there is nothing;
-  /// eof or another error when the connection ended.
+  /// eof or another error when the connection ended. Over TLS a read may have to write (the answer to a
+  /// KeyUpdate the peer requested; HAProxy sends none): should the socket's send buffer be full then,
+  /// the connection fails with an error rather than stall.
+  /// Never write to socket() directly over TLS (a raw send would bypass the records): only through
+  /// async_write_some.
   std::size_t read_now(const asio::mutable_buffer& buffer, boost::system::error_code& ec) {
     if (tls_) return tls_->read_some(buffer, ec);
     return socket_.read_some(buffer, ec);
