@@ -43,10 +43,12 @@ class AgentStream {
   explicit AgentStream(Socket socket) : socket_(std::move(socket)) { init_socket(); }
 
   /// A TLS connection, server side, with `context`; the handshake is still to be done
-  /// (server_handshake() in handshake.hpp).
+  /// (server_handshake() in handshake.hpp). A null `context` makes a plaintext stream, so that the
+  /// connection code can write `AgentStream(socket, tls_enabled && !unix ? holder.current() : nullptr)`.
   AgentStream(Socket socket, std::shared_ptr<Context> context)
       : socket_(std::move(socket)), context_(std::move(context)) {
     init_socket();
+    if (!context_) return;
     tls_.emplace(socket_, *context_);
     SSL_clear_mode(tls_->native_handle(), SSL_MODE_RELEASE_BUFFERS);
   }

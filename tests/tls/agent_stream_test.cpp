@@ -3,6 +3,9 @@
 // of pipelined NOTIFYs share a record instead of paying one each.
 #include "agent/tls/agent_stream.hpp"
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -103,6 +106,28 @@ TEST(AgentStream, OneReadTakesEveryRecordReceivedAndOneWriteIsOneRecord) {
   EXPECT_EQ(n, static_cast<ssize_t>(acks * ack_size));
   io.stop();
   server.join();
+}
+
+// Without a context the stream is the plaintext socket, with the same calls.
+TEST(AgentStream, NullContextIsPlaintext) {
+  asio::io_context io;
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  Socket socket(io, asio::generic::stream_protocol(AF_UNIX, 0), fds[0]);
+  AgentStream stream(std::move(socket), nullptr);
+  EXPECT_FALSE(stream.is_tls());
+  EXPECT_EQ(stream.ssl(), nullptr);
+  char buf[16];
+  boost::system::error_code ec;
+  EXPECT_EQ(stream.read_now(asio::buffer(buf), ec), 0u);
+  EXPECT_EQ(ec, asio::error::would_block) << "the socket is non-blocking: read_now() never waits";
+  ASSERT_EQ(::write(fds[1], "ab", 2), 2);
+  ASSERT_EQ(::write(fds[1], "cd", 2), 2);
+  ec.clear();
+  EXPECT_EQ(stream.read_now(asio::buffer(buf), ec), 4u) << ec.message();
+  EXPECT_EQ(std::string(buf, 4), "abcd");
+  EXPECT_EQ(stream.buffered(), 0u);
+  ::close(fds[1]);
 }
 
 }  // namespace
