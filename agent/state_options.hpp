@@ -11,14 +11,8 @@
 
 #include "agent/engines/engine.hpp"
 #include "agent/engines/shared_store.hpp"
-#include "agent/option_error.hpp"
+#include "agent/option_group.hpp"
 #include "agent/state/redis_target.hpp"
-
-namespace TCLAP {
-class CmdLine;
-template <typename T>
-class ValueArg;
-}  // namespace TCLAP
 
 namespace spoa {
 

@@ -9,14 +9,8 @@
 #include <optional>
 #include <string>
 
-#include "agent/option_error.hpp"
+#include "agent/option_group.hpp"
 #include "tls/context_setup.hpp"
-
-namespace TCLAP {
-class CmdLine;
-template <typename T>
-class ValueArg;
-}  // namespace TCLAP
 
 namespace spoa::tls {
 
