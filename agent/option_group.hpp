@@ -1,4 +1,4 @@
-// What a group of options that declares and checks its own TCLAP arguments (--state-*, --tls-*) shares
+// What a group of options that declares and checks its own TCLAP arguments (--state-*, --tls-*, --record-*) shares
 // with options.cpp: the TCLAP types it names (declared here, so that its header does not pull TCLAP
 // in), and the refused value it reports, which options.cpp prints like its other bad values.
 #pragma once
@@ -9,6 +9,8 @@ namespace TCLAP {
 class CmdLine;
 template <typename T>
 class ValueArg;
+template <typename T>
+class MultiArg;
 }  // namespace TCLAP
 
 namespace spoa {
