@@ -11,6 +11,7 @@
 #include "agent/dispatcher.hpp"
 #include "agent/logging.hpp"
 #include "agent/options.hpp"
+#include "agent/tls/tls_check.hpp"
 
 namespace spoa {
 
@@ -83,6 +84,16 @@ int run_check(const Options& options, std::ostream& out, std::ostream& err) {
     list += (list.empty() ? "" : ", ") + r.message + (r.on_loop ? " (async def)" : "");
   }
 
+  // The TLS files are checked before anything is printed: a problem means no "configuration OK".
+  tls::CheckReport tls_report;
+  if (options.tls.enabled()) {
+    tls_report = tls::check_tls(options.tls, options.unix_path.has_value());
+    if (!tls_report.ok()) {
+      for (const auto& p : tls_report.problems) err << "spoa: check failed: " << p << "\n";
+      return 1;
+    }
+  }
+
   const char* activated = std::getenv("LISTEN_FDS");
   const bool refused = options.record.enabled();  // not wired yet: see record_not_wired
   out << (refused ? "configuration refused: " + std::string(record_not_wired) : std::string("configuration OK")) << "\n";
@@ -114,6 +125,8 @@ int run_check(const Options& options, std::ostream& out, std::ostream& err) {
   if (log.target == LogTarget::syslog) out << " (" << log.syslog_socket.string() << ")";
   if (log.target != LogTarget::journal) out << ", format " << (log.format == LogFormat::json ? "json" : "text");
   out << "\n";
+  if (!options.tls.enabled()) out << "tls:             off (plaintext; --tls-cert and --tls-key turn it on)\n";
+  for (const auto& line : tls_report.lines) out << line << "\n";
   out << "record:          " << describe(options.record) << "\n";
   if (options.record.enabled()) {
     err << "spoa: check failed: " << record_not_wired << "\n";

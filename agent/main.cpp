@@ -34,6 +34,12 @@ int main(int argc, char** argv) {
     return spoa::exit_status::internal;
   }
   if (options.check) return spoa::run_check(options, std::cout, std::cerr);
+  if (options.tls.enabled()) {
+    // The listener does not serve TLS yet (agent/tls/ is ready; the connection code takes it next):
+    // never serve plaintext to someone who asked for TLS.
+    std::cerr << "spoa: --tls-cert: this spoa cannot serve TLS yet; only 'spoa --check' validates the TLS files\n";
+    return spoa::exit_status::usage;
+  }
   // A Redis store that refuses this configuration (wrong password, no such database or master) stops
   // start-up here, once, instead of failing every call of every worker; one that is merely unreachable
   // now does not: the workers reconnect by themselves.

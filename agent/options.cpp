@@ -104,6 +104,7 @@ ParseResult parse_options(int argc, const char* const* argv) {
   // TCLAP lists arguments in reverse order of creation; they are declared bottom-up so that the
   // usage text reads in a sensible order.
   RecordArgs record_args(cmd);  // --record, --record-* (agent/record_options.cpp)
+  tls::Args tls_args(cmd);    // --tls-cert, --tls-key, --tls-ca, ... (agent/tls/tls_options.cpp)
   StateArgs state_args(cmd);  // --state, --state-size, --state-timeout (agent/state_options.cpp)
   SwitchArg fragmentation("", "fragmentation",
                           "Accept fragmented NOTIFYs from HAProxy 2.6 (not recommended; off by default)",
@@ -327,6 +328,7 @@ ParseResult parse_options(int argc, const char* const* argv) {
 
   if (auto bad = state_args.apply(o.state)) return {std::nullopt, bad_value(bad->option, bad->value, bad->expected)};
   if (auto bad = record_args.apply(o.record)) return {std::nullopt, bad_value(bad->option, bad->value, bad->expected)};
+  if (auto bad = tls_args.apply(o.tls)) return {std::nullopt, bad_value(bad->option, bad->value, bad->expected)};
 
   if (o.debug) o.log_level = LogLevel::debug;
   if (log_level.isSet()) {

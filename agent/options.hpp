@@ -13,6 +13,7 @@
 #include "agent/logging.hpp"
 #include "agent/record_options.hpp"
 #include "agent/state_options.hpp"
+#include "agent/tls/tls_options.hpp"
 #include "spop/agent_connection.hpp"
 
 namespace spoa {
@@ -45,6 +46,7 @@ struct Options {
   EngineOptions engine;        ///< call budget and memory limit (the log sink is set per worker)
   StateOptions state;          ///< --state, --state-size, --state-timeout (main() creates engine.state from it)
   RecordOptions record;        ///< --record and --record-* (agent/record_options.hpp)
+  tls::Options tls;            ///< --tls-*: TLS (and mutual TLS) on the TCP listeners
 
   /// True when TCP listeners are wanted: always unless only --unix was asked for.
   bool listen_tcp() const { return !unix_path || port_given || !addresses.empty(); }

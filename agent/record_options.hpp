@@ -10,15 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/option_group.hpp"
 #include "agent/recorder.hpp"
-
-namespace TCLAP {
-class CmdLine;
-template <typename T>
-class ValueArg;
-template <typename T>
-class MultiArg;
-}  // namespace TCLAP
 
 namespace spoa {
 
@@ -40,11 +33,7 @@ struct RecordOptions {
 };
 
 /// A bad value, reported by options.cpp like its other bad values.
-struct RecordOptionError {
-  std::string option;
-  std::string value;
-  std::string expected;
-};
+using RecordOptionError = OptionError;
 
 /// The five TCLAP arguments, added to `cmd` on construction (they must outlive cmd.parse()).
 class RecordArgs {

@@ -11,13 +11,8 @@
 
 #include "agent/engines/engine.hpp"
 #include "agent/engines/shared_store.hpp"
+#include "agent/option_group.hpp"
 #include "agent/state/redis_target.hpp"
-
-namespace TCLAP {
-class CmdLine;
-template <typename T>
-class ValueArg;
-}  // namespace TCLAP
 
 namespace spoa {
 
@@ -31,11 +26,7 @@ struct StateOptions {
 };
 
 /// A bad value, for options.cpp to report like its other bad values (`value` never holds a password).
-struct StateOptionError {
-  std::string option;
-  std::string value;
-  std::string expected;
-};
+using StateOptionError = OptionError;
 
 /// The TCLAP arguments, added to `cmd` on construction (they must outlive cmd.parse()).
 class StateArgs {

@@ -5,7 +5,9 @@
 # Usage: bench/run-agent-bench.sh [BUILD_DIR] [SECONDS]
 #   BUILD_DIR  a build tree with agent/spoa and bench/spoa_load (default: build/release)
 #   SECONDS    measured time per row (default: 5; each row also has 1 s of warm-up)
-# Environment: AGENT_CPU (default 0) and LOAD_CPU (default 1) choose the cores.
+# Environment: AGENT_CPU (default 0) and LOAD_CPU (default 1) choose the cores. TLS=1 runs every row over
+# mutual TLS (test certificates from scripts/make-test-certs.sh; spoa --tls-cert/--tls-key/--tls-ca,
+# spoa_load --tls-ca/--tls-cert/--tls-key), for the rows next to plaintext.
 set -euo pipefail
 
 build=${1:-build/release}
@@ -29,8 +31,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
+agent_tls=()
+load_tls=()
+if [[ "${TLS:-0}" == 1 ]]; then
+  bash "$(dirname "$0")/../scripts/make-test-certs.sh" "$tmp/certs"
+  agent_tls=(--tls-cert "$tmp/certs/server.pem" --tls-key "$tmp/certs/server.key" --tls-ca "$tmp/certs/ca.pem")
+  load_tls=(--tls-ca "$tmp/certs/ca.pem" --tls-cert "$tmp/certs/client.pem" --tls-key "$tmp/certs/client.key")
+fi
+
 taskset -c "$agent_cpu" "$spoa" -n 1 -p 0 --address 127.0.0.1 --ready-file "$tmp/ready" \
-  --log-level warning 2>"$tmp/agent.log" &
+  --log-level warning "${agent_tls[@]}" 2>"$tmp/agent.log" &
 agent_pid=$!
 
 # Wait for readiness through the ready file (bounded; no fixed sleep).
@@ -47,13 +57,13 @@ worker=$(cat "/proc/$agent_pid/task/$agent_pid/children" | awk '{print $1}')
 worker_ticks() { awk '{print $14 + $15}' "/proc/$worker/stat"; }
 hz=$(getconf CLK_TCK)
 
-echo "spoa: 1 worker on CPU $agent_cpu, no script; spoa_load on CPU $load_cpu; ${seconds}s per row"
+echo "spoa: 1 worker on CPU $agent_cpu, no script$([[ ${#agent_tls[@]} -gt 0 ]] && echo ', mutual TLS'); spoa_load on CPU $load_cpu; ${seconds}s per row"
 printf '%-12s %-10s %12s %8s %8s %8s %8s %8s %14s\n' connections in-flight NOTIFY/s "p50 us" "p90 us" "p99 us" \
   "p99.9 us" "max us" "agent us/NOTIFY"
 for row in "1 1" "1 20" "10 20" "50 20" "100 1"; do
   set -- $row
   before=$(worker_ticks)
-  line=$(taskset -c "$load_cpu" "$load" -p "$port" -c "$1" -d "$2" -t "$seconds" -w 1 | awk '$1 == "result"')
+  line=$(taskset -c "$load_cpu" "$load" -p "$port" -c "$1" -d "$2" -t "$seconds" -w 1 "${load_tls[@]}" | awk '$1 == "result"')
   after=$(worker_ticks)
   set -- $row $line
   # The worker's CPU covers warm-up too (1 s at about the same rate): count it in the NOTIFYs.

@@ -8,7 +8,9 @@
 // for one connection leaves in one write, like HAProxy's pipelined connections. -k MS adds a second
 // thread that runs a health check (new connection, HAPROXY-HELLO with healthcheck, AGENT-HELLO) every
 // MS milliseconds during the measurement and reports their latency: what HAProxy's `option spop-check`
-// sees while the agent is loaded.
+// sees while the agent is loaded. With --tls-ca (and --tls-cert/--tls-key for an agent that requires
+// client certificates) every connection is TLS, as HAProxy's `server ... ssl verify required ca-file ...
+// crt ...`; each batch is then one TLS record.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -22,6 +24,8 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <memory>
+#include <optional>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -31,6 +35,7 @@
 #include <thread>
 #include <vector>
 
+#include "netclient/transport.hpp"
 #include "spop/frame.hpp"
 #include "spop/hello.hpp"
 #include "spop/notify_builder.hpp"
@@ -51,6 +56,7 @@ struct Config {
   std::uint64_t count = 0;  ///< -n: stop after this many ACKs (0: run for `seconds`)
   int idle = 0;             ///< -i: open this many idle connections, print "idle-ready", hold `seconds`
   int check_every_ms = 0;   ///< -k: a health check every this many ms while measuring (0: none)
+  spop::netclient::TlsClientOptions tls;  ///< --tls-ca, --tls-cert, --tls-key
 };
 
 [[noreturn]] void die(const std::string& what) {
@@ -62,11 +68,12 @@ void usage() {
   std::printf(
       "usage: spoa_load [-h host] [-p port | -u unix-path] [-c connections] [-d in-flight-per-connection]\n"
       "                 [-t seconds] [-w warmup-seconds] [-m message-name] [-n acks] [-i idle-connections]\n"
-      "                 [-k check-every-ms]\n"
+      "                 [-k check-every-ms] [--tls-ca ca.pem [--tls-cert client.pem --tls-key client.key]]\n"
       "defaults: -h 127.0.0.1 -p 12345 -c 10 -d 20 -t 5 -w 1 -m check-client-ip\n"
       "-n N: stop after N ACKs (no warm-up; -t is ignored); -i N: open N connections, do the handshake,\n"
       "print 'idle-ready', hold them for -t seconds, then close them; -k MS: a health check every MS ms\n"
-      "while measuring, their latency on a 'check' line\n");
+      "while measuring, their latency on a 'check' line; --tls-ca: TLS to the agent, verified against this\n"
+      "CA (its name is not checked), with a client certificate when --tls-cert is given\n");
 }
 
 Config parse(int argc, char** argv) {
@@ -88,6 +95,9 @@ Config parse(int argc, char** argv) {
     else if (a == "-n") c.count = std::stoull(value());
     else if (a == "-i") c.idle = std::stoi(value());
     else if (a == "-k") c.check_every_ms = std::stoi(value());
+    else if (a == "--tls-ca") c.tls.ca = value();
+    else if (a == "--tls-cert") c.tls.cert = value();
+    else if (a == "--tls-key") c.tls.key = value();
     else if (a == "--help") {
       usage();
       std::exit(0);
@@ -99,6 +109,9 @@ Config parse(int argc, char** argv) {
   if (c.connections < 1 || c.depth < 1 || c.seconds <= 0) die("-c, -d and -t must be positive");
   if (c.idle < 0) die("-i must not be negative");
   if (c.count > 0) c.warmup = 0;
+  c.tls.enabled = !c.tls.ca.empty();
+  if (!c.tls.enabled && !c.tls.cert.empty()) die("--tls-cert needs --tls-ca");
+  c.tls.verify_name = "";  // the agent is reached by address; its chain is still verified
   return c;
 }
 
@@ -137,6 +150,7 @@ class Histogram {
 
 struct Conn {
   int fd = -1;
+  std::unique_ptr<spop::netclient::TlsSession> tls;
   std::vector<std::byte> in;
   std::size_t in_len = 0;
   std::vector<std::byte> out;
@@ -166,6 +180,33 @@ int open_socket(const Config& cfg) {
   return fd;
 }
 
+// The TLS context of every connection (--tls-ca), or none; SSL_CTX is safe to share with the -k thread.
+std::optional<spop::netclient::ClientContext> tls_context;
+
+// Blocking TLS handshake right after connect (the socket is still blocking).
+void start_tls(Conn& c, const Config& cfg) {
+  if (!tls_context) return;
+  c.tls = std::make_unique<spop::netclient::TlsSession>(*tls_context, c.fd, cfg.host);
+  if (c.tls->handshake() != spop::netclient::TlsStep::done) die("TLS: " + c.tls->error());
+}
+
+// Plaintext: the same calls as before TLS existed (blocking until the sockets are made non-blocking).
+ssize_t send_bytes(Conn& c, const void* data, std::size_t size) {
+  if (!c.tls) return ::send(c.fd, data, size, MSG_NOSIGNAL);
+  std::string error;
+  const ssize_t n = spop::netclient::send_some(c.fd, c.tls.get(), data, size, error);
+  if (n < 0 && errno == EPROTO) die("TLS: " + error);
+  return n;
+}
+
+ssize_t recv_bytes(Conn& c, void* data, std::size_t size) {
+  if (!c.tls) return ::recv(c.fd, data, size, 0);
+  std::string error;
+  const ssize_t n = spop::netclient::recv_some(c.fd, c.tls.get(), data, size, error);
+  if (n < 0 && errno == EPROTO) die("TLS: " + error);
+  return n;
+}
+
 // Blocking handshake before the measured phase (or a health check's whole exchange).
 void handshake(Conn& c, bool healthcheck = false) {
   std::vector<std::byte> hello;
@@ -174,11 +215,12 @@ void handshake(Conn& c, bool healthcheck = false) {
   p.capabilities = "pipelining";
   p.engine_id = "spoa-load";
   spop::write_haproxy_hello(hello, p);
-  if (::send(c.fd, hello.data(), hello.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(hello.size())) die("send HELLO");
+  if (send_bytes(c, hello.data(), hello.size()) != static_cast<ssize_t>(hello.size())) die("send HELLO");
   std::vector<std::byte> buf(65536);
   std::size_t len = 0;
   for (;;) {
-    ssize_t n = ::recv(c.fd, buf.data() + len, buf.size() - len, 0);
+    ssize_t n = recv_bytes(c, buf.data() + len, buf.size() - len);
+    if (n < 0 && errno == EAGAIN) continue;  // TLS: a record other than data (a session ticket)
     if (n <= 0) die("agent closed during the handshake");
     len += static_cast<std::size_t>(n);
     spop::Frame f;
@@ -202,7 +244,7 @@ void queue_notifies(Conn& c, int n, const Config& cfg, std::span<const spop::Arg
 
 bool flush(Conn& c) {
   while (c.out_head < c.out.size()) {
-    ssize_t n = ::send(c.fd, c.out.data() + c.out_head, c.out.size() - c.out_head, MSG_NOSIGNAL);
+    ssize_t n = send_bytes(c, c.out.data() + c.out_head, c.out.size() - c.out_head);
     if (n < 0) {
       if (errno == EAGAIN) return true;
       if (errno == EINTR) continue;
@@ -227,6 +269,7 @@ int hold_idle(const Config& cfg) {
   std::vector<Conn> conns(static_cast<std::size_t>(cfg.idle));
   for (auto& c : conns) {
     c.fd = open_socket(cfg);
+    start_tls(c, cfg);
     handshake(c);
   }
   std::printf("idle-ready %d\n", cfg.idle);
@@ -243,6 +286,7 @@ void run_checks(const Config& cfg, const std::atomic<bool>& measuring, const std
     const auto started = Clock::now();
     Conn c;
     c.fd = open_socket(cfg);
+    start_tls(c, cfg);
     handshake(c, true);
     const auto took = Clock::now() - started;
     ::close(c.fd);
@@ -252,6 +296,13 @@ void run_checks(const Config& cfg, const std::atomic<bool>& measuring, const std
 
 int main(int argc, char** argv) {
   Config cfg = parse(argc, argv);
+  if (cfg.tls.enabled) {
+    try {
+      tls_context.emplace(cfg.tls);
+    } catch (const std::exception& e) {
+      die(e.what());
+    }
+  }
   if (cfg.idle > 0) return hold_idle(cfg);
   const spop::Argument args[] = {{"ip", spop::Value::ipv4({{192, 0, 2, 10}})}};
 
@@ -260,6 +311,7 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < conns.size(); ++i) {
     Conn& c = conns[i];
     c.fd = open_socket(cfg);
+    start_tls(c, cfg);
     handshake(c);
     ::fcntl(c.fd, F_SETFL, ::fcntl(c.fd, F_GETFL) | O_NONBLOCK);
     c.in.resize(256 * 1024);
@@ -301,13 +353,20 @@ int main(int argc, char** argv) {
     if (cfg.count > 0 ? acks >= cfg.count : now >= end) break;
     for (int k = 0; k < n; ++k) {
       Conn& c = conns[events[static_cast<std::size_t>(k)].data.u64];
-      ssize_t r = ::recv(c.fd, c.in.data() + c.in_len, c.in.size() - c.in_len, 0);
-      if (r == 0) die("agent closed a connection");
-      if (r < 0) {
-        if (errno == EAGAIN || errno == EINTR) continue;
-        die("recv: " + std::string(std::strerror(errno)));
-      }
-      c.in_len += static_cast<std::size_t>(r);
+      // Plaintext: one read per wake-up. TLS: read until the socket and the session are empty, since
+      // records the session already holds wake no epoll.
+      bool any = false;
+      do {
+        ssize_t r = recv_bytes(c, c.in.data() + c.in_len, c.in.size() - c.in_len);
+        if (r == 0) die("agent closed a connection");
+        if (r < 0) {
+          if (errno == EAGAIN || errno == EINTR) break;
+          die("recv: " + std::string(std::strerror(errno)));
+        }
+        c.in_len += static_cast<std::size_t>(r);
+        any = true;
+      } while (c.tls && c.in_len < c.in.size());
+      if (!any) continue;
       std::size_t pos = 0;
       int answered = 0;
       for (;;) {

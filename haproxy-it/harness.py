@@ -499,7 +499,8 @@ class Case:
         # spop` only after checking its servers, so a tcp backend declared before the frontend that
         # uses it never reuses its SPOP connections (test_reuse.py shows both set-ups).
         common = dict(stats_sock=self.stats_sock, agent_port=agent_port, nbthread=nbthread,
-                      fe_port=fe_port, dir=self.dir, agents_mode="spop" if self.spop_mux else "tcp")
+                      fe_port=fe_port, dir=self.dir, agents_mode="spop" if self.spop_mux else "tcp",
+                      agent_server_params="")
         common.update(values)
         text = render("base.cfg.in", **common) + "\n" + render(frontend_template, **common)
         self.haproxy = HAProxy(self, self.haproxy_bin, text, master_worker=master_worker)
@@ -553,6 +554,24 @@ class Case:
             print(f"case directory kept: {self.dir}")
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def make_test_certs(directory):
+    """The TLS test certificates in `directory` (created), made by scripts/make-test-certs.sh, the same
+    script the C++ tests use: ca.pem, server.pem/.key (CN=localhost), client-combined.pem (certificate
+    and key, for HAProxy's `crt`), other-ca.pem... Returns `directory`."""
+    os.makedirs(directory, exist_ok=True)
+    subprocess.run(["bash", os.path.join(SOURCE_ROOT, "scripts", "make-test-certs.sh"), directory],
+                   check=True, capture_output=True, timeout=60)
+    return directory
+
+
+def mtls_server_params(cert_dir):
+    """What HAProxy's agent `server` line needs to talk mutual TLS to spoa started with
+    `--tls-cert server.pem --tls-key server.key --tls-ca ca.pem` (the `agent_server_params` of
+    base.cfg.in)."""
+    return (f"ssl verify required ca-file {cert_dir}/ca.pem crt {cert_dir}/client-combined.pem "
+            f"sni str(localhost)")
 
 
 def script_path(name):

@@ -14,6 +14,7 @@ default_packages=(
   libfmt-dev libspdlog-dev nlohmann-json3-dev libsystemd-dev libyaml-cpp-dev libpcap-dev
   clang-14 libclang-rt-14-dev
   libphp8.2-embed php8.2-dev prometheus-cpp-dev libhiredis-dev redis-server redis-sentinel
+  libssl-dev openssl
   haproxy curl procps wrk xxd
 )
 # HAProxy 3.x from source with OpenSSL, PCRE2 (JIT), Lua 5.4 and the Prometheus exporter (built in).

@@ -184,8 +184,48 @@ class HaproxyReader {
     if (s.address.empty()) return error("'server' expects <name> and <addr>[:<port>] as arguments");
     if (!parse_server_address(s.address, s))
       return error("server '" + s.name + "': invalid address '" + s.address + "'");
-    for (std::size_t i = 3; i < w.size(); ++i) s.check = s.check || w[i] == "check";
+    for (std::size_t i = 3; i < w.size(); ++i) {
+      if (w[i] == "check") s.check = true;
+      else if (!on_server_tls(w, i, s.tls)) return;
+    }
     config_.backends.back().servers.push_back(std::move(s));
+  }
+
+  // One TLS parameter of a server line at w[i] (moving i past its value). False after an error.
+  bool on_server_tls(const std::vector<std::string>& w, std::size_t& i, ServerTls& tls) {
+    const std::string& kw = w[i];
+    if (kw == "ssl" || kw == "no-ssl") {
+      tls.ssl = kw == "ssl";
+      return true;
+    }
+    if (kw != "verify" && kw != "ca-file" && kw != "crt" && kw != "sni" && kw != "verifyhost") return true;
+    if (i + 1 >= w.size()) {
+      error("server: '" + kw + "' expects an argument");
+      return false;
+    }
+    const std::string& value = w[++i];
+    const auto path = [&] {
+      const std::filesystem::path p(value);
+      return p.is_absolute() ? p : (base_dir_ / p).lexically_normal();
+    };
+    if (kw == "verify") {
+      if (value != "none" && value != "required") {
+        error("server: 'verify' expects 'none' or 'required', not '" + value + "'");
+        return false;
+      }
+      tls.verify = value == "required";
+    } else if (kw == "ca-file") {
+      tls.ca_file = path();
+    } else if (kw == "crt") {
+      tls.crt = path();
+    } else if (kw == "verifyhost") {
+      tls.verifyhost = value;
+    } else if (value.starts_with("str(") && value.ends_with(")") && value.size() > 5) {
+      tls.sni = value.substr(4, value.size() - 5);
+    } else {
+      tls.sni_expression = value;
+    }
+    return true;
   }
 
   const std::string& file_;

@@ -26,6 +26,19 @@ struct SpoeFilter {
   SourceLocation where;
 };
 
+/// The TLS parameters of a `server` line: `ssl`, `verify none|required`, `ca-file`, `crt`, `sni`,
+/// `verifyhost`. Paths are made absolute against the haproxy.cfg directory (`ca-base`/`crt-base` are
+/// not read).
+struct ServerTls {
+  bool ssl = false;                     ///< `ssl` (`no-ssl` clears it)
+  bool verify = true;                   ///< `verify required` (HAProxy's default for servers); false: `verify none`
+  std::filesystem::path ca_file;        ///< `ca-file`
+  std::filesystem::path crt;            ///< `crt`: certificate and key in one PEM file
+  std::optional<std::string> sni;       ///< the name of `sni str(<name>)`; other expressions are not evaluated
+  std::string sni_expression;           ///< `sni` as written, when it is not a str() HAProxy could send
+  std::optional<std::string> verifyhost;  ///< `verifyhost`
+};
+
 /// One `server <name> <address> [params]` line.
 struct HaproxyServer {
   std::string name;
@@ -34,6 +47,7 @@ struct HaproxyServer {
   std::uint16_t port = 0;    ///< 0 when the address has none
   bool unix_socket = false;  ///< "unix@path" or an absolute path
   bool check = false;        ///< the `check` parameter
+  ServerTls tls;
   SourceLocation where;
 };
 

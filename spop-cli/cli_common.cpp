@@ -123,6 +123,7 @@ ConnectionArgs::ConnectionArgs(TCLAP::CmdLine& cmd, bool with_session)
       no_pipelining_("", "no-pipelining", "do not offer pipelining in the HELLO", false),
       no_async_("", "no-async", "do not offer async in the HELLO (2.6 profile)", false),
       engine_id_("", "engine-id", "engine-id sent in the HELLO (default: a random UUID, as HAProxy)", false, "", "ID"),
+      tls_(cmd),
       with_session_(with_session) {
   if (with_session) {
     cmd.add(var_prefix_);
@@ -160,6 +161,10 @@ std::string ConnectionArgs::resolve(Endpoint& endpoint, ClientOptions& options, 
     options.haproxy.engine_id = engine_id_.getValue();
   }
   options.trace = trace_.getValue() ? &trace_stream : nullptr;
+  if (std::string err = tls_.resolve(options.tls); !err.empty()) return err;
+  if (options.tls.enabled && !endpoint.unix_path.empty()) {
+    return "--tls cannot be used with --unix: spoa serves its unix socket in plaintext";
+  }
   return {};
 }
 

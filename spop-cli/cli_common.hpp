@@ -1,6 +1,7 @@
 // What every subcommand shares: running a TCLAP command line the spop-cli way (help with examples,
 // errors as one line and exit status 1), reading repeatable options in command-line order, durations,
-// and the connection options (--host/--port/--unix, --timeout, --max-frame-size, --trace, --profile...).
+// and the connection options (--host/--port/--unix, --timeout, --max-frame-size, --trace, --profile,
+// --tls...).
 //
 // TCLAP has no subcommands: main() dispatches on argv[1] and each subcommand builds its own CmdLine
 // whose program name is "spop-cli <subcommand>".
@@ -18,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "netclient/tls_args.hpp"
 #include "spop-cli/client.hpp"
 
 namespace spop_cli {
@@ -71,6 +73,7 @@ class ConnectionArgs {
   TCLAP::SwitchArg no_pipelining_;
   TCLAP::SwitchArg no_async_;
   TCLAP::ValueArg<std::string> engine_id_;
+  spop::netclient::TlsArgs tls_;
   bool with_session_;
 };
 

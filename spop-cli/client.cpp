@@ -25,6 +25,7 @@ int exit_code(const Failure& f) noexcept {
     case FailureKind::refused:
     case FailureKind::unreachable:
     case FailureKind::timeout:
+    case FailureKind::tls:
       return exit_status::unreachable;
     case FailureKind::closed:
     case FailureKind::disconnected:
@@ -60,14 +61,16 @@ Failure make_failure(FailureKind kind, std::string message) {
   return f;
 }
 
-FailureKind failure_kind(spop::ConnectError error) {
+FailureKind failure_kind(spop::netclient::ConnectError error) {
   switch (error) {
-    case spop::ConnectError::resolve:
+    case spop::netclient::ConnectError::resolve:
       return FailureKind::resolve;
-    case spop::ConnectError::refused:
+    case spop::netclient::ConnectError::refused:
       return FailureKind::refused;
-    case spop::ConnectError::timeout:
+    case spop::netclient::ConnectError::timeout:
       return FailureKind::timeout;
+    case spop::netclient::ConnectError::tls:
+      return FailureKind::tls;
     default:
       return FailureKind::unreachable;
   }
@@ -85,17 +88,24 @@ Client::Client(Endpoint endpoint, ClientOptions options)
   if (options_.trace != nullptr) tracer_ = std::make_unique<Tracer>(*options_.trace);
 }
 
-Client::~Client() {
-  if (fd_ >= 0) ::close(fd_);
-}
+Client::~Client() = default;
 
 std::optional<Failure> Client::open_socket() {
-  spop::Connected c = spop::connect_endpoint(endpoint_, Clock::now() + options_.timeout);
-  if (c.fd >= 0) {
-    fd_ = c.fd;
+  std::optional<spop::netclient::ClientContext> tls;
+  if (options_.tls.enabled) {
+    try {
+      tls.emplace(options_.tls);
+    } catch (const std::exception& e) {  // spop::tls::Error: a CA, certificate or key file that cannot be used
+      return make_failure(FailureKind::request, e.what());
+    }
+  }
+  auto c = spop::netclient::connect_transport(endpoint_, tls ? &*tls : nullptr, Clock::now() + options_.timeout);
+  if (c.transport.is_open()) {
+    io_ = std::move(c.transport);
+    if (io_.is_tls()) handshake_.tls = io_.tls()->summary();
     return std::nullopt;
   }
-  if (c.error == spop::ConnectError::timeout) c.message += " after " + ms_text(options_.timeout);
+  if (c.error == spop::netclient::ConnectError::timeout) c.message += " after " + ms_text(options_.timeout);
   return make_failure(failure_kind(c.error), std::move(c.message));
 }
 
@@ -136,7 +146,7 @@ std::optional<Failure> Client::wait_ack(AckResult& out) {
 }
 
 void Client::close() {
-  if (fd_ < 0 || !conn_) return;
+  if (!io_.is_open() || !conn_) return;
   if (conn_->state() == spop::HaproxyState::running && !failure_) {
     conn_->submit_disconnect(spop::Status::normal, spop::status_message(spop::Status::normal));
     // A short, bounded wait: an agent that does not answer the DISCONNECT is not an error.
@@ -144,17 +154,17 @@ void Client::close() {
     pump(
         Clock::now() + limit, [this] { return conn_->state() == spop::HaproxyState::closed; }, "AGENT-DISCONNECT");
   }
-  ::close(fd_);
-  fd_ = -1;
+  io_.close();
 }
 
 std::optional<Failure> Client::flush() {
   while (conn_->wants_write()) {
     const auto pending = conn_->pending_output();
-    const ssize_t n = ::send(fd_, pending.data(), pending.size(), MSG_NOSIGNAL);
+    const ssize_t n = io_.send(pending.data(), pending.size());
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return std::nullopt;  // poll will say when
+      if (errno == EPROTO) return make_failure(FailureKind::tls, io_.error());
       const int err = errno;
       return make_failure(err == EPIPE || err == ECONNRESET ? FailureKind::closed : FailureKind::io,
                           "cannot write to the agent: " + errno_text(err));
@@ -167,9 +177,10 @@ std::optional<Failure> Client::flush() {
 
 std::optional<Failure> Client::read_some() {
   std::byte buf[16384];
-  const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+  const ssize_t n = io_.recv(buf, sizeof buf);
   if (n < 0) {
     if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) return std::nullopt;
+    if (errno == EPROTO) return make_failure(FailureKind::tls, io_.error());
     const int err = errno;
     if (err == ECONNRESET) return make_failure(FailureKind::closed, "the agent reset the connection");
     return make_failure(FailureKind::io, "cannot read from the agent: " + errno_text(err));
@@ -301,7 +312,9 @@ std::optional<Failure> Client::pump(Clock::time_point deadline, const std::funct
     if (const auto tick = conn_->next_deadline()) until = std::min(until, *tick);
     short revents = 0;
     const short events = static_cast<short>(POLLIN | (conn_->wants_write() ? POLLOUT : 0));
-    const int rc = spop::wait_fd(fd_, events, until, &revents);
+    // Bytes TLS has already decrypted are not seen by poll(): read them first.
+    const int rc = io_.has_buffered_input() ? (revents = POLLIN, 1)
+                                            : spop::netclient::wait_fd(io_.fd(), events, until, &revents);
     if (rc < 0) return failure_ = make_failure(FailureKind::io, "poll(): " + errno_text(errno));
     const auto now = Clock::now();
     if (const auto tick = conn_->next_deadline(); tick && now >= *tick) {

@@ -16,13 +16,13 @@
 
 #include "spop-cli/trace.hpp"
 #include "spop-cli/typed_value.hpp"
-#include "spop/endpoint.hpp"
+#include "netclient/transport.hpp"
 #include "spop/haproxy_connection.hpp"
 
 namespace spop_cli {
 
 /// Where the agent listens: host and port, or a Unix socket path.
-using Endpoint = spop::Endpoint;
+using Endpoint = spop::netclient::Endpoint;
 
 /// Why talking to the agent failed.
 enum class FailureKind {
@@ -30,6 +30,7 @@ enum class FailureKind {
   refused,       ///< connection refused (or no such Unix socket)
   unreachable,   ///< any other connect error (network unreachable, permission denied...)
   timeout,       ///< no connection, or no answer, within --timeout
+  tls,           ///< the TLS handshake failed, or the agent refused our TLS connection (certificate...)
   closed,        ///< the agent closed or reset the connection without an AGENT-DISCONNECT
   disconnected,  ///< the agent sent AGENT-DISCONNECT
   protocol,      ///< the agent's reply breaks the protocol: HAProxy would give up on the connection
@@ -54,7 +55,8 @@ struct Handshake {
   bool async = false;
   bool fragmentation = false;
   bool healthcheck = false;
-  std::chrono::nanoseconds connect_time{0};    ///< TCP connect
+  std::chrono::nanoseconds connect_time{0};    ///< TCP connect, and the TLS handshake over TLS
+  std::string tls;                             ///< "TLSv1.3 TLS_AES_256_GCM_SHA384, agent certificate CN=..."; "" plaintext
   std::chrono::nanoseconds handshake_time{0};  ///< HAPROXY-HELLO sent to AGENT-HELLO received
 };
 
@@ -80,6 +82,7 @@ struct ClientOptions {
   std::chrono::milliseconds timeout{5000};  ///< for the connection, and for each answer
   spop::HaproxyOptions haproxy;
   std::ostream* trace = nullptr;  ///< --trace output (stderr), or none
+  spop::netclient::TlsClientOptions tls;  ///< --tls and the other --tls-* options
 };
 
 class Client {
@@ -120,7 +123,7 @@ class Client {
   ClientOptions options_;
   std::unique_ptr<spop::HaproxyConnection> conn_;
   std::unique_ptr<Tracer> tracer_;
-  int fd_ = -1;
+  spop::netclient::Transport io_;
   Handshake handshake_;
   bool connected_ = false;
   spop::Clock::time_point hello_sent_at_;

@@ -25,6 +25,7 @@ void print_handshake(std::ostream& os, const Handshake& h, std::uint32_t offered
      << "  agreed:         pipelining " << yes_no(h.pipelining) << ", async " << yes_no(h.async) << ", fragmentation "
      << yes_no(h.fragmentation) << "\n"
      << "  timing:         connect " << ms_text(h.connect_time) << ", handshake " << ms_text(h.handshake_time) << "\n";
+  if (!h.tls.empty()) os << "  tls:            " << h.tls << "\n";
 }
 
 nlohmann::json handshake_json(const Handshake& h, std::uint32_t offered) {
@@ -36,7 +37,8 @@ nlohmann::json handshake_json(const Handshake& h, std::uint32_t offered) {
           {"async", h.async},
           {"fragmentation", h.fragmentation},
           {"connect_ms", to_ms(h.connect_time)},
-          {"handshake_ms", to_ms(h.handshake_time)}};
+          {"handshake_ms", to_ms(h.handshake_time)},
+          {"tls", h.tls.empty() ? nlohmann::json(nullptr) : nlohmann::json(h.tls)}};
 }
 
 void print_ack(std::ostream& os, const AckResult& ack) {
@@ -86,6 +88,8 @@ std::string_view to_string(FailureKind k) noexcept {
       return "unreachable";
     case FailureKind::timeout:
       return "timeout";
+    case FailureKind::tls:
+      return "tls";
     case FailureKind::closed:
       return "closed";
     case FailureKind::disconnected:

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -44,6 +45,7 @@ struct AgentFacts {
 /// Everything a check may use. Each check opens its own fresh connections.
 struct Context {
   Endpoint endpoint;
+  std::shared_ptr<const spop::netclient::ClientContext> tls;  ///< null: plaintext
   HaproxyProfile profile = HaproxyProfile::v2_6;
   Millis timeout{2000};  ///< bound of every single wait for the agent
   AgentFacts facts;

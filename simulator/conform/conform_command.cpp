@@ -10,6 +10,7 @@
 #include "simulator/conform/report.hpp"
 #include "simulator/conform/runner.hpp"
 #include "cmdline/tclap_support.hpp"
+#include "netclient/tls_args.hpp"
 
 namespace spop::sim {
 
@@ -49,6 +50,7 @@ int conform_command(int argc, char** argv) {
                                false, 2000, "MS", cmd);
   TCLAP::SwitchArg list("", "list", "list the checks instead of running them", cmd, false);
   TCLAP::SwitchArg markdown("", "markdown", "with --list: print the check table as Markdown (docs/conformance.md)", cmd, false);
+  spop::netclient::TlsArgs tls_args(cmd);
 
   // Usage errors read as spop-sim run's do.
   const auto usage_error = [](const std::string& what) {
@@ -118,6 +120,19 @@ int conform_command(int argc, char** argv) {
   options.endpoint.host = host.getValue();
   options.endpoint.port = static_cast<std::uint16_t>(port.getValue());
   options.endpoint.unix_path = unix_path.getValue();
+  spop::netclient::TlsClientOptions tls;
+  if (std::string err = tls_args.resolve(tls); !err.empty()) return usage_error(err);
+  if (tls.enabled) {
+    if (!options.endpoint.unix_path.empty()) {
+      return usage_error("--tls cannot be used with --unix: spoa serves its unix socket in plaintext");
+    }
+    try {
+      options.tls = std::make_shared<const spop::netclient::ClientContext>(tls);
+    } catch (const std::exception& e) {  // spop::tls::Error: a CA, certificate or key that cannot be used
+      std::cerr << "spop-sim conform: " << e.what() << "\n";
+      return exit_usage;
+    }
+  }
   options.profiles = *profiles;
   options.checks = checks;
   options.timeout = Millis(timeout.getValue());

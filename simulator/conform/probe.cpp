@@ -19,45 +19,32 @@ namespace {
 
 constexpr std::uint32_t largest_readable_frame = 16u << 20;
 
-int wait_fd(int fd, short events, Clock::time_point deadline) { return spop::wait_fd(fd, events, deadline); }
+int wait_fd(int fd, short events, Clock::time_point deadline) { return spop::netclient::wait_fd(fd, events, deadline); }
 
 }  // namespace
 
-Probe::Probe(Probe&& other) noexcept : fd_(other.fd_), in_(std::move(other.in_)) { other.fd_ = -1; }
-
-Probe& Probe::operator=(Probe&& other) noexcept {
-  if (this != &other) {
-    close();
-    fd_ = other.fd_;
-    in_ = std::move(other.in_);
-    other.fd_ = -1;
-  }
-  return *this;
-}
-
-Probe::~Probe() { close(); }
-
-std::string Probe::connect(const Endpoint& endpoint, Clock::time_point deadline) {
+std::string Probe::connect(const Endpoint& endpoint, const spop::netclient::ClientContext* tls,
+                           Clock::time_point deadline) {
   close();
   in_.clear();
-  spop::Connected c = spop::connect_endpoint(endpoint, deadline);
-  if (c.fd < 0) return c.message;
-  fd_ = c.fd;
+  auto c = spop::netclient::connect_transport(endpoint, tls, deadline);
+  if (!c.transport.is_open()) return c.message;
+  io_ = std::move(c.transport);
   return "";
 }
 
 bool Probe::send(std::span<const std::byte> bytes, Clock::time_point deadline) {
-  if (fd_ < 0) return false;
+  if (!io_.is_open()) return false;
   std::size_t done = 0;
   while (done < bytes.size()) {
-    const ssize_t n = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+    const ssize_t n = io_.send(bytes.data() + done, bytes.size() - done);
     if (n >= 0) {
       done += static_cast<std::size_t>(n);
       continue;
     }
     if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK) return false;
-    if (wait_fd(fd_, POLLOUT, deadline) <= 0) return false;
+    if (wait_fd(io_.fd(), POLLOUT, deadline) <= 0) return false;
   }
   return true;
 }
@@ -75,7 +62,7 @@ bool Probe::send_chunked(std::span<const std::byte> bytes, std::size_t chunk, Mi
 Probe::Fill Probe::fill(Clock::time_point deadline) {
   for (;;) {
     std::byte buf[16384];
-    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    const ssize_t n = io_.recv(buf, sizeof buf);
     if (n > 0) {
       in_.insert(in_.end(), buf, buf + n);
       return Fill::ok;
@@ -84,7 +71,8 @@ Probe::Fill Probe::fill(Clock::time_point deadline) {
     if (errno == EINTR) continue;
     if (errno == ECONNRESET || errno == EPIPE) return Fill::reset;
     if (errno != EAGAIN && errno != EWOULDBLOCK) return Fill::reset;
-    const int rc = wait_fd(fd_, POLLIN, deadline);
+    if (io_.has_buffered_input()) continue;
+    const int rc = wait_fd(io_.fd(), POLLIN, deadline);
     if (rc == 0) return Fill::timeout;
     if (rc < 0) return Fill::reset;
   }
@@ -92,7 +80,7 @@ Probe::Fill Probe::fill(Clock::time_point deadline) {
 
 Received Probe::read_frame(Clock::time_point deadline) {
   Received r;
-  if (fd_ < 0) {
+  if (!io_.is_open()) {
     r.status = ReadStatus::closed;
     return r;
   }
@@ -133,25 +121,15 @@ Received Probe::read_frame(Clock::time_point deadline) {
 }
 
 bool Probe::readable(Millis wait) {
-  if (fd_ < 0) return true;
-  if (!in_.empty()) return true;
-  return wait_fd(fd_, POLLIN, Clock::now() + wait) != 0;
+  if (!io_.is_open()) return true;
+  if (!in_.empty() || io_.has_buffered_input()) return true;
+  return wait_fd(io_.fd(), POLLIN, Clock::now() + wait) != 0;
 }
 
-void Probe::reset() noexcept {
-  if (fd_ < 0) return;
-  const linger l{1, 0};
-  ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof l);
-  close();
-}
+void Probe::reset() noexcept { io_.reset(); }
 
-void Probe::close() noexcept {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
-}
+void Probe::close() noexcept { io_.close(); }
 
-void Probe::shutdown_write() noexcept {
-  if (fd_ >= 0) ::shutdown(fd_, SHUT_WR);
-}
+void Probe::shutdown_write() noexcept { io_.shutdown_write(); }
 
 }  // namespace spop::sim::conform

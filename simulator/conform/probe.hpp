@@ -1,4 +1,4 @@
-// The conformance suite's raw connection to an agent: blocking POSIX sockets where every wait has a
+// The conformance suite's raw connection to an agent (plaintext or TLS): blocking waits, each with a
 // deadline, byte-exact writes (whole, in chunks, or cut off by a reset) and frame reads that report
 // how the agent ended the connection. Unlike the HaproxyConnection drivers it validates nothing: the
 // checks decide what the bytes mean.
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "spop/endpoint.hpp"
+#include "netclient/transport.hpp"
 #include "spop/frame.hpp"
 
 namespace spop::sim::conform {
@@ -20,7 +20,7 @@ using Clock = std::chrono::steady_clock;
 using Millis = std::chrono::milliseconds;
 
 /// Where the agent listens: host and port, or a Unix socket path (which wins when set).
-using Endpoint = spop::Endpoint;
+using Endpoint = spop::netclient::Endpoint;
 
 /// How a read ended.
 enum class ReadStatus {
@@ -42,21 +42,15 @@ struct Received {
 
 class Probe {
  public:
-  Probe() = default;
-  Probe(Probe&& other) noexcept;
-  Probe& operator=(Probe&& other) noexcept;
-  Probe(const Probe&) = delete;
-  Probe& operator=(const Probe&) = delete;
-  ~Probe();
-
-  /// Connects before `deadline`. Returns "" or a one-line reason ("connection refused").
-  std::string connect(const Endpoint& endpoint, Clock::time_point deadline);
-  bool is_open() const noexcept { return fd_ >= 0; }
+  /// Connects (and with `tls`, runs the TLS handshake) before `deadline`. Returns "" or a one-line
+  /// reason ("connection refused").
+  std::string connect(const Endpoint& endpoint, const spop::netclient::ClientContext* tls, Clock::time_point deadline);
+  bool is_open() const noexcept { return io_.is_open(); }
 
   /// Writes every byte (blocking, bounded by `deadline`). False when the agent closed or reset first.
   bool send(std::span<const std::byte> bytes, Clock::time_point deadline);
   /// Writes `bytes` in pieces of `chunk` bytes, one send() each with `gap` between them, so that they
-  /// leave as separate TCP segments (TCP_NODELAY is on).
+  /// leave as separate TCP segments (TCP_NODELAY is on; over TLS, as separate records).
   bool send_chunked(std::span<const std::byte> bytes, std::size_t chunk, Millis gap, Clock::time_point deadline);
 
   /// Reads the next frame. Frames up to 16 MiB are accepted so that an agent's oversized frame can be
@@ -75,7 +69,7 @@ class Probe {
   enum class Fill { ok, closed, reset, timeout };
   Fill fill(Clock::time_point deadline);  // reads what is available (waits until something is)
 
-  int fd_ = -1;
+  spop::netclient::Transport io_;
   std::vector<std::byte> in_;
 };
 

@@ -88,7 +88,7 @@ std::optional<Report> run_suite(const RunOptions& options, std::string& error,
                                 const std::function<void(const Result&)>& progress) {
   {
     Probe p;
-    if (error = p.connect(options.endpoint, Clock::now() + options.timeout); !error.empty()) return std::nullopt;
+    if (error = p.connect(options.endpoint, options.tls.get(), Clock::now() + options.timeout); !error.empty()) return std::nullopt;
   }
   std::vector<const Check*> checks = options.checks;
   if (checks.empty()) select_checks({}, checks);
@@ -97,6 +97,7 @@ std::optional<Report> run_suite(const RunOptions& options, std::string& error,
   for (HaproxyProfile profile : options.profiles) {
     Context ctx;
     ctx.endpoint = options.endpoint;
+    ctx.tls = options.tls;
     ctx.profile = profile;
     ctx.timeout = options.timeout;
     ProfileFacts facts = learn(ctx);

@@ -13,6 +13,7 @@ namespace spop::sim::conform {
 
 struct RunOptions {
   Endpoint endpoint;
+  std::shared_ptr<const spop::netclient::ClientContext> tls;  ///< --tls...: null for plaintext
   std::vector<HaproxyProfile> profiles{HaproxyProfile::v2_6, HaproxyProfile::v3_1};
   std::vector<const Check*> checks;  ///< in registry order; empty = all
   Millis timeout{2000};

@@ -216,7 +216,7 @@ std::string Ending::summary(Millis timeout) const {
   std::string s;
   for (const std::string& f : other_frames) s += f + ", then ";
   if (disconnect) {
-    s += "AGENT-DISCONNECT status " + std::to_string(status) + " (" + quoted(message) + ")";
+    s += "AGENT-DISCONNECT status " + std::to_string(status) + " (" + quoted(std::string_view(message)) + ")";
     if (!after.empty()) s += ", then " + after;
     return s;
   }
@@ -231,7 +231,7 @@ bool Ending::ended() const {
 
 std::string Session::open() {
   if (probe_.is_open()) return "";
-  return probe_.connect(ctx_.endpoint, ctx_.deadline());
+  return probe_.connect(ctx_.endpoint, ctx_.tls.get(), ctx_.deadline());
 }
 
 std::string Session::handshake(std::uint32_t offered) {

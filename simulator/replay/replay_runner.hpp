@@ -12,13 +12,13 @@
 
 #include "simulator/replay/replay_input.hpp"
 #include "simulator/replay/replay_report.hpp"
-#include "spop/endpoint.hpp"
+#include "netclient/endpoint.hpp"
 #include "spop/haproxy_connection.hpp"
 
 namespace spop::sim::replay {
 
 struct ReplayPlan {
-  spop::Endpoint agent;
+  spop::netclient::Endpoint agent;
   spop::HaproxyOptions haproxy;      ///< profile, frame size, capabilities, var-prefix, engine-id
   std::uint32_t connections = 1;
   std::uint32_t in_flight = 20;      ///< per connection (at most haproxy.max_in_flight)

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "cmdline/tclap_support.hpp"
+#include "netclient/tls_args.hpp"
 #include "simulator/cfg_time.hpp"
 #include "simulator/haproxy_config.hpp"
 #include "simulator/sim_target.hpp"
@@ -84,6 +85,7 @@ std::optional<RunOptions> parse_run_options(int argc, char** argv, std::string& 
     TCLAP::SwitchArg json("", "json", "print the report as JSON", cmd, false);
     TCLAP::ValueArg<std::string> html("", "html", "also write a self-contained HTML report", false, "", "FILE", cmd);
     TCLAP::SwitchArg quiet("q", "quiet", "no live progress line", cmd, false);
+    spop::netclient::TlsArgs tls_args(cmd);
     std::vector<std::string> args(argv, argv + argc);
     if (const std::string unknown = spop::cmdline::first_unknown_option(cmd, args); !unknown.empty()) {
       error = "unknown option '" + unknown + "'";
@@ -114,6 +116,18 @@ std::optional<RunOptions> parse_run_options(int argc, char** argv, std::string& 
         return std::nullopt;
       }
       o.unix_path = unix_path.getValue();
+    }
+    spop::netclient::TlsClientOptions tls;
+    if (std::string err = tls_args.resolve(tls); !err.empty()) {
+      error = err;
+      return std::nullopt;
+    }
+    if (tls.enabled) {
+      if (o.unix_path) {
+        error = "--tls cannot be used with --unix: spoa serves its unix socket in plaintext";
+        return std::nullopt;
+      }
+      o.tls = std::move(tls);
     }
     if (profile.isSet()) {
       if (const auto p = spop::parse_haproxy_profile(profile.getValue()))
@@ -207,6 +221,34 @@ std::optional<RunOptions> parse_run_options(int argc, char** argv, std::string& 
   return o;
 }
 
+namespace {
+
+// HAProxy's TLS toward the agent, from `ssl verify ... ca-file ... crt ... sni ... verifyhost ...`:
+// no SNI unless `sni`, the name checked is `verifyhost` or the SNI (none without them), and
+// `verify required` (the default) needs a ca-file, as HAProxy refuses the configuration otherwise.
+spop::netclient::TlsClientOptions tls_from_server(const HaproxyServer& server, const std::string& cfg, DiagnosticLog& log,
+                                                  std::vector<std::string>& warnings) {
+  spop::netclient::TlsClientOptions t;
+  t.enabled = true;
+  t.insecure = !server.tls.verify;
+  t.ca = server.tls.ca_file;
+  t.cert = server.tls.crt;
+  t.sni = server.tls.sni.value_or("");
+  t.verify_name = server.tls.verifyhost ? *server.tls.verifyhost : server.tls.sni.value_or("");
+  if (!server.tls.sni_expression.empty()) {
+    warnings.push_back("server " + server.name + ": sni " + server.tls.sni_expression +
+                       " is not evaluated (only str(<name>) is): no SNI is sent");
+  }
+  if (server.tls.verify && server.tls.ca_file.empty()) {
+    log.error(server.where.file.empty() ? SourceLocation{cfg, 0, 0} : server.where,
+              "server " + server.name + ": 'ssl' verifies the agent's certificate by default and needs 'ca-file' "
+              "(or 'verify none'), as HAProxy requires");
+  }
+  return t;
+}
+
+}  // namespace
+
 RunPlan make_plan(const RunOptions& o) {
   RunPlan plan;
   DiagnosticLog log;
@@ -266,9 +308,12 @@ RunPlan make_plan(const RunOptions& o) {
       plan.agent.port = server.port;
     }
     plan.initial_healthcheck = backend->spop_check && server.check;
+    if (server.tls.ssl && !server.unix_socket) plan.tls = tls_from_server(server, o.haproxy_config, log, plan.warnings);
   }
+  if (o.tls) plan.tls = *o.tls;  // the command line's TLS settings replace the server line's
   if (o.unix_path) {
     plan.agent.unix_path = *o.unix_path;
+    plan.tls.enabled = false;  // unix sockets are plaintext
   } else if (o.host || o.port) {
     plan.agent.unix_path.clear();
     if (o.host) plan.agent.host = *o.host;

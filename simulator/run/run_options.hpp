@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "netclient/tls_client.hpp"
 #include "simulator/run/run_plan.hpp"
 
 namespace spop::sim {
@@ -20,6 +21,8 @@ struct RunOptions {
   std::optional<std::string> host;
   std::optional<std::uint16_t> port;
   std::optional<std::string> unix_path;
+  /// --tls and the other --tls-* options; when given they replace the TLS settings of haproxy.cfg's server.
+  std::optional<spop::netclient::TlsClientOptions> tls;
   std::optional<Profile> profile;
   std::optional<std::uint32_t> connections;
   std::optional<std::uint32_t> in_flight;

@@ -11,13 +11,14 @@
 
 #include "simulator/scenario.hpp"
 #include "simulator/spoe_config.hpp"
-#include "spop/endpoint.hpp"
+#include "netclient/endpoint.hpp"
+#include "netclient/tls_client.hpp"
 #include "spop/haproxy_connection.hpp"
 
 namespace spop::sim {
 
 /// Where the agent listens.
-using AgentAddress = spop::Endpoint;
+using AgentAddress = spop::netclient::Endpoint;
 
 /// The messages one request template's NOTIFY carries.
 struct TemplateMessages {
@@ -29,6 +30,7 @@ struct RunPlan {
   Scenario scenario;
   SpoeConfig spoe;
   AgentAddress agent;
+  spop::netclient::TlsClientOptions tls;  ///< haproxy.cfg's `ssl ...` on the server line, or --tls...
   Event event = Event::on_frontend_http_request;
   spop::HaproxyOptions haproxy;  ///< for traffic connections (health checks derive from it)
   /// Per-event budget: SPOE `timeout processing`, or the command line's, or 1 s.

@@ -31,7 +31,7 @@ Runner::Runner(const RunPlan& plan, const RunHooks& hooks)
     fault_spec_[static_cast<std::size_t>(f.kind)] = &f;
   }
   const LoadSpec& load = plan.scenario.load;
-  report_.agent = plan.agent.to_string();
+  report_.agent = plan.agent.to_string() + (plan.tls.enabled ? " (TLS)" : "");
   report_.profile = std::string(to_string(plan.scenario.profile));
   report_.mode = load.open_loop()
                      ? "open loop, " + std::to_string(static_cast<std::uint64_t>(*load.rate)) + " req/s over " +
@@ -47,6 +47,14 @@ RunReport Runner::run() {
   if (!resolve(plan_.agent, address_, error)) {
     ++report_.errors_by_kind["connect: " + error];
     return std::move(report_);
+  }
+  if (plan_.tls.enabled) {
+    try {
+      tls_ = std::make_unique<spop::netclient::ClientContext>(plan_.tls);
+    } catch (const std::exception& e) {  // spop::tls::Error: a CA, certificate or key that cannot be used
+      ++report_.errors_by_kind[std::string("tls: ") + e.what()];
+      return std::move(report_);
+    }
   }
   if (plan_.initial_healthcheck) run_initial_healthcheck();
   t0_ = Clock::now();
@@ -125,7 +133,7 @@ void Runner::loop() {
     auto add = [&](Conn& c) {
       if (c.fd < 0) return;
       short ev = 0;
-      if (c.connecting) ev = POLLOUT;
+      if (c.connecting) ev = connect_events(c);
       else {
         if (c.hc->wants_read() && read_allowed(c, now)) ev |= POLLIN;
         if (wants_write_now(c, now)) ev |= POLLOUT;
@@ -144,11 +152,15 @@ void Runner::loop() {
       if (fds[i].revents == 0) continue;
       Conn& c = *owners[i];
       if (c.connecting) {
-        on_connect_ready(c, now);
+        if (c.tls) continue_handshake(c, now);
+        else on_connect_ready(c, now);
         continue;
       }
       if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) read_conn(c, now);
     }
+    // Bytes TLS already decrypted are invisible to poll(): read them now (poll_timeout() was 0).
+    for (Conn* c : owners)
+      if (c->fd >= 0 && !c->connecting && c->tls && c->tls->buffered() > 0 && read_allowed(*c, now)) read_conn(*c, now);
   }
 }
 
@@ -183,6 +195,7 @@ int Runner::poll_timeout(Clock::time_point now) const {
     if (c.hc && c.hc->wants_write() && c.next_write_at > now) consider(c.next_write_at);
     if (c.hc)
       if (auto d = c.hc->next_deadline()) consider(*d);
+    if (c.tls && !c.connecting && c.tls->buffered() > 0) consider(now);
   };
   for (const auto& c : slots_)
     if (c) visit(*c);
@@ -256,6 +269,8 @@ void Runner::close_conn(Conn& c, bool reset, Clock::time_point now) {
     c.pending.clear();
   }
   report_.ignored_acks += c.hc->stats().acks_ignored;
+  if (c.tls && !reset && !c.connecting) c.tls->close_notify();
+  c.tls.reset();
   if (reset) close_with_reset(c.fd);
   else ::close(c.fd);
   c.fd = -1;
@@ -308,11 +323,12 @@ void Runner::run_initial_healthcheck() {
   const auto deadline = Clock::now() + std::max<Clock::duration>(plan_.processing_timeout, 2s);
   while (!extra_.empty() && Clock::now() < deadline) {
     Conn& hc = *extra_.front();
-    pollfd p{hc.fd, static_cast<short>(hc.connecting || hc.hc->wants_write() ? POLLOUT | POLLIN : POLLIN), 0};
+    const short events = hc.connecting ? connect_events(hc) : static_cast<short>(hc.hc->wants_write() ? POLLOUT | POLLIN : POLLIN);
+    pollfd p{hc.fd, events, 0};
     ::poll(&p, 1, 20);
     const auto now = Clock::now();
     if (p.revents != 0) {
-      if (hc.connecting) on_connect_ready(hc, now);
+      if (hc.connecting) hc.tls ? continue_handshake(hc, now) : on_connect_ready(hc, now);
       else if (p.revents & (POLLIN | POLLHUP | POLLERR)) read_conn(hc, now);
     }
     if (hc.fd >= 0 && !hc.connecting) write_conn(hc, now);

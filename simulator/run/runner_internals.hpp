@@ -19,6 +19,7 @@
 #include "simulator/prng.hpp"
 #include "simulator/request_generator.hpp"
 #include "simulator/run/runner.hpp"
+#include "netclient/tls_client.hpp"
 #include "simulator/run/sim_socket.hpp"
 
 namespace spop::sim::detail {
@@ -41,7 +42,9 @@ enum class Poison : std::uint8_t { none, rst_mid, truncated, oversize, invalid, 
 struct Conn {
   int fd = -1;
   bool healthcheck = false;
-  bool connecting = true;
+  bool connecting = true;  // until the TCP connect and, over TLS, the handshake are done
+  std::unique_ptr<spop::netclient::TlsSession> tls;  // over TLS (handshake under way while connecting)
+  spop::netclient::TlsStep tls_wait = spop::netclient::TlsStep::want_write;  // what the handshake waits for
   std::unique_ptr<spop::HaproxyConnection> hc;
   std::vector<std::byte> in;
   std::vector<Pending> pending;
@@ -104,6 +107,10 @@ class Runner {
   bool read_allowed(Conn& c, Clock::time_point now);
   void read_conn(Conn& c, Clock::time_point now);
   void on_connect_ready(Conn& c, Clock::time_point now);
+  void continue_handshake(Conn& c, Clock::time_point now);
+  void connect_failed(Conn& c, const std::string& why);
+  // The poll events of a connection still connecting: the TCP connect's, or the TLS handshake's.
+  static short connect_events(const Conn& c);
   void on_socket_gone(Conn& c, const std::string& why, Clock::time_point now);
 
   // runner_replies.cpp: the connection's events (handshakes, ACKs, disconnects, protocol errors).
@@ -133,6 +140,7 @@ class Runner {
   Prng fault_prng_;
   spop::Haproxy26Ids ids26_;
   ResolvedAddress address_;
+  std::unique_ptr<spop::netclient::ClientContext> tls_;  // set when the agent is reached over TLS
   Direction direction_ = Direction::request;
   std::array<std::size_t, 16> fault_index_{};
   std::array<const FaultSpec*, 16> fault_spec_{};

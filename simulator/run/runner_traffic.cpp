@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "netclient/transport.hpp"
 #include "simulator/run/runner_internals.hpp"
 
 namespace spop::sim::detail {
@@ -156,12 +157,14 @@ void Runner::write_conn(Conn& c, Clock::time_point now) {
       // split_frames: a random size in [1, chunk], so frames are cut at random places.
       n = std::min<std::size_t>({n, c.shaped, split ? 1 + fault_prng_.below(chunk) : chunk});
     }
-    const ssize_t w = ::send(c.fd, out.data(), n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    std::string tls_error;
+    const ssize_t w = spop::netclient::send_some(c.fd, c.tls.get(), out.data(), n, tls_error);
     if (w < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
       return on_socket_gone(c, errno == ECONNRESET ? "the agent reset the connection"
-                                                     : "write failed: " + std::string(std::strerror(errno)), now);
+                               : errno == EPROTO   ? tls_error
+                                                   : "write failed: " + std::string(std::strerror(errno)), now);
     }
     const auto written = static_cast<std::size_t>(w);
     c.hc->consume_output(written);
@@ -176,7 +179,9 @@ void Runner::write_conn(Conn& c, Clock::time_point now) {
   }
   if (c.poison == Poison::none || c.raw_sent >= c.raw.size()) return;
   while (c.raw_sent < c.raw.size()) {
-    const ssize_t w = ::send(c.fd, c.raw.data() + c.raw_sent, c.raw.size() - c.raw_sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+    std::string tls_error;
+    const ssize_t w = spop::netclient::send_some(c.fd, c.tls.get(), c.raw.data() + c.raw_sent, c.raw.size() - c.raw_sent,
+                                                 tls_error);
     if (w < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
@@ -211,11 +216,13 @@ void Runner::read_conn(Conn& c, Clock::time_point now) {
     limit = std::min(limit, static_cast<std::size_t>(c.tokens));
     ++outcome(FaultKind::slow_reader).injected;
   }
-  const ssize_t n = ::recv(c.fd, buffer_, limit, MSG_DONTWAIT);
+  std::string tls_error;
+  const ssize_t n = spop::netclient::recv_some(c.fd, c.tls.get(), buffer_, limit, tls_error);
   if (n < 0) {
     if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) return;
     return on_socket_gone(c, errno == ECONNRESET ? "the agent reset the connection"
-                                                   : "read failed: " + std::string(std::strerror(errno)), now);
+                             : errno == EPROTO   ? tls_error
+                                                 : "read failed: " + std::string(std::strerror(errno)), now);
   }
   if (n == 0) return on_socket_gone(c, "the agent closed the connection", now);
   if (slow && !c.healthcheck && c.poison == Poison::none) c.tokens -= static_cast<double>(n);
@@ -227,19 +234,41 @@ void Runner::read_conn(Conn& c, Clock::time_point now) {
 }
 
 void Runner::on_connect_ready(Conn& c, Clock::time_point now) {
-  if (const int err = connect_result(c.fd); err != 0) {
-    ++report_.errors_by_kind["connect: " + std::string(std::strerror(err))];
-    if (c.healthcheck) {
-      if (spec(FaultKind::healthcheck_flood)) react(fault_index_[idx(FaultKind::healthcheck_flood)],
-                                                    "connect failed: " + std::string(std::strerror(err)), true);
-    }
-    if (c.check_next_handshake) react(*c.check_next_handshake, "the agent refused the next connection", true);
-    ::close(c.fd);
-    c.fd = -1;
-    return;
+  if (const int err = connect_result(c.fd); err != 0) return connect_failed(c, std::strerror(err));
+  if (tls_) {
+    c.tls = std::make_unique<spop::netclient::TlsSession>(*tls_, c.fd, plan_.agent.host);
+    return continue_handshake(c, now);
   }
   c.connecting = false;
   write_conn(c, now);
+}
+
+void Runner::continue_handshake(Conn& c, Clock::time_point now) {
+  const spop::netclient::TlsStep step = c.tls->handshake();
+  if (step == spop::netclient::TlsStep::want_read || step == spop::netclient::TlsStep::want_write) {
+    c.tls_wait = step;
+    return;
+  }
+  if (step != spop::netclient::TlsStep::done) return connect_failed(c, "TLS: " + c.tls->error());
+  c.connecting = false;
+  write_conn(c, now);
+}
+
+short Runner::connect_events(const Conn& c) {
+  if (!c.tls) return POLLOUT;
+  return c.tls_wait == spop::netclient::TlsStep::want_read ? POLLIN : POLLOUT;
+}
+
+void Runner::connect_failed(Conn& c, const std::string& why) {
+  ++report_.errors_by_kind["connect: " + why];
+  if (c.healthcheck) {
+    if (spec(FaultKind::healthcheck_flood)) react(fault_index_[idx(FaultKind::healthcheck_flood)],
+                                                  "connect failed: " + why, true);
+  }
+  if (c.check_next_handshake) react(*c.check_next_handshake, "the agent refused the next connection", true);
+  c.tls.reset();
+  ::close(c.fd);
+  c.fd = -1;
 }
 
 void Runner::on_socket_gone(Conn& c, const std::string& why, Clock::time_point now) {

@@ -10,6 +10,7 @@
 #include "agent/options.hpp"
 #include "agent/state/embedded_store.hpp"
 #include "tests/agent/agent_process.hpp"
+#include "tests/agent/ops_helpers.hpp"
 
 namespace spoa::test {
 namespace {
@@ -27,16 +28,7 @@ class ConfigFile : public ::testing::Test {
   }
 
   // Parses with the config file first; `err` receives what went to stderr.
-  ParseResult parse(std::vector<std::string> args, std::string* err = nullptr) {
-    args.insert(args.begin(), "spoa");
-    std::vector<const char*> argv;
-    for (const auto& a : args) argv.push_back(a.c_str());
-    ::testing::internal::CaptureStderr();
-    auto r = parse_options(static_cast<int>(argv.size()), argv.data());
-    std::string text = ::testing::internal::GetCapturedStderr();
-    if (err != nullptr) *err = text;
-    return r;
-  }
+  ParseResult parse(std::vector<std::string> args, std::string* err = nullptr) { return parse_args(std::move(args), err); }
 
   std::filesystem::path dir_;
 };

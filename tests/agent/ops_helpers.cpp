@@ -7,6 +7,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -15,6 +17,17 @@
 #include "spop/ack_reader.hpp"
 
 namespace spoa::test {
+
+ParseResult parse_args(std::vector<std::string> args, std::string* err) {
+  args.insert(args.begin(), "spoa");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  ::testing::internal::CaptureStderr();
+  auto r = parse_options(static_cast<int>(argv.size()), argv.data());
+  std::string text = ::testing::internal::GetCapturedStderr();
+  if (err != nullptr) *err = text;
+  return r;
+}
 
 bool engine_available(const std::string& suffix) {
   auto known = known_script_suffixes();

@@ -7,10 +7,15 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "agent/options.hpp"
 #include "tests/agent/test_client.hpp"
 
 namespace spoa::test {
+
+/// parse_options() on `spoa <args...>`; what it wrote to stderr goes to `err` when given.
+ParseResult parse_args(std::vector<std::string> args, std::string* err = nullptr);
 
 /// True when spoa was built with the engine for `suffix` (".lua", ".py").
 bool engine_available(const std::string& suffix);

@@ -110,6 +110,39 @@ TEST(HaproxyConfig, BackendsServersTimeoutsAndDefaults) {
   EXPECT_EQ(c.find_backend("nope"), nullptr);
 }
 
+TEST(HaproxyConfig, ServerTlsParameters) {
+  const HaproxyConfig c = parse(
+      "backend agents\n"
+      "    server a1 10.0.0.1:12345 check ssl verify required ca-file ca.pem crt /etc/haproxy/client.pem "
+      "sni str(spoa.internal) inter 2s\n"
+      "    server a2 10.0.0.2:12345 ssl verify none sni req.hdr(host) verifyhost agent.internal\n"
+      "    server a3 10.0.0.3:12345 ssl no-ssl check\n"
+      "    server a4 10.0.0.4:12345\n");
+  ASSERT_EQ(c.backends.size(), 1u);
+  const auto& s = c.backends[0].servers;
+  ASSERT_EQ(s.size(), 4u);
+  EXPECT_TRUE(s[0].check);
+  EXPECT_TRUE(s[0].tls.ssl);
+  EXPECT_TRUE(s[0].tls.verify);
+  EXPECT_EQ(s[0].tls.ca_file, "/etc/haproxy/ca.pem") << "relative to the haproxy.cfg directory";
+  EXPECT_EQ(s[0].tls.crt, "/etc/haproxy/client.pem");
+  EXPECT_EQ(s[0].tls.sni, "spoa.internal");
+  EXPECT_FALSE(s[0].tls.verifyhost);
+  EXPECT_TRUE(s[1].tls.ssl);
+  EXPECT_FALSE(s[1].tls.verify);
+  EXPECT_EQ(s[1].tls.sni, std::nullopt) << "only str() is evaluated";
+  EXPECT_EQ(s[1].tls.sni_expression, "req.hdr(host)");
+  EXPECT_EQ(s[1].tls.verifyhost, "agent.internal");
+  EXPECT_FALSE(s[2].tls.ssl) << "no-ssl after ssl";
+  EXPECT_TRUE(s[2].check);
+  EXPECT_FALSE(s[3].tls.ssl);
+
+  EXPECT_THAT(haproxy_errors("backend b\n    server s 1.2.3.4:5 ssl verify sometimes\n"),
+              ElementsAre("h.cfg:2: server: 'verify' expects 'none' or 'required', not 'sometimes'"));
+  EXPECT_THAT(haproxy_errors("backend b\n    server s 1.2.3.4:5 ssl ca-file\n"),
+              ElementsAre("h.cfg:2: server: 'ca-file' expects an argument"));
+}
+
 TEST(HaproxyConfig, ToleratesEverythingElse) {
   const HaproxyConfig c = parse(
       "global\n"

@@ -1,4 +1,4 @@
-#include "spop/endpoint.hpp"
+#include "netclient/endpoint.hpp"
 
 #include <fcntl.h>
 #include <netdb.h>
@@ -14,7 +14,7 @@
 #include <cstring>
 #include <memory>
 
-namespace spop {
+namespace spop::netclient {
 
 namespace {
 
@@ -126,4 +126,4 @@ Connected connect_endpoint(const Endpoint& endpoint, Clock::time_point deadline)
   return last;
 }
 
-}  // namespace spop
+}  // namespace spop::netclient

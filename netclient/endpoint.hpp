@@ -1,12 +1,13 @@
 // Where an SPOP peer listens (a TCP host and port, or a unix socket) and how the tools reach it:
-// a connect within a deadline and a bounded wait on a socket. Shared by spop-cli and spop-sim.
+// a connect within a deadline and a bounded wait on a socket. Shared by spop-cli and spop-sim
+// (transport.hpp adds TLS on top).
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <string>
 
-namespace spop {
+namespace spop::netclient {
 
 struct Endpoint {
   std::string host = "127.0.0.1";
@@ -18,7 +19,7 @@ struct Endpoint {
 };
 
 /// Why a connect failed.
-enum class ConnectError { none, resolve, refused, unreachable, timeout };
+enum class ConnectError { none, resolve, refused, unreachable, timeout, tls };
 
 struct Connected {
   int fd = -1;  ///< non-blocking, close-on-exec, TCP_NODELAY over TCP; -1 when `error` is set
@@ -33,4 +34,4 @@ Connected connect_endpoint(const Endpoint& endpoint, std::chrono::steady_clock::
 /// 0 timed out, <0 error (errno set). Never returns early because poll() rounds its timeout down.
 int wait_fd(int fd, short events, std::chrono::steady_clock::time_point deadline, short* revents = nullptr);
 
-}  // namespace spop
+}  // namespace spop::netclient
