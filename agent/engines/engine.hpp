@@ -16,6 +16,10 @@
 #include "spop/ack_builder.hpp"
 #include "spop/value.hpp"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace spoa {
 
 class SharedStore;  // agent/engines/shared_store.hpp
@@ -51,6 +55,8 @@ struct CallInfo {
   PendingCall* pending = nullptr;
 };
 
+class SuspendedCall;
+
 /// How a handler call ended. Actions appended before a failure stay in the ACK.
 struct CallResult {
   enum class Kind : std::uint8_t {
@@ -59,11 +65,54 @@ struct CallResult {
     timeout,        ///< stopped after EngineOptions::call_budget
     out_of_memory,  ///< hit EngineOptions::memory_limit
     pending,        ///< still running on the engine's event loop: it ends through CallInfo::pending
+    cancelled,      ///< stopped while waiting because its connection went away (SuspendedCall::cancel)
+    suspended,      ///< not finished: it waits; the engine reports the outcome later (CallResumer::finished)
   };
   Kind kind = Kind::ok;
   std::string detail;
+  /// With Kind::suspended: the call, to cancel it (owned by the engine, valid until finished()).
+  SuspendedCall* suspended = nullptr;
 
   bool ok() const noexcept { return kind == Kind::ok; }
+};
+
+/// A handler call that its engine suspended (CallResult::Kind::suspended): the handler waits (a timer, a
+/// socket, a store reply) on its executor thread's event loop, without holding the thread, and finishes
+/// later. Implemented by the engine.
+class SuspendedCall {
+ public:
+  /// Ends the wait now, on the call's thread: the engine closes what the handler waits on (its sockets
+  /// are closed, never pooled), ends the handler and reports through CallResumer::finished() with
+  /// `why` (timeout or cancelled), before returning or from a later handler of the same event loop.
+  virtual void cancel(CallResult::Kind why) noexcept = 0;
+
+ protected:
+  ~SuspendedCall() = default;
+};
+
+/// What a handler call needs to wait without holding its thread: the thread's event loop, the end of
+/// its budget, and where to report when it finishes after all. Implemented by the executor, one per
+/// call; engines that never wait ignore it.
+///
+/// Contract: when Engine::call() returns CallResult::Kind::suspended, the engine later calls finished()
+/// exactly once, on the thread that made the call (from a handler of loop()), unless the process
+/// stops first. Waits never outlive the call: finished() comes after everything the call started on
+/// loop() is closed or cancelled.
+class CallResumer {
+ public:
+  /// The event loop of the thread running the call: the call's timers and sockets run on it, and the
+  /// call resumes only from its handlers.
+  virtual boost::asio::io_context& loop() noexcept = 0;
+  /// When the call's budget ends, its waits included; time_point::max() without a budget.
+  virtual std::chrono::steady_clock::time_point deadline() const noexcept = 0;
+  /// Runs `fn(arg)` with the call's context set for log records (the engine resumes the handler in it).
+  virtual void in_context(void (*fn)(void*), void* arg) { fn(arg); }
+  /// The suspended call has ended (never Kind::suspended). The engine must not touch the call's
+  /// AckBuilder afterwards.
+  virtual void finished(CallResult result) = 0;
+
+ protected:
+  ~CallResumer() = default;
 };
 
 /// A script failed to load. what() names the file and, where known, the line:
@@ -158,6 +207,15 @@ class Engine {
   /// info.pending (tests, fuzzing), call() waits for such a handler to end.
   virtual CallResult call(const CallInfo& info, std::span<const spop::Argument> args,
                           spop::AckBuilder& actions) = 0;
+  /// The same, for a call that may wait: the engine may return CallResult::Kind::suspended and finish
+  /// the call later through `resumer` (see CallResumer). `info` and `args` need not outlive this call
+  /// (an engine that suspends keeps its own copy of what it needs); `actions` lives until finished().
+  /// Engines that never wait keep this default.
+  virtual CallResult call_resumable(const CallInfo& info, std::span<const spop::Argument> args,
+                                    spop::AckBuilder& actions, CallResumer& resumer) {
+    (void)resumer;
+    return call(info, args, actions);
+  }
 };
 
 /// Builds the engine for a file suffix (".lua", ".luac", ".py"); nullptr if no engine handles it.

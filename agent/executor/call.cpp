@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include "agent/executor/call_scheduler.hpp"
+#include "agent/executor/executor_lane.hpp"
+#include "agent/logging.hpp"
 #include "spop/frame.hpp"
 
 namespace spoa::exec {
@@ -28,6 +31,7 @@ void Call::prepare(std::uint64_t connection_id, std::uint64_t stream, std::uint6
   state.store(CallState::queued, std::memory_order_relaxed);
   message_started.store(0, std::memory_order_relaxed);
   cancelled.store(false, std::memory_order_relaxed);
+  suspended = nullptr;
 }
 
 void Call::on_action(void* self, std::size_t frame_end) noexcept {
@@ -35,6 +39,15 @@ void Call::on_action(void* self, std::size_t frame_end) noexcept {
   call->actions_.fetch_add(1, std::memory_order_relaxed);
   call->published_.store(frame_end, std::memory_order_release);
 }
+
+boost::asio::io_context& Call::loop() noexcept { return executor->context(thread); }
+
+void Call::in_context(void (*fn)(void*), void* arg) {
+  LogScope scope(LogContext::of_frame(connection, stream_id, frame_id, cursor->name()));
+  fn(arg);
+}
+
+void Call::finished(CallResult result) { scheduler->resume(*this, std::move(result)); }
 
 void Call::reset() noexcept {
   builder.reset();

@@ -13,10 +13,16 @@
 #include "spop/ack_builder.hpp"
 #include "spop/notify.hpp"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace spoa::exec {
 
 class Call;
 class CallScheduler;
+class ExecutorLane;
+class Lane;
 class LoopLane;
 class ScriptSet;
 
@@ -37,14 +43,18 @@ class CallOwner {
 
 /// Where a call stands. queued -> running -> done is the executors' path; running -> expired is the
 /// I/O thread taking the call over at its deadline. Whoever wins the compare-and-swap out of
-/// `running` answers the call; the loser does not.
+/// `running` answers the call; the loser does not. A call whose handler waits (suspended by its engine)
+/// stays `running`.
 enum class CallState : std::uint8_t { queued, running, done, expired };
 
-class Call {
+/// A Call is also its engine's CallResumer: a handler that waits finishes through it, on the executor
+/// thread that started it (the scheduler then runs the call's next message or completes it).
+class Call final : public CallResumer {
  public:
   Call() { pending.call = this; }
   Call(const Call&) = delete;
   Call& operator=(const Call&) = delete;
+  ~Call() = default;
 
   /// Copies the NOTIFY payload (so that the views outlive the read buffer) and opens the ACK, in a
   /// buffer reserved at the full frame size so that it never moves while an executor appends to it.
@@ -72,25 +82,43 @@ class Call {
   spop::NotifyView::iterator cursor;  ///< the next message to run
   std::optional<spop::AckBuilder> builder;
 
-  // --- a message whose handler runs on an engine's event loop (LoopLane) ---
-  /// The engine's handle on this call while such a handler is pending (loop thread).
+  // --- where the call runs now (one thread at a time) ---
+  CallScheduler* scheduler = nullptr;
+  Lane* lane = nullptr;               ///< the lane running it: an executor lane, or an engine's loop
+  ExecutorLane* executor = nullptr;   ///< `lane` when it is an executor lane (else null)
+  LoopLane* loop_lane = nullptr;      ///< `lane` when it is an engine's loop (else null)
+  unsigned thread = 0;                ///< the executor thread (0 on an engine's loop)
+  std::uint32_t tag = 0;              ///< the running message's metrics slot
+  std::chrono::steady_clock::time_point deadline_at = std::chrono::steady_clock::time_point::max();
+
+  // --- a handler that finishes later (CallResult::Kind::pending or suspended) ---
+  /// The engine's handle on this call while a handler runs on an engine's own loop (LoopLane).
   class Pending final : public PendingCall {
    public:
     void finish(CallResult result) noexcept override;  // resumes the call (call_scheduler.cpp)
     Call* call = nullptr;
-    CallScheduler* scheduler = nullptr;
-    LoopLane* lane = nullptr;       ///< the lane it runs on
-    std::uint32_t tag = 0;          ///< the message's metrics slot
   } pending;
-  /// Set by the I/O thread at each submit, so that a late cancellation cannot hit a reused Call.
-  std::atomic<std::uint64_t> serial{0};
-  /// Its connection is gone (I/O thread sets it): event-loop handlers not started yet are skipped.
-  std::atomic<bool> cancelled{false};
+  /// The engine's handle while a handler waits on its executor thread's event loop (Lua).
+  SuspendedCall* suspended = nullptr;
 
   // --- shared between the I/O thread and the executor running it ---
   std::atomic<CallState> state{CallState::queued};
   /// When the running message started (steady clock, ns); its budget counts from there.
   std::atomic<std::int64_t> message_started{0};
+  /// Set by the I/O thread at each submit, so that a late cancellation cannot hit a reused Call.
+  std::atomic<std::uint64_t> serial{0};
+  /// Set by the I/O thread: the call's connection is gone (or its budget ran out). A handler waiting
+  /// is cancelled; the call's later handlers on an engine's loop are skipped.
+  std::atomic<bool> cancelled{false};
+  /// While its handler waits: the event loop of the thread where it waits (else null). Written by that
+  /// thread only; the I/O thread reads it to post the cancellation there.
+  std::atomic<boost::asio::io_context*> waiting_on{nullptr};
+
+  // --- CallResumer (executor thread) ---
+  boost::asio::io_context& loop() noexcept override;
+  std::chrono::steady_clock::time_point deadline() const noexcept override { return deadline_at; }
+  void in_context(void (*fn)(void*), void* arg) override;
+  void finished(CallResult result) override;
 
   // --- links ---
   Call* next = nullptr;       ///< in a lane's queue, the completion batch, or the free list
