@@ -36,14 +36,18 @@ struct WaitingCalls::Pending final : CallResumer {
   bool over = false;
 };
 
-WaitingCalls::WaitingCalls(Engine& engine, std::chrono::milliseconds budget) : engine_(engine), budget_(budget) {}
+WaitingCalls::WaitingCalls(Engine& engine, std::chrono::milliseconds budget)
+    : engine_(engine), budget_(budget), loop_(&own_loop_) {}
+
+WaitingCalls::WaitingCalls(Engine& engine, boost::asio::io_context& loop, std::chrono::milliseconds budget)
+    : engine_(engine), budget_(budget), loop_(&loop) {}
 
 WaitingCalls::~WaitingCalls() = default;
 
 std::size_t WaitingCalls::start(std::string_view message, std::span<const spop::Argument> args, std::uint64_t stream) {
   const auto now = std::chrono::steady_clock::now();
   const auto until = budget_.count() > 0 ? now + budget_ : std::chrono::steady_clock::time_point::max();
-  calls_.push_back(std::make_unique<Pending>(loop_, message, stream, until));
+  calls_.push_back(std::make_unique<Pending>(*loop_, message, stream, until));
   Pending& p = *calls_.back();
   const CallInfo info{p.message, stream, 1};
   CallResult r = engine_.call_resumable(info, args, p.builder, p);
@@ -60,11 +64,11 @@ std::size_t WaitingCalls::start(std::string_view message, std::span<const spop::
 
 bool WaitingCalls::run_until(const std::function<bool()>& done) {
   const auto guard = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  loop_.restart();
+  loop_->restart();
   while (!done()) {
     if (std::chrono::steady_clock::now() > guard) return false;
-    loop_.run_one_for(std::chrono::milliseconds(50));
-    loop_.restart();
+    loop_->run_one_for(std::chrono::milliseconds(50));
+    loop_->restart();
   }
   return true;
 }

@@ -25,6 +25,8 @@ class WaitingCalls {
  public:
   /// Calls of `engine`, each with `budget` (0: none) counted from its start, its waits included.
   explicit WaitingCalls(Engine& engine, std::chrono::milliseconds budget = std::chrono::milliseconds(0));
+  /// The same on `loop` (which the test also uses, e.g. for a peer).
+  WaitingCalls(Engine& engine, boost::asio::io_context& loop, std::chrono::milliseconds budget = std::chrono::milliseconds(0));
   ~WaitingCalls();
   WaitingCalls(const WaitingCalls&) = delete;
   WaitingCalls& operator=(const WaitingCalls&) = delete;
@@ -50,13 +52,14 @@ class WaitingCalls {
   /// How many times the engine returned suspended from call_resumable (calls that waited at all).
   std::size_t suspended_count() const noexcept { return suspended_; }
 
-  boost::asio::io_context& loop() noexcept { return loop_; }
+  boost::asio::io_context& loop() noexcept { return *loop_; }
 
  private:
   struct Pending;
   Engine& engine_;
   std::chrono::milliseconds budget_;
-  boost::asio::io_context loop_;
+  boost::asio::io_context own_loop_;
+  boost::asio::io_context* loop_;
   std::vector<std::unique_ptr<Pending>> calls_;
   std::size_t suspended_ = 0;
 };

@@ -192,6 +192,8 @@ class ConnectWait final : public SocketWait {
     if (tried_ == endpoints_.size()) return finish(last_error_.empty() ? "no address" : last_error_);
     const generic_stream::endpoint& to = endpoints_[tried_++];
     link_->close();
+    link_->buffer.clear();
+    link_->start = 0;
     link_->socket.async_connect(to, [self = shared_from_this(), this](const boost::system::error_code& ec) {
       if (abandoned_) return finish("cancelled");
       if (timed_out_) return finish("timeout");
@@ -304,9 +306,9 @@ class ReceiveWait final : public SocketWait {
     char* at = link_->prepare(read_chunk);
     link_->socket.async_read_some(
         asio::buffer(at, read_chunk), [self = shared_from_this(), this](const boost::system::error_code& ec, std::size_t n) {
-          link_->buffer.resize(link_->buffer.size() - read_chunk + n);
           if (abandoned_) return finish("cancelled");
           try {
+            link_->buffer.resize(link_->buffer.size() - read_chunk + n);  // what prepare() added, as read
             if (!ec && take_buffered(*link_, pattern_, count_, data)) return finish({});
             if (!ec) {
               if (link_->buffered() > max_receive) return fail(pattern_ == Pattern::line ? "line too long" : "too long");
@@ -575,8 +577,8 @@ int send(lua_State* L) {
   constexpr const char* fn = "sock:send";
   Holder& holder = check_holder(L);
   const std::string_view data = check_data(L, fn);
-  if (!holder->link) return push_failure(L, "closed");
   if (holder->busy) return push_failure(L, "socket busy");
+  if (!holder->link) return push_failure(L, "closed");
   Task& task = check_can_wait(L, fn);
   std::size_t sent = 0;
   switch (start_send(task, L, holder, data, sent)) {
@@ -628,8 +630,8 @@ int receive(lua_State* L) {
       luaL_error(L, "%s: bad pattern '%s' (expected \"*l\", \"*a\" or a number of bytes)", fn, given);
     }
   }
-  if (!holder->link) return push_failure(L, "closed");
   if (holder->busy) return push_failure(L, "socket busy");
+  if (!holder->link) return push_failure(L, "closed");
   SocketLink* link = holder->link.get();
   if (pattern == Pattern::count && link->buffered() >= static_cast<std::size_t>(count)) {
     lua_pushlstring(L, link->unread().data(), static_cast<std::size_t>(count));
@@ -668,8 +670,8 @@ int setkeepalive(lua_State* L) {
       luaL_error(L, "%s: bad pool size %s (expected 1 to 65535)", fn, luaL_tolstring(L, 3, nullptr));
     }
   }
-  if (!holder->link) return push_failure(L, "closed");
   if (holder->busy) return push_failure(L, "socket busy");
+  if (!holder->link) return push_failure(L, "closed");
   if (holder->link->buffered() > 0) return push_failure(L, "unread data in buffer");
   if (!keep_alive(holder, idle, size)) return push_failure(L, "not enough memory");
   lua_pushinteger(L, 1);
@@ -679,6 +681,7 @@ int setkeepalive(lua_State* L) {
 // sock:getreusedtimes()
 int getreusedtimes(lua_State* L) {
   Holder& holder = check_holder(L);
+  if (holder->busy) return push_failure(L, "socket busy");
   if (!holder->link) return push_failure(L, "closed");
   lua_pushinteger(L, static_cast<lua_Integer>(holder->link->reused));
   return 1;
@@ -687,8 +690,8 @@ int getreusedtimes(lua_State* L) {
 // sock:close()
 int close(lua_State* L) {
   Holder& holder = check_holder(L);
-  if (!holder->link) return push_failure(L, "closed");
   if (holder->busy) return push_failure(L, "socket busy");
+  if (!holder->link) return push_failure(L, "closed");
   holder->close();
   lua_pushinteger(L, 1);
   return 1;

@@ -37,9 +37,7 @@ char* SocketLink::prepare(std::size_t chunk) {
 
 void SocketLink::close() noexcept {
   boost::system::error_code ignored;
-  socket.close(ignored);
-  buffer.clear();
-  start = 0;
+  socket.close(ignored);  // the buffer stays: a read in progress still owns its end
 }
 
 KeepalivePool::~KeepalivePool() = default;

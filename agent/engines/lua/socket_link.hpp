@@ -36,7 +36,7 @@ struct SocketLink {
   void consume(std::size_t n) noexcept;
   /// Room for a read of at least `chunk` bytes at the end of `buffer`; returns where it starts.
   char* prepare(std::size_t chunk);
-  /// Closes the socket (idempotent).
+  /// Closes the socket (idempotent). The buffer is left alone: an aborted read's handler still finds it.
   void close() noexcept;
 };
 
