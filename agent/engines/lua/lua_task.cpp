@@ -67,6 +67,17 @@ Task& check_can_wait(lua_State* L, const char* fn) {
   return *ctx.task;
 }
 
+Task* task_that_can_wait(lua_State* L) noexcept {
+  LuaContext& ctx = context(L);
+  if (ctx.task == nullptr || ctx.task->resumer == nullptr || lua_isyieldable(L) == 0) return nullptr;
+  const ResumeChain& chain = ctx.chain;
+  if (chain.depth >= ResumeChain::capacity) return nullptr;
+  for (int i = 0; i < chain.depth; ++i) {
+    if (lua_isyieldable(chain.resumers[i]) == 0) return nullptr;
+  }
+  return ctx.task;
+}
+
 void begin_wait(Task& task, std::shared_ptr<Wait> wait, lua_State* waiter) noexcept {
   wait->task = &task;
   wait->waiter = waiter;

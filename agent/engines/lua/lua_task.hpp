@@ -90,6 +90,9 @@ void* wait_marker() noexcept;
 /// function in the way, or "outside a handler"). Returns the running Task.
 Task& check_can_wait(lua_State* L, const char* fn);
 
+/// The running Task if the coroutine `L` can wait now (what check_can_wait() checks), else null.
+Task* task_that_can_wait(lua_State* L) noexcept;
+
 /// Makes `wait` (its operations started) the Task's wait, resumed in coroutine `waiter`. Never throws.
 void begin_wait(Task& task, std::shared_ptr<Wait> wait, lua_State* waiter) noexcept;
 
