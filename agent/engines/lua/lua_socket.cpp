@@ -192,8 +192,7 @@ class ConnectWait final : public SocketWait {
     if (tried_ == endpoints_.size()) return finish(last_error_.empty() ? "no address" : last_error_);
     const generic_stream::endpoint& to = endpoints_[tried_++];
     link_->close();
-    link_->buffer.clear();
-    link_->start = 0;
+    link_->clear();
     link_->socket.async_connect(to, [self = shared_from_this(), this](const boost::system::error_code& ec) {
       if (abandoned_) return finish("cancelled");
       if (timed_out_) return finish("timeout");
@@ -308,7 +307,7 @@ class ReceiveWait final : public SocketWait {
         asio::buffer(at, read_chunk), [self = shared_from_this(), this](const boost::system::error_code& ec, std::size_t n) {
           if (abandoned_) return finish("cancelled");
           try {
-            link_->buffer.resize(link_->buffer.size() - read_chunk + n);  // what prepare() added, as read
+            link_->commit(n);
             if (!ec && take_buffered(*link_, pattern_, count_, data)) return finish({});
             if (!ec) {
               if (link_->buffered() > max_receive) return fail(pattern_ == Pattern::line ? "line too long" : "too long");

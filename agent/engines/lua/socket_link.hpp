@@ -25,19 +25,27 @@ struct SocketLink {
   explicit SocketLink(boost::asio::io_context& loop) : socket(loop) {}
 
   boost::asio::generic::stream_protocol::socket socket;
-  std::string buffer;     ///< received bytes; [start, size()) not yet taken
-  std::size_t start = 0;
   std::string key;        ///< the pool key: "host:port" as connect() was given it, or "unix:/path"
   unsigned reused = 0;    ///< how many times it came out of the keepalive pool
 
-  std::size_t buffered() const noexcept { return buffer.size() - start; }
-  std::string_view unread() const noexcept { return std::string_view(buffer).substr(start); }
+  std::size_t buffered() const noexcept { return end_ - start_; }
+  std::string_view unread() const noexcept { return std::string_view(buffer_).substr(start_, end_ - start_); }
   /// Takes `n` buffered bytes.
   void consume(std::size_t n) noexcept;
-  /// Room for a read of at least `chunk` bytes at the end of `buffer`; returns where it starts.
+  /// Room for a read of `chunk` bytes after the buffered ones; returns where it starts. Valid until the
+  /// next prepare(): commit() what the read put there.
   char* prepare(std::size_t chunk);
+  /// `n` bytes of the room prepare() gave were read.
+  void commit(std::size_t n) noexcept { end_ += n; }
+  /// Forgets the buffered bytes (a new connection).
+  void clear() noexcept { start_ = end_ = 0; }
   /// Closes the socket (idempotent). The buffer is left alone: an aborted read's handler still finds it.
   void close() noexcept;
+
+ private:
+  std::string buffer_;  // storage (its size is the capacity: grown, never zeroed per read)
+  std::size_t start_ = 0;
+  std::size_t end_ = 0;
 };
 
 /// The idle connections of one event loop, by key, each closed after its idle timeout or when its peer
@@ -47,7 +55,7 @@ class KeepalivePool : public boost::asio::execution_context::service {
   static inline boost::asio::execution_context::id id;  // NOLINT: Asio's service identification
   using Clock = std::chrono::steady_clock;
 
-  explicit KeepalivePool(boost::asio::execution_context& context) : service(context) {}
+  explicit KeepalivePool(boost::asio::io_context& loop) : service(loop), sweep_(loop) {}
   ~KeepalivePool() override;
 
   /// The pool of `loop` (made on first use).
@@ -65,16 +73,22 @@ class KeepalivePool : public boost::asio::execution_context::service {
 
  private:
   struct Entry {
-    explicit Entry(std::shared_ptr<SocketLink> l) : link(std::move(l)), timer(link->socket.get_executor()) {}
     std::shared_ptr<SocketLink> link;
-    boost::asio::steady_timer timer;
+    Clock::time_point idle_until;  ///< time_point::max(): no idle limit
     bool pooled = true;  // false once taken or dropped: its pending handlers do nothing
   };
   void shutdown() override;
   void drop(std::shared_ptr<Entry> entry) noexcept;
+  /// Watches an idle connection for its peer's close (or stray bytes).
+  void watch(const std::shared_ptr<Entry>& entry);
+  /// One timer for every idle limit: closes the connections past theirs, then waits for the next one.
+  void arm_sweep(Clock::time_point when);
+  void sweep();
 
   std::unordered_map<std::string, std::deque<std::shared_ptr<Entry>>> pools_;  // oldest first
   std::size_t count_ = 0;
+  boost::asio::steady_timer sweep_;
+  Clock::time_point sweep_at_ = Clock::time_point::max();
 };
 
 }  // namespace spoa::lua
