@@ -232,28 +232,24 @@ CallResult LuaEngine::start(const CallInfo& info, std::span<const spop::Argument
   task->info = info;
   task->actions = &actions;
   task->resumer = resumer;
-  if (resumer != nullptr) {
-    task->deadline = resumer->deadline();
-  } else if (context_->time.budget.count() > 0) {
-    task->deadline = std::chrono::steady_clock::now() + context_->time.budget;
-  } else {
-    task->deadline = std::chrono::steady_clock::time_point::max();
-  }
+  // Without a resumer nothing can wait: the budget is the watchdog's alone (no clock read here).
+  task->deadline = resumer != nullptr ? resumer->deadline() : std::chrono::steady_clock::time_point::max();
   HandlerCall job{found->second.ref, args, task};
   lua_rawgeti(task->thread, LUA_REGISTRYINDEX, task->runner_ref);
   lua_pushlightuserdata(task->thread, &job);
-  CallResult result = run_slice(*task, 1);
+  CallResult result = run_slice(*task, 1, true);
   if (result.kind == CallResult::Kind::suspended) return result;
   end(*task, CallResult{}, false, false);  // the outcome is returned, not reported
   return result;
 }
 
-CallResult LuaEngine::run_slice(Task& task, int nargs) noexcept {
+CallResult LuaEngine::run_slice(Task& task, int nargs, bool first) noexcept {
   LuaContext& ctx = *context_;
   const bool budgeted = ctx.time.budget.count() > 0;
   if (budgeted) {
     try {
-      arm_time_budget(task.thread, ctx.time, task.deadline);
+      // The first run has (within the few microseconds since the call started) the whole budget.
+      arm_time_budget(task.thread, ctx.time, first ? std::chrono::steady_clock::time_point::max() : task.deadline);
     } catch (const std::exception& e) {  // the watchdog thread could not start
       lua_settop(task.thread, 0);
       return {CallResult::Kind::script_error, std::string("cannot start the call's time budget: ") + e.what()};
@@ -357,7 +353,7 @@ void LuaEngine::resume(Task& task) noexcept {
   } slice{this, &task};
   auto run = [](void* p) {
     auto& s = *static_cast<Slice*>(p);
-    CallResult result = s.engine->run_slice(*s.task, 0);
+    CallResult result = s.engine->run_slice(*s.task, 0, false);
     if (result.kind == CallResult::Kind::suspended) return;  // waits again
     s.engine->end(*s.task, std::move(result), false, true);
   };

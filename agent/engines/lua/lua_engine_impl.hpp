@@ -68,9 +68,9 @@ class LuaEngine final : public Engine {
                    CallResumer* resumer);
   /// A pooled coroutine, or a new one; null without memory.
   Task* acquire_task() noexcept;
-  /// Runs the Task's coroutine until it ends or waits, with `nargs` values on its stack. Returns the
-  /// outcome (Kind::suspended: it waits).
-  CallResult run_slice(Task& task, int nargs) noexcept;
+  /// Runs the Task's coroutine until it ends or waits, with `nargs` values on its stack (`first`: the
+  /// handler's start). Returns the outcome (Kind::suspended: it waits).
+  CallResult run_slice(Task& task, int nargs, bool first) noexcept;
   /// The outcome of a slice that returned `status` with `results` values on the coroutine.
   CallResult settle(Task& task, int status, int results) noexcept;
   /// Ends the call: closes what it opened, gives the coroutine back to the pool (closed first when
