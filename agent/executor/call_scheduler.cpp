@@ -421,9 +421,15 @@ void CallScheduler::tick(SteadyClock::time_point now) {
     if (started == 0 || now_ns - started < limit_ns) continue;
     if (!call->state.compare_exchange_strong(state, CallState::expired, std::memory_order_acq_rel)) continue;
     LogScope scope(LogContext::of_frame(call->connection, call->stream_id, call->frame_id));
-    spdlog::warn("call budget exceeded ({} ms): answered with the {} action(s) set so far; the handler "
-                 "keeps its executor thread until it returns",
-                 settings_.call_budget.count(), call->published_actions());
+    if (call->waiting_on.load(std::memory_order_acquire) != nullptr) {
+      spdlog::warn("call budget exceeded ({} ms): answered with the {} action(s) set so far; the waiting "
+                   "handler is cancelled",
+                   settings_.call_budget.count(), call->published_actions());
+    } else {
+      spdlog::warn("call budget exceeded ({} ms): answered with the {} action(s) set so far; the handler "
+                   "keeps its executor thread until it returns",
+                   settings_.call_budget.count(), call->published_actions());
+    }
     answer(*call);
     request_cancel(*call);  // a handler that waits (its engine missed the deadline) stops waiting
   }
