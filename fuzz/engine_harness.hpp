@@ -4,7 +4,7 @@
 // Invariants: the ACK is always valid: it splits as one frame within the negotiated frame size, the
 // ACK reader reads it to the end, and it holds exactly the actions the builder counted; the
 // handlers end as the script says ("touch" catches every setter error, "error" always raises).
-// Calls run as the executor runs them (call_resumable with an event loop): a script that registers
+// Calls run as the executor runs them (with a PendingCall over an event loop): a script that registers
 // "sleep" (Lua) has a handler that waits on the loop, through its own coroutines too; the input decides
 // whether such a call is cancelled while it waits (as when its connection closes), and a cancelled
 // call must end as cancelled with a valid ACK.
@@ -98,15 +98,13 @@ class EngineHarness {
 
  private:
   /// The executor's side of a call that may wait: an event loop of its own, run until the call ends.
-  struct LoopResumer final : spoa::CallResumer {
-    explicit LoopResumer(boost::asio::io_context& io) : io_(io) {}
-    boost::asio::io_context& loop() noexcept override { return io_; }
-    std::chrono::steady_clock::time_point deadline() const noexcept override {
-      return std::chrono::steady_clock::time_point::max();
-    }
-    void finished(spoa::CallResult r) override {
-      require(!result.has_value(), "finished() once");
-      require(r.kind != spoa::CallResult::Kind::suspended, "finished() with an outcome");
+  struct LoopPending final : spoa::PendingCall {
+    explicit LoopPending(boost::asio::io_context& io) : io_(io) {}
+    boost::asio::io_context* thread_loop() noexcept override { return &io_; }
+    void finish(spoa::CallResult r) noexcept override {
+      require(!result.has_value(), "finish() once");
+      require(r.kind != spoa::CallResult::Kind::pending, "finish() with an outcome");
+      require(cancel == nullptr, "the cancellation hook is cleared before finish()");
       result = std::move(r);
     }
     boost::asio::io_context& io_;
@@ -115,16 +113,18 @@ class EngineHarness {
 
   spoa::CallResult run_call(const spoa::CallInfo& info, std::span<const spop::Argument> args, spop::AckBuilder& ack,
                             bool cancel) {
-    LoopResumer resumer(loop_);
-    spoa::CallResult r = engine_->call_resumable(info, args, ack, resumer);
-    if (r.kind != spoa::CallResult::Kind::suspended) return r;
-    require(r.suspended != nullptr, "a suspended call has a handle");
-    if (cancel) r.suspended->cancel(spoa::CallResult::Kind::cancelled);
+    LoopPending pending(loop_);
+    spoa::CallInfo waiting = info;
+    waiting.pending = &pending;
+    spoa::CallResult r = engine_->call(waiting, args, ack);
+    if (r.kind != spoa::CallResult::Kind::pending) return r;
+    require(pending.cancel != nullptr, "a waiting call has a cancellation hook");
+    if (cancel) pending.cancel(pending.cancel_context, spoa::CallResult::Kind::cancelled);
     loop_.restart();
-    while (!resumer.result) {
+    while (!pending.result) {
       require(loop_.run_one() > 0, "a waiting call always has something on its loop");
     }
-    return std::move(*resumer.result);
+    return std::move(*pending.result);
   }
 
   void build_notify(FuzzedDataProvider& in, std::vector<std::byte>& out) const {

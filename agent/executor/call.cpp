@@ -31,7 +31,8 @@ void Call::prepare(std::uint64_t connection_id, std::uint64_t stream, std::uint6
   state.store(CallState::queued, std::memory_order_relaxed);
   message_started.store(0, std::memory_order_relaxed);
   cancelled.store(false, std::memory_order_relaxed);
-  suspended = nullptr;
+  pending.cancel = nullptr;
+  pending.cancel_context = nullptr;
 }
 
 void Call::on_action(void* self, std::size_t frame_end) noexcept {
@@ -40,14 +41,14 @@ void Call::on_action(void* self, std::size_t frame_end) noexcept {
   call->published_.store(frame_end, std::memory_order_release);
 }
 
-boost::asio::io_context& Call::loop() noexcept { return executor->context(thread); }
-
-void Call::in_context(void (*fn)(void*), void* arg) {
-  LogScope scope(LogContext::of_frame(connection, stream_id, frame_id, cursor->name()));
-  fn(arg);
+boost::asio::io_context* Call::Pending::thread_loop() noexcept {
+  return call->executor != nullptr ? &call->executor->context(call->thread) : nullptr;
 }
 
-void Call::finished(CallResult result) { scheduler->resume(*this, std::move(result)); }
+void Call::Pending::in_context(void (*fn)(void*), void* arg) {
+  LogScope scope(LogContext::of_frame(call->connection, call->stream_id, call->frame_id, call->cursor->name()));
+  fn(arg);
+}
 
 void Call::reset() noexcept {
   builder.reset();

@@ -47,14 +47,11 @@ class CallOwner {
 /// stays `running`.
 enum class CallState : std::uint8_t { queued, running, done, expired };
 
-/// A Call is also its engine's CallResumer: a handler that waits finishes through it, on the executor
-/// thread that started it (the scheduler then runs the call's next message or completes it).
-class Call final : public CallResumer {
+class Call {
  public:
   Call() { pending.call = this; }
   Call(const Call&) = delete;
   Call& operator=(const Call&) = delete;
-  ~Call() = default;
 
   /// Copies the NOTIFY payload (so that the views outlive the read buffer) and opens the ACK, in a
   /// buffer reserved at the full frame size so that it never moves while an executor appends to it.
@@ -91,15 +88,18 @@ class Call final : public CallResumer {
   std::uint32_t tag = 0;              ///< the running message's metrics slot
   std::chrono::steady_clock::time_point deadline_at = std::chrono::steady_clock::time_point::max();
 
-  // --- a handler that finishes later (CallResult::Kind::pending or suspended) ---
-  /// The engine's handle on this call while a handler runs on an engine's own loop (LoopLane).
+  // --- a handler that finishes later (CallResult::Kind::pending) ---
+  /// The engine's handle on this call (CallInfo::pending), on the thread where its handler waits: an
+  /// executor thread's event loop (Lua) or an engine's own loop (Python). Then the scheduler runs the
+  /// call's next message or completes it.
   class Pending final : public PendingCall {
    public:
     void finish(CallResult result) noexcept override;  // resumes the call (call_scheduler.cpp)
+    boost::asio::io_context* thread_loop() noexcept override;
+    std::chrono::steady_clock::time_point deadline() const noexcept override { return call->deadline_at; }
+    void in_context(void (*fn)(void*), void* arg) override;
     Call* call = nullptr;
   } pending;
-  /// The engine's handle while a handler waits on its executor thread's event loop (Lua).
-  SuspendedCall* suspended = nullptr;
 
   // --- shared between the I/O thread and the executor running it ---
   std::atomic<CallState> state{CallState::queued};
@@ -113,12 +113,12 @@ class Call final : public CallResumer {
   /// While its handler waits: the event loop of the thread where it waits (else null). Written by that
   /// thread only; the I/O thread reads it to post the cancellation there.
   std::atomic<boost::asio::io_context*> waiting_on{nullptr};
-
-  // --- CallResumer (executor thread) ---
-  boost::asio::io_context& loop() noexcept override;
-  std::chrono::steady_clock::time_point deadline() const noexcept override { return deadline_at; }
-  void in_context(void (*fn)(void*), void* arg) override;
-  void finished(CallResult result) override;
+  /// Why its waiting handler is being cancelled: its budget ended (the I/O thread took the call over),
+  /// or its connection went away.
+  CallResult::Kind cancel_reason() const noexcept {
+    return state.load(std::memory_order_acquire) == CallState::expired ? CallResult::Kind::timeout
+                                                                        : CallResult::Kind::cancelled;
+  }
 
   // --- links ---
   Call* next = nullptr;       ///< in a lane's queue, the completion batch, or the free list

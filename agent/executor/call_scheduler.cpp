@@ -32,7 +32,6 @@ std::string_view outcome_name(CallResult::Kind k) {
     case CallResult::Kind::out_of_memory: return "out of memory";
     case CallResult::Kind::pending: return "pending";
     case CallResult::Kind::cancelled: return "cancelled";
-    case CallResult::Kind::suspended: return "suspended";
   }
   return "?";
 }
@@ -222,22 +221,16 @@ void CallScheduler::run_messages(Call& call) {
       continue;
     }
     message.arguments(t_arguments);
-    CallInfo info{message.name(), call.stream_id, call.frame_id};
-    if (loop_lane != nullptr) info.pending = &call.pending;
+    // Every call may finish later: on an executor thread a handler may wait on the thread's event loop
+    // (Lua), on an engine's loop it runs as a coroutine there (Python).
+    const CallInfo info{message.name(), call.stream_id, call.frame_id, &call.pending};
     call.tag = tag;
     const auto started = SteadyClock::now();
     call.deadline_at = settings_.call_budget.count() > 0 ? started + settings_.call_budget : SteadyClock::time_point::max();
     call.message_started.store(steady_ns(started), std::memory_order_release);
-    Engine& engine = language.for_thread(call.thread);
-    // On an executor thread, a handler may wait on that thread's event loop (the Call is its
-    // CallResumer); on an engine's own loop, it finishes through CallInfo::pending.
-    CallResult r = call.executor != nullptr ? engine.call_resumable(info, t_arguments, *call.builder, call)
-                                            : engine.call(info, t_arguments, *call.builder);
-    if (r.kind == CallResult::Kind::pending || r.kind == CallResult::Kind::suspended) {
-      const bool resumable = r.kind == CallResult::Kind::pending ? loop_lane != nullptr
-                                                                 : call.executor != nullptr && r.suspended != nullptr;
-      if (resumable) {
-        call.suspended = r.suspended;
+    CallResult r = language.for_thread(call.thread).call(info, t_arguments, *call.builder);
+    if (r.kind == CallResult::Kind::pending) {
+      if (call.executor != nullptr || call.loop_lane != nullptr) {
         wait_started(call);
         return;  // its engine finishes it later, on this thread: resume()
       }
@@ -257,7 +250,7 @@ void CallScheduler::wait_started(Call& call) {
     return;
   }
   call.executor->note_waiting(call.thread, 1);
-  boost::asio::io_context& loop = call.loop();
+  boost::asio::io_context& loop = call.executor->context(call.thread);
   // Either this thread sees the cancellation requested before it published where the call waits, or
   // the I/O thread sees where it waits (sequentially consistent on both sides): a request is never lost.
   call.waiting_on.store(&loop, std::memory_order_seq_cst);
@@ -268,7 +261,6 @@ void CallScheduler::resume(Call& call, CallResult result) {
   LoopLane* loop_lane = call.loop_lane;  // before run_messages(): the call may move to another lane
   if (call.executor != nullptr) {
     call.waiting_on.store(nullptr, std::memory_order_seq_cst);
-    call.suspended = nullptr;
     call.executor->note_waiting(call.thread, -1);
   }
   {
@@ -317,9 +309,9 @@ void CallScheduler::post_cancel(boost::asio::io_context& loop, Call& call) noexc
       // Still waiting there? (It may have finished, and the Call been reused, since the post.) Only
       // this thread clears waiting_on, and a call waiting here is not released, so the rest is stable.
       if (call.waiting_on.load(std::memory_order_acquire) != &loop) return;
-      if (call.serial.load(std::memory_order_relaxed) != serial || call.suspended == nullptr) return;
-      const bool expired = call.state.load(std::memory_order_acquire) == CallState::expired;
-      call.suspended->cancel(expired ? CallResult::Kind::timeout : CallResult::Kind::cancelled);
+      if (call.serial.load(std::memory_order_relaxed) != serial) return;
+      PendingCall& pending = call.pending;
+      if (pending.cancel != nullptr) pending.cancel(pending.cancel_context, call.cancel_reason());
     });
   } catch (...) {  // no memory for the handler: the call ends when its wait does
   }

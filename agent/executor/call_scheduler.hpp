@@ -93,7 +93,7 @@ class CallScheduler {
   LoopLane* loop_lane_for(const LanguageEngines& language, const Dispatcher& dispatcher);
   /// On an executor thread (or an engine's loop thread, thread 0): runs the call's messages that
   /// belong to `lane`, then hands it to the next message's lane or completes it. A handler that
-  /// finishes later (pending or suspended) stops this; resume() goes on when it finishes.
+  /// finishes later (CallResult::Kind::pending) stops this; resume() goes on when it finishes.
   void run(Call& call, Lane& lane, unsigned thread);
   /// On the call's thread: runs its messages from the cursor on.
   void run_messages(Call& call);

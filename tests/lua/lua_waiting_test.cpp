@@ -33,7 +33,7 @@ end)
 )");
   WaitingCalls calls(*engine);
   const auto c = calls.start("m");
-  EXPECT_TRUE(calls.waiting(c)) << "the handler waits: call_resumable returned suspended";
+  EXPECT_TRUE(calls.waiting(c)) << "the handler waits: call() returned pending";
   ASSERT_TRUE(calls.run());
   EXPECT_TRUE(calls.ack(c).result.ok()) << calls.ack(c).result.detail;
   EXPECT_EQ(calls.vars(c), (Vars{"before=1", "after=2"}));

@@ -7,15 +7,18 @@
 
 namespace spoa::lua::test {
 
-struct WaitingCalls::Pending final : CallResumer {
+struct WaitingCalls::Pending final : PendingCall {
   Pending(boost::asio::io_context& io, std::string_view name, std::uint64_t stream,
           std::chrono::steady_clock::time_point until)
       : loop_(io), message(name), deadline_(until), builder(ack.frame, stream, 1, spop::default_max_frame_size) {}
 
-  boost::asio::io_context& loop() noexcept override { return loop_; }
+  boost::asio::io_context* thread_loop() noexcept override { return &loop_; }
   std::chrono::steady_clock::time_point deadline() const noexcept override { return deadline_; }
-  void finished(CallResult result) override {
-    if (!waiting) throw std::logic_error("finished() for a call that did not suspend, or twice");
+  void finish(CallResult result) noexcept override {
+    if (!waiting || result.kind == CallResult::Kind::pending || cancel != nullptr) {
+      misused = true;  // finish() for a call that did not wait, twice, without an outcome, or with its hook set
+      return;
+    }
     waiting = false;
     done(std::move(result));
   }
@@ -31,8 +34,8 @@ struct WaitingCalls::Pending final : CallResumer {
   std::chrono::steady_clock::time_point deadline_;
   Ack ack;
   spop::AckBuilder builder;
-  SuspendedCall* handle = nullptr;
   bool waiting = false;
+  bool misused = false;
   bool over = false;
 };
 
@@ -49,12 +52,11 @@ std::size_t WaitingCalls::start(std::string_view message, std::span<const spop::
   const auto until = budget_.count() > 0 ? now + budget_ : std::chrono::steady_clock::time_point::max();
   calls_.push_back(std::make_unique<Pending>(*loop_, message, stream, until));
   Pending& p = *calls_.back();
-  const CallInfo info{p.message, stream, 1};
-  CallResult r = engine_.call_resumable(info, args, p.builder, p);
-  if (r.kind == CallResult::Kind::suspended) {
-    if (r.suspended == nullptr) throw std::logic_error("suspended without a handle");
+  const CallInfo info{p.message, stream, 1, &p};
+  CallResult r = engine_.call(info, args, p.builder);
+  if (r.kind == CallResult::Kind::pending) {
+    if (p.cancel == nullptr) throw std::logic_error("pending without a cancellation hook");
     ++suspended_;
-    p.handle = r.suspended;
     p.waiting = true;
   } else {
     p.done(std::move(r));
@@ -86,6 +88,7 @@ bool WaitingCalls::finished(std::size_t call) const { return calls_.at(call)->ov
 
 const Ack& WaitingCalls::ack(std::size_t call) const {
   if (!finished(call)) throw std::logic_error("call " + std::to_string(call) + " has not finished");
+  if (calls_.at(call)->misused) throw std::logic_error("call " + std::to_string(call) + ": PendingCall::finish() misused");
   return calls_.at(call)->ack;
 }
 
@@ -121,7 +124,7 @@ bool WaitingCalls::waiting(std::size_t call) const { return calls_.at(call)->wai
 void WaitingCalls::cancel(std::size_t call, CallResult::Kind why) {
   Pending& p = *calls_.at(call);
   if (!p.waiting) throw std::logic_error("cancel() of a call that does not wait");
-  p.handle->cancel(why);
+  p.cancel(p.cancel_context, why);
 }
 
 }  // namespace spoa::lua::test

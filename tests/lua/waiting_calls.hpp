@@ -1,4 +1,4 @@
-// Handler calls that may wait, driven by a test: each call gets a CallResumer over an event loop that
+// Handler calls that may wait, driven by a test: each call gets a PendingCall over an event loop that
 // the test runs (as an executor thread runs its own), so handlers that sleep or use sockets suspend and
 // resume as in the agent, and the test sees every call's ACK and outcome.
 #pragma once
@@ -45,11 +45,11 @@ class WaitingCalls {
   /// The variables a finished call's ACK sets, in order, as "name=value" (strings as they are, integers
   /// in decimal, booleans as true/false, NULL as nil).
   std::vector<std::string> vars(std::size_t call) const;
-  /// Still suspended (CallResult::Kind::suspended returned and not finished yet).
+  /// Still waiting (CallResult::Kind::pending returned and not finished yet).
   bool waiting(std::size_t call) const;
   /// Cancels a waiting call, as the executor does when its connection closes.
   void cancel(std::size_t call, CallResult::Kind why = CallResult::Kind::cancelled);
-  /// How many times the engine returned suspended from call_resumable (calls that waited at all).
+  /// How many times the engine returned pending (calls that waited at all).
   std::size_t suspended_count() const noexcept { return suspended_; }
 
   boost::asio::io_context& loop() noexcept { return *loop_; }

@@ -142,15 +142,6 @@ LuaEngine::~LuaEngine() {
 
 std::vector<Registration> LuaEngine::registrations() const { return context_->registrations; }
 
-CallResult LuaEngine::call(const CallInfo& info, std::span<const spop::Argument> args,
-                           spop::AckBuilder& actions) {
-  return start(info, args, actions, nullptr);
-}
-
-CallResult LuaEngine::call_resumable(const CallInfo& info, std::span<const spop::Argument> args,
-                                     spop::AckBuilder& actions, CallResumer& resumer) {
-  return start(info, args, actions, &resumer);
-}
 
 Task* LuaEngine::acquire_task() noexcept {
   Task* task = nullptr;
@@ -195,7 +186,8 @@ void LuaEngine::drop_thread(Task& task) noexcept {
 
 void LuaEngine::release(Task& task) noexcept {
   task.actions = nullptr;
-  task.resumer = nullptr;
+  task.pending = nullptr;
+  task.loop = nullptr;
   task.wait.reset();
   task.open.clear();
   if (task.thread_spent) {
@@ -217,8 +209,8 @@ void LuaEngine::release(Task& task) noexcept {
   }
 }
 
-CallResult LuaEngine::start(const CallInfo& info, std::span<const spop::Argument> args, spop::AckBuilder& actions,
-                            CallResumer* resumer) {
+CallResult LuaEngine::call(const CallInfo& info, std::span<const spop::Argument> args,
+                           spop::AckBuilder& actions) {
   const auto found = context_->handlers.find(info.message);
   if (found == context_->handlers.end()) {
     return {CallResult::Kind::script_error,
@@ -231,14 +223,20 @@ CallResult LuaEngine::start(const CallInfo& info, std::span<const spop::Argument
   }
   task->info = info;
   task->actions = &actions;
-  task->resumer = resumer;
-  // Without a resumer nothing can wait: the budget is the watchdog's alone (no clock read here).
-  task->deadline = resumer != nullptr ? resumer->deadline() : std::chrono::steady_clock::time_point::max();
+  // A call may wait only on its executor thread's event loop. Without one nothing can wait: the budget
+  // is then the watchdog's alone (no clock read here).
+  task->loop = info.pending != nullptr ? info.pending->thread_loop() : nullptr;
+  task->pending = task->loop != nullptr ? info.pending : nullptr;
+  task->deadline = task->pending != nullptr ? task->pending->deadline() : std::chrono::steady_clock::time_point::max();
   HandlerCall job{found->second.ref, args, task};
   lua_rawgeti(task->thread, LUA_REGISTRYINDEX, task->runner_ref);
   lua_pushlightuserdata(task->thread, &job);
   CallResult result = run_slice(*task, 1, true);
-  if (result.kind == CallResult::Kind::suspended) return result;
+  if (result.kind == CallResult::Kind::pending) {
+    task->pending->cancel = &Task::cancel;  // until end(): how the worker stops the wait
+    task->pending->cancel_context = task;
+    return result;
+  }
   end(*task, CallResult{}, false, false);  // the outcome is returned, not reported
   return result;
 }
@@ -276,9 +274,7 @@ CallResult LuaEngine::settle(Task& task, int status, int results) noexcept {
   if (status == LUA_YIELD) {
     if (results == 1 && lua_touserdata(co, -1) == wait_marker() && task.wait && !task.wait->done) {
       lua_pop(co, 1);  // only the marker: below it is the stack of the C function that yielded
-      CallResult suspended{CallResult::Kind::suspended, {}};
-      suspended.suspended = &task;
-      return suspended;
+      return {CallResult::Kind::pending, {}};
     }
     // The handler itself called coroutine.yield(): it has nobody to yield to.
     lua_resetthread(co);
@@ -337,9 +333,13 @@ void LuaEngine::end(Task& task, CallResult result, bool reset, bool report) noex
     lua_settop(co, 0);
     task.thread_spent = true;
   }
-  CallResumer* resumer = task.resumer;
+  PendingCall* pending = task.pending;
   release(task);
-  if (report && resumer != nullptr) resumer->finished(std::move(result));
+  if (report && pending != nullptr) {
+    pending->cancel = nullptr;
+    pending->cancel_context = nullptr;
+    pending->finish(std::move(result));
+  }
 }
 
 void LuaEngine::resume(Task& task) noexcept {
@@ -354,11 +354,11 @@ void LuaEngine::resume(Task& task) noexcept {
   auto run = [](void* p) {
     auto& s = *static_cast<Slice*>(p);
     CallResult result = s.engine->run_slice(*s.task, 0, false);
-    if (result.kind == CallResult::Kind::suspended) return;  // waits again
+    if (result.kind == CallResult::Kind::pending) return;  // waits again
     s.engine->end(*s.task, std::move(result), false, true);
   };
   try {
-    task.resumer->in_context(run, &slice);
+    task.pending->in_context(run, &slice);
   } catch (...) {
   }
 }

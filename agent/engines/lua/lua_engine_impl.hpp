@@ -23,8 +23,8 @@ namespace spoa::lua {
 /// Every call runs its handler as a coroutine (a pooled Task, lua_task.hpp), so a script error, a
 /// timeout or a memory error ends that call only; the state stays usable and the main Lua stack is left
 /// as it was. Building the `args` table happens inside the coroutine too: under a memory cap it may
-/// fail. With call_resumable(), a handler that waits is suspended and resumed from the executor
-/// thread's event loop; calls of one state then interleave, each with its own coroutine and `args`.
+/// fail. Called with CallInfo::pending on an executor thread (PendingCall::thread_loop()), a handler that
+/// waits is suspended and resumed from the executor thread's event loop; calls of one state then interleave, each with its own coroutine and `args`.
 class LuaEngine final : public Engine {
  public:
   /// Throws std::runtime_error if the state cannot be created.
@@ -39,12 +39,10 @@ class LuaEngine final : public Engine {
   std::vector<Registration> registrations() const override;
   CallResult call(const CallInfo& info, std::span<const spop::Argument> args,
                   spop::AckBuilder& actions) override;
-  CallResult call_resumable(const CallInfo& info, std::span<const spop::Argument> args, spop::AckBuilder& actions,
-                            CallResumer& resumer) override;
 
   /// From the completion of `task`'s wait, on its thread: runs the handler on (or ends it at its budget).
   void resume(Task& task) noexcept;
-  /// Task::cancel(): ends a waiting handler now (its wait abandoned, its coroutine closed).
+  /// Task::cancel() (PendingCall::cancel): ends a waiting handler now (its wait abandoned, its coroutine closed).
   void cancel(Task& task, CallResult::Kind why) noexcept;
   /// Handler calls in progress (suspended ones included), and pooled coroutines (tests).
   std::size_t tasks_in_progress() const noexcept { return tasks_.size() - idle_.size(); }
@@ -64,17 +62,15 @@ class LuaEngine final : public Engine {
  private:
   /// Prepends "<dir>/?.lua;<dir>/?/init.lua;" to package.path once per directory.
   void add_to_package_path(const std::filesystem::path& script);
-  CallResult start(const CallInfo& info, std::span<const spop::Argument> args, spop::AckBuilder& actions,
-                   CallResumer* resumer);
   /// A pooled coroutine, or a new one; null without memory.
   Task* acquire_task() noexcept;
   /// Runs the Task's coroutine until it ends or waits, with `nargs` values on its stack (`first`: the
-  /// handler's start). Returns the outcome (Kind::suspended: it waits).
+  /// handler's start). Returns the outcome (Kind::pending: it waits).
   CallResult run_slice(Task& task, int nargs, bool first) noexcept;
   /// The outcome of a slice that returned `status` with `results` values on the coroutine.
   CallResult settle(Task& task, int status, int results) noexcept;
   /// Ends the call: closes what it opened, gives the coroutine back to the pool (closed first when
-  /// `reset`), then reports to its resumer if it had suspended.
+  /// `reset`), then finishes its PendingCall if it had waited (`report`).
   void end(Task& task, CallResult result, bool reset, bool report) noexcept;
   CallResult failure(const Task& task, int status);
   void release(Task& task) noexcept;

@@ -50,7 +50,7 @@ bool start_sleep(Task& task, lua_State* L, double seconds) noexcept {
   try {
     const auto length = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
     const auto until = std::min(Clock::now() + length, task.deadline);  // the budget ends the call anyway
-    auto wait = std::make_shared<SleepWait>(task.resumer->loop());
+    auto wait = std::make_shared<SleepWait>(*task.loop);
     wait->start(until);
     begin_wait(task, std::move(wait), L);
     return true;

@@ -370,7 +370,7 @@ Outcome start_connect(Task& task, lua_State* L, const Holder& holder, std::strin
     sock.close();  // a socket connects anew (OpenResty's behaviour)
     const bool unix_path = target.substr(0, 5) == "unix:";
     const std::string key = unix_path ? std::string(target) : std::string(target) + ":" + std::to_string(port);
-    asio::io_context& loop = task.resumer->loop();
+    asio::io_context& loop = *task.loop;
     if (!own(task, holder)) return fail_with("not enough memory");
     if (auto pooled = KeepalivePool::of(loop).take(key)) {
       sock.link = std::move(pooled);
@@ -406,7 +406,7 @@ Outcome start_send(Task& task, lua_State* L, const Holder& holder, std::string_v
       t_error = error_text(ec);
       return Outcome::failed;
     }
-    auto wait = std::make_shared<SendWait>(holder, task.resumer->loop(), std::string(data.substr(sent)), sent);
+    auto wait = std::make_shared<SendWait>(holder, *task.loop, std::string(data.substr(sent)), sent);
     wait->start(until(sock, task));
     sock.busy = true;
     begin_wait(task, std::move(wait), L);
@@ -418,7 +418,7 @@ Outcome start_send(Task& task, lua_State* L, const Holder& holder, std::string_v
 
 Outcome start_receive(Task& task, lua_State* L, const Holder& holder, Pattern pattern, std::size_t count) noexcept {
   try {
-    auto wait = std::make_shared<ReceiveWait>(holder, task.resumer->loop(), pattern, count);
+    auto wait = std::make_shared<ReceiveWait>(holder, *task.loop, pattern, count);
     wait->start(until(*holder, task));
     holder->busy = true;
     begin_wait(task, std::move(wait), L);

@@ -136,7 +136,7 @@ enum class Started : std::uint8_t { waiting, failed, blocking };
 /// has no asynchronous form (the embedded store, Redis through Sentinel): call it directly.
 Started start_state(Task& task, lua_State* L, SharedStore& store, const char* fn, const StateRequest& request) noexcept {
   try {
-    boost::asio::io_context& loop = task.resumer->loop();
+    boost::asio::io_context& loop = *task.loop;
     auto wait = std::make_shared<StateWait>(fn, loop);
     if (!store.start(loop, request, wait)) return Started::blocking;
     wait->arm(task.deadline);

@@ -57,7 +57,7 @@ Task& check_can_wait(lua_State* L, const char* fn) {
   if (ctx.task == nullptr) {
     luaL_error(L, "%s: can only wait inside a message handler (not while a script loads)", fn);
   }
-  if (ctx.task->resumer == nullptr) luaL_error(L, "%s: cannot wait: this call runs without an event loop", fn);
+  if (ctx.task->pending == nullptr) luaL_error(L, "%s: cannot wait: this call runs without an event loop", fn);
   if (lua_isyieldable(L) == 0) refuse_wait_here(L, fn, L);
   const ResumeChain& chain = ctx.chain;
   if (chain.depth >= ResumeChain::capacity) luaL_error(L, "%s: cannot wait: coroutines nested too deeply", fn);
@@ -69,7 +69,7 @@ Task& check_can_wait(lua_State* L, const char* fn) {
 
 Task* task_that_can_wait(lua_State* L) noexcept {
   LuaContext& ctx = context(L);
-  if (ctx.task == nullptr || ctx.task->resumer == nullptr || lua_isyieldable(L) == 0) return nullptr;
+  if (ctx.task == nullptr || ctx.task->pending == nullptr || lua_isyieldable(L) == 0) return nullptr;
   const ResumeChain& chain = ctx.chain;
   if (chain.depth >= ResumeChain::capacity) return nullptr;
   for (int i = 0; i < chain.depth; ++i) {
@@ -97,6 +97,9 @@ Wait& waited(lua_State* L, const char* fn) {
   return *task->wait;
 }
 
-void Task::cancel(CallResult::Kind why) noexcept { engine->cancel(*this, why); }
+void Task::cancel(void* task, CallResult::Kind why) noexcept {
+  auto* t = static_cast<Task*>(task);
+  t->engine->cancel(*t, why);
+}
 
 }  // namespace spoa::lua

@@ -61,7 +61,7 @@ class Closeable {
 };
 
 /// One handler call in progress (or a pooled, idle coroutine).
-struct Task final : SuspendedCall {
+struct Task final {
   LuaEngine* engine = nullptr;
   lua_State* thread = nullptr;  ///< the coroutine (anchored in the registry under thread_ref); null: make one
   int thread_ref = LUA_NOREF;
@@ -73,13 +73,15 @@ struct Task final : SuspendedCall {
   // The call (valid from start to end):
   CallInfo info;
   spop::AckBuilder* actions = nullptr;
-  CallResumer* resumer = nullptr;  ///< null: the call cannot wait (a wait raises an error)
+  PendingCall* pending = nullptr;       ///< null: the call cannot wait (a wait raises an error)
+  boost::asio::io_context* loop = nullptr;  ///< pending->thread_loop(): where its waits run
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   std::shared_ptr<Wait> wait;      ///< what it waits for, or the wait whose result its waiter takes next
   /// Things to close when the call ends (its sockets): closed, never pooled, when it ends in any way.
   std::vector<std::shared_ptr<Closeable>> open;
 
-  void cancel(CallResult::Kind why) noexcept override;
+  /// PendingCall::cancel while it waits: ends the handler now (LuaEngine::cancel).
+  static void cancel(void* task, CallResult::Kind why) noexcept;
 };
 
 /// The light userdata a wait yields with, so that resumers tell it from a script's own yield.
