@@ -328,6 +328,8 @@ class Connection final : public exec::CallOwner {
   }
 
   void on_event(const spop::DisconnectEvent& e) {
+    // Nothing may follow the AGENT-DISCONNECT: handlers of this connection that wait stop now.
+    if (calls_ > 0) set_.scheduler_.cancel_calls_of(*this);
     auto code = static_cast<std::uint32_t>(e.status);
     set_.meter_.disconnect(e.by_peer ? metrics::By::haproxy : metrics::By::agent, code);
     if (e.by_peer) {

@@ -24,7 +24,8 @@ using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
 
-constexpr std::array<const char*, failure_kinds> failure_names{"script_error", "timeout", "out_of_memory"};
+constexpr std::array<const char*, failure_kinds> failure_names{"script_error", "timeout", "out_of_memory",
+                                                                 "cancelled"};
 constexpr std::array<const char*, 2> by_names{"agent", "haproxy"};
 
 std::string status_label(std::size_t slot) { return slot <= 13 ? std::to_string(slot) : slot == 14 ? "99" : "other"; }

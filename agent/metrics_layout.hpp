@@ -27,8 +27,8 @@ inline constexpr std::array<std::uint64_t, 14> latency_bounds_ns{50'000,     100
 inline constexpr std::size_t latency_buckets = latency_bounds.size() + 1;
 
 /// Why a handler call failed (CallResult::Kind minus ok).
-enum class Failure : std::uint8_t { script_error, timeout, out_of_memory };
-inline constexpr std::size_t failure_kinds = 3;
+enum class Failure : std::uint8_t { script_error, timeout, out_of_memory, cancelled };
+inline constexpr std::size_t failure_kinds = 4;
 
 /// Received frame types as counted by spop::AgentConnectionStats::frames_in_by_type.
 inline constexpr std::array<const char*, 5> frame_in_names{"unset", "haproxy-hello", "haproxy-disconnect", "notify",

@@ -24,6 +24,7 @@ std::size_t failure_index(CallResult::Kind kind) noexcept {
   switch (kind) {
     case CallResult::Kind::timeout: return static_cast<std::size_t>(Failure::timeout);
     case CallResult::Kind::out_of_memory: return static_cast<std::size_t>(Failure::out_of_memory);
+    case CallResult::Kind::cancelled: return static_cast<std::size_t>(Failure::cancelled);
     default: return static_cast<std::size_t>(Failure::script_error);
   }
 }

@@ -4,10 +4,18 @@
 // Invariants: the ACK is always valid: it splits as one frame within the negotiated frame size, the
 // ACK reader reads it to the end, and it holds exactly the actions the builder counted; the
 // handlers end as the script says ("touch" catches every setter error, "error" always raises).
+// Calls run as the executor runs them (with a PendingCall over an event loop): a script that registers
+// "sleep" (Lua) has a handler that waits on the loop, through its own coroutines too; the input decides
+// whether such a call is cancelled while it waits (as when its connection closes), and a cancelled
+// call must end as cancelled with a valid ACK.
 // An input starting with a 0 byte is a NOTIFY frame as captured (seeds), run with the default size.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -38,12 +46,15 @@ class EngineHarness {
   void run(const std::uint8_t* data, std::size_t size) {
     std::vector<std::byte> notify;
     std::uint32_t frame_size = spop::default_max_frame_size;
+    std::uint32_t cancel_mask = 0;  // bit i: cancel message i if it waits
     if (size > 0 && data[0] == 0) {
       notify.assign(reinterpret_cast<const std::byte*>(data), reinterpret_cast<const std::byte*>(data) + size);
+      cancel_mask = size > 1 ? data[size - 1] : 0;
     } else {
       FuzzedDataProvider in(data, size);
       frame_size = in.ConsumeBool() ? in.ConsumeIntegralInRange<std::uint32_t>(spop::min_max_frame_size, 2000)
                                     : spop::default_max_frame_size;
+      cancel_mask = in.ConsumeIntegral<std::uint8_t>();
       build_notify(in, notify);
     }
     spop::Frame f;
@@ -55,15 +66,21 @@ class EngineHarness {
     std::vector<std::byte> out;
     spop::AckBuilder ack(out, f.header.stream_id, f.header.frame_id, frame_size);
     std::vector<spop::Argument> args;
+    unsigned index = 0;
     for (const auto& m : view) {
       if (registered_.count(std::string(m.name())) == 0) continue;  // the agent ignores unknown messages
       m.arguments(args);
       const spoa::CallInfo info{m.name(), f.header.stream_id, f.header.frame_id};
-      const spoa::CallResult r = engine_->call(info, args, ack);
+      const bool cancel = ((cancel_mask >> (index++ % 8)) & 1) != 0;
+      const spoa::CallResult r = run_call(info, args, ack, cancel);
       using Kind = spoa::CallResult::Kind;
       // "error" and "aerror" always raise; "touch" and "atouch" catch every setter error.
       if (m.name().ends_with("error")) require(r.kind == Kind::script_error || r.kind == Kind::timeout, "error handler must fail");
       if (m.name().ends_with("touch")) require(r.kind == Kind::ok || r.kind == Kind::timeout, "touch catches every error");
+      if (m.name() == "sleep") {
+        require(r.kind == (cancel ? Kind::cancelled : Kind::ok) || r.kind == Kind::timeout,
+                "sleep waits, and ends cancelled only when cancelled");
+      }
       if (r.kind == Kind::script_error) require(!r.detail.empty(), "script error without detail");
       require(ack.frame_length() <= frame_size, "ACK above the frame size while building");
     }
@@ -80,6 +97,36 @@ class EngineHarness {
   }
 
  private:
+  /// The executor's side of a call that may wait: an event loop of its own, run until the call ends.
+  struct LoopPending final : spoa::PendingCall {
+    explicit LoopPending(boost::asio::io_context& io) : io_(io) {}
+    boost::asio::io_context* thread_loop() noexcept override { return &io_; }
+    void finish(spoa::CallResult r) noexcept override {
+      require(!result.has_value(), "finish() once");
+      require(r.kind != spoa::CallResult::Kind::pending, "finish() with an outcome");
+      require(cancel == nullptr, "the cancellation hook is cleared before finish()");
+      result = std::move(r);
+    }
+    boost::asio::io_context& io_;
+    std::optional<spoa::CallResult> result;
+  };
+
+  spoa::CallResult run_call(const spoa::CallInfo& info, std::span<const spop::Argument> args, spop::AckBuilder& ack,
+                            bool cancel) {
+    LoopPending pending(loop_);
+    spoa::CallInfo waiting = info;
+    waiting.pending = &pending;
+    spoa::CallResult r = engine_->call(waiting, args, ack);
+    if (r.kind != spoa::CallResult::Kind::pending) return r;
+    require(pending.cancel != nullptr, "a waiting call has a cancellation hook");
+    if (cancel) pending.cancel(pending.cancel_context, spoa::CallResult::Kind::cancelled);
+    loop_.restart();
+    while (!pending.result) {
+      require(loop_.run_one() > 0, "a waiting call always has something on its loop");
+    }
+    return std::move(*pending.result);
+  }
+
   void build_notify(FuzzedDataProvider& in, std::vector<std::byte>& out) const {
     Storage storage;
     spop::NotifyBuilder b(out, in.ConsumeIntegral<std::uint32_t>(), in.ConsumeIntegral<std::uint32_t>(), 1u << 24);
@@ -96,6 +143,7 @@ class EngineHarness {
     b.finish();
   }
 
+  boost::asio::io_context loop_;  // before the engine: its waits' timers outlive nothing they need
   std::unique_ptr<spoa::Engine> engine_;
   std::set<std::string> registered_;
   std::vector<std::string> names_;

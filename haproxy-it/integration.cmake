@@ -29,6 +29,7 @@ set(_it_cases
   "test_tools:tools"
   "test_slow_io:slow-io-python,slow-io-lua"
   "test_async:async-redis-python"
+  "test_waiting:redis-reputation-lua"
   "test_faults:faults-error-lua,faults-error-python,faults-error-php,faults-timeout,faults-budget-lua,faults-budget-python,faults-budget-php,faults-restart,faults-reload,faults-reload-noasync"
 )
 
@@ -58,7 +59,7 @@ foreach(entry IN LISTS _it_cases)
       set_tests_properties(haproxy-it.${_case} PROPERTIES ENVIRONMENT
         "SPOP_CLI_BIN=$<TARGET_FILE:spop-cli>;SPOP_SIM_BIN=$<TARGET_FILE:spop-sim>")
     endif()
-    if(_case MATCHES "^(concurrency|slow-io|async-redis)")
+    if(_case MATCHES "^(concurrency|slow-io|async-redis|redis-reputation)")
       set_tests_properties(haproxy-it.${_case} PROPERTIES PROCESSORS 2)
     endif()
   endforeach()

@@ -16,6 +16,10 @@
 #include "spop/ack_builder.hpp"
 #include "spop/value.hpp"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace spoa {
 
 class SharedStore;  // agent/engines/shared_store.hpp
@@ -47,7 +51,8 @@ struct CallInfo {
   std::uint64_t stream_id = 0;
   std::uint64_t frame_id = 0;
   /// Non-null when the caller accepts a handler that finishes later (CallResult::Kind::pending): set by
-  /// the worker for messages registered to run on the engine's event loop (Registration::on_loop).
+  /// the worker for every call it runs, on an executor thread (PendingCall::thread_loop()) or on the
+  /// engine's own event loop (Registration::on_loop). Null in tests and fuzzing: nothing can wait.
   PendingCall* pending = nullptr;
 };
 
@@ -58,7 +63,8 @@ struct CallResult {
     script_error,   ///< the handler raised; `detail` holds the error text and traceback
     timeout,        ///< stopped after EngineOptions::call_budget
     out_of_memory,  ///< hit EngineOptions::memory_limit
-    pending,        ///< still running on the engine's event loop: it ends through CallInfo::pending
+    pending,        ///< still running (it waits): it ends later through CallInfo::pending
+    cancelled,      ///< stopped while waiting because its connection went away (PendingCall::cancel)
   };
   Kind kind = Kind::ok;
   std::string detail;
@@ -82,18 +88,36 @@ struct Registration {
   bool on_loop = false;
 };
 
-/// A handler call that outlived Engine::call() (which returned CallResult::Kind::pending): a coroutine
-/// waiting on the network. Implemented by the worker (one per call in progress); used by the engine
-/// on its event loop's thread only.
+/// A handler call that outlived Engine::call() (which returned CallResult::Kind::pending): a handler
+/// waiting (a timer, a socket, a store reply) without holding a thread. Implemented by the worker (one
+/// per call in progress) and handed to the engine in CallInfo::pending. A handler waits either on the
+/// engine's own event loop (Python's asyncio loop, Engine::event_loop()) or on the event loop of the
+/// executor thread that called it (Lua: thread_loop()); the engine uses this object on that thread only.
+///
+/// Contract: after Kind::pending, the engine calls finish() exactly once, on that thread, unless the
+/// process stops first. Waits never outlive the call: finish() comes after everything the handler
+/// started is closed or cancelled.
 class PendingCall {
  public:
-  /// The handler ended (never Kind::pending). Called once, on the loop thread; afterwards the engine
-  /// no longer touches this object or the call's AckBuilder.
+  /// The handler ended (never Kind::pending). Afterwards the engine no longer touches this object or
+  /// the call's AckBuilder.
   virtual void finish(CallResult result) noexcept = 0;
 
-  /// How the worker asks for the handler to stop (its connection closed, the worker stops): set by
-  /// the engine while the call is pending, cleared before finish(). Run on the loop thread.
-  void (*cancel)(void* context) noexcept = nullptr;
+  /// When the call runs on an executor thread: that thread's event loop. A handler may wait on it (its
+  /// timers and sockets) and is resumed only from its handlers. Null on an engine's own loop.
+  virtual boost::asio::io_context* thread_loop() noexcept { return nullptr; }
+  /// When the call's budget ends, its waits included; time_point::max() without a budget.
+  virtual std::chrono::steady_clock::time_point deadline() const noexcept {
+    return std::chrono::steady_clock::time_point::max();
+  }
+  /// Runs `fn(arg)` with the call's context set for log records (an engine resumes a handler in it).
+  virtual void in_context(void (*fn)(void*), void* arg) { fn(arg); }
+
+  /// How the worker asks a waiting handler to stop: set by the engine while the call is pending,
+  /// cleared before finish(); run on the thread where it waits. `why`: cancelled (its connection closed
+  /// or sent DISCONNECT) or timeout (its budget ended). The engine closes what the handler waits on
+  /// (sockets closed, never pooled) and finishes the call, now or from a later handler of that loop.
+  void (*cancel)(void* context, CallResult::Kind why) noexcept = nullptr;
   void* cancel_context = nullptr;
 
  protected:
@@ -153,9 +177,12 @@ class Engine {
   /// Runs the handler of `info.message` with `args`; each setter the script calls appends to `actions`.
   /// A setter whose action does not fit in the ACK (AckBuilder returns frame_too_big) raises a script
   /// error naming the variable, so the handler sees it and the ACK stays within the frame size.
-  /// A handler registered with on_loop, called on the loop's thread with info.pending set, may return
-  /// Kind::pending: it goes on, appending to `actions`, until it calls info.pending->finish(). Without
-  /// info.pending (tests, fuzzing), call() waits for such a handler to end.
+  /// With info.pending set, a handler may wait and the engine may then return Kind::pending: it goes on,
+  /// appending to `actions`, until it calls info.pending->finish(). `info` and `args` need not outlive
+  /// call() (an engine that waits keeps its own copy); `actions` lives until finish(). Python: a
+  /// handler registered with on_loop, called on the loop's thread; Lua: any handler on an executor
+  /// thread (thread_loop()). Without info.pending, call() returns the outcome (Python waits for an
+  /// `async def` handler to end; a Lua handler that tries to wait gets a script error).
   virtual CallResult call(const CallInfo& info, std::span<const spop::Argument> args,
                           spop::AckBuilder& actions) = 0;
 };

@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -22,6 +23,10 @@
 #include <utility>
 
 #include "agent/engines/state_counters.hpp"
+
+namespace boost::asio {
+class io_context;
+}
 
 namespace spoa {
 
@@ -82,6 +87,30 @@ struct StoreCheck {
   std::string text;  ///< what a person reads: the store, and what was found (never a password)
 };
 
+/// What an asynchronous store call produced (see SharedStore::start()).
+struct StateOutcome {
+  std::optional<StateError> error;  ///< set: the call failed (the other fields mean nothing)
+  std::optional<StateValue> value;  ///< get: the value, or nullopt for an absent key
+  std::int64_t integer = 0;         ///< incr: the new value
+  bool existed = false;             ///< del: the key existed
+};
+
+/// Where an asynchronous store call reports, once, on its event loop's thread (never from start()).
+class StateCompletion {
+ public:
+  virtual ~StateCompletion() = default;
+  virtual void state_done(StateOutcome outcome) noexcept = 0;
+};
+
+/// One store call, for SharedStore::start(). The views need only live until start() returns.
+struct StateRequest {
+  StateOp op = StateOp::get;
+  std::string_view key;
+  const StateValue* value = nullptr;  ///< set
+  std::int64_t delta = 0;             ///< incr
+  std::chrono::milliseconds ttl{0};   ///< set, incr
+};
+
 /// A key-value store shared beyond one worker.
 ///
 /// Rules common to every implementation:
@@ -139,6 +168,20 @@ class SharedStore {
     return counted(StateOp::del, key, nullptr, std::chrono::milliseconds{0}, [&](const StateKey& k) { return do_del(k); });
   }
 
+  /// The same calls without blocking, for handlers that wait on an event loop (Lua coroutines): starts
+  /// `request` on `loop` and returns true; `done` then gets the outcome on that loop's thread. False
+  /// when this store has no asynchronous form (the embedded store, whose calls never wait: call it
+  /// directly). Argument errors throw StateError at once, as the blocking calls do. The store must
+  /// outlive the loops it runs calls on.
+  bool start(boost::asio::io_context& loop, const StateRequest& request, std::shared_ptr<StateCompletion> done) {
+    if (!has_async()) return false;
+    counted(request.op, request.key, request.value, request.ttl, [&](const StateKey& k) {
+      do_start(loop, request, k, std::move(done));
+      return 0;
+    });
+    return true;
+  }
+
  protected:
   /// A key as the store keeps it (`stored`: prefix + name) and as the script gave it (`name`, for messages).
   struct StateKey {
@@ -154,6 +197,19 @@ class SharedStore {
 
   /// The metrics slot, or null.
   StateCounters* counters() const noexcept { return counters_; }
+
+  /// Whether start() works (do_start() is implemented).
+  virtual bool has_async() const noexcept { return false; }
+  /// The asynchronous call behind start(), after the shared checks. `key.stored` lives only until it
+  /// returns. Never calls `done` from within.
+  virtual void do_start(boost::asio::io_context& loop, const StateRequest& request, const StateKey& key,
+                        std::shared_ptr<StateCompletion> done) {
+    (void)loop, (void)request, (void)key, (void)done;
+  }
+  /// Counts a failure of an asynchronous call (the blocking ones are counted by the base class).
+  void count_error(StateErrc code) noexcept {
+    if (counters_ != nullptr) add_one(counters_->errors[static_cast<std::size_t>(code)]);
+  }
 
  private:
   /// Checks the shared argument rules, builds the stored key, runs `body` and counts the outcome.

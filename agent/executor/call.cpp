@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include "agent/executor/call_scheduler.hpp"
+#include "agent/executor/executor_lane.hpp"
+#include "agent/logging.hpp"
 #include "spop/frame.hpp"
 
 namespace spoa::exec {
@@ -28,12 +31,23 @@ void Call::prepare(std::uint64_t connection_id, std::uint64_t stream, std::uint6
   state.store(CallState::queued, std::memory_order_relaxed);
   message_started.store(0, std::memory_order_relaxed);
   cancelled.store(false, std::memory_order_relaxed);
+  pending.cancel = nullptr;
+  pending.cancel_context = nullptr;
 }
 
 void Call::on_action(void* self, std::size_t frame_end) noexcept {
   auto* call = static_cast<Call*>(self);
   call->actions_.fetch_add(1, std::memory_order_relaxed);
   call->published_.store(frame_end, std::memory_order_release);
+}
+
+boost::asio::io_context* Call::Pending::thread_loop() noexcept {
+  return call->executor != nullptr ? &call->executor->context(call->thread) : nullptr;
+}
+
+void Call::Pending::in_context(void (*fn)(void*), void* arg) {
+  LogScope scope(LogContext::of_frame(call->connection, call->stream_id, call->frame_id, call->cursor->name()));
+  fn(arg);
 }
 
 void Call::reset() noexcept {

@@ -13,10 +13,16 @@
 #include "spop/ack_builder.hpp"
 #include "spop/notify.hpp"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace spoa::exec {
 
 class Call;
 class CallScheduler;
+class ExecutorLane;
+class Lane;
 class LoopLane;
 class ScriptSet;
 
@@ -37,7 +43,8 @@ class CallOwner {
 
 /// Where a call stands. queued -> running -> done is the executors' path; running -> expired is the
 /// I/O thread taking the call over at its deadline. Whoever wins the compare-and-swap out of
-/// `running` answers the call; the loser does not.
+/// `running` answers the call; the loser does not. A call whose handler waits (suspended by its engine)
+/// stays `running`.
 enum class CallState : std::uint8_t { queued, running, done, expired };
 
 class Call {
@@ -72,25 +79,46 @@ class Call {
   spop::NotifyView::iterator cursor;  ///< the next message to run
   std::optional<spop::AckBuilder> builder;
 
-  // --- a message whose handler runs on an engine's event loop (LoopLane) ---
-  /// The engine's handle on this call while such a handler is pending (loop thread).
+  // --- where the call runs now (one thread at a time) ---
+  CallScheduler* scheduler = nullptr;
+  Lane* lane = nullptr;               ///< the lane running it: an executor lane, or an engine's loop
+  ExecutorLane* executor = nullptr;   ///< `lane` when it is an executor lane (else null)
+  LoopLane* loop_lane = nullptr;      ///< `lane` when it is an engine's loop (else null)
+  unsigned thread = 0;                ///< the executor thread (0 on an engine's loop)
+  std::uint32_t tag = 0;              ///< the running message's metrics slot
+  std::chrono::steady_clock::time_point deadline_at = std::chrono::steady_clock::time_point::max();
+
+  // --- a handler that finishes later (CallResult::Kind::pending) ---
+  /// The engine's handle on this call (CallInfo::pending), on the thread where its handler waits: an
+  /// executor thread's event loop (Lua) or an engine's own loop (Python). Then the scheduler runs the
+  /// call's next message or completes it.
   class Pending final : public PendingCall {
    public:
     void finish(CallResult result) noexcept override;  // resumes the call (call_scheduler.cpp)
+    boost::asio::io_context* thread_loop() noexcept override;
+    std::chrono::steady_clock::time_point deadline() const noexcept override { return call->deadline_at; }
+    void in_context(void (*fn)(void*), void* arg) override;
     Call* call = nullptr;
-    CallScheduler* scheduler = nullptr;
-    LoopLane* lane = nullptr;       ///< the lane it runs on
-    std::uint32_t tag = 0;          ///< the message's metrics slot
   } pending;
-  /// Set by the I/O thread at each submit, so that a late cancellation cannot hit a reused Call.
-  std::atomic<std::uint64_t> serial{0};
-  /// Its connection is gone (I/O thread sets it): event-loop handlers not started yet are skipped.
-  std::atomic<bool> cancelled{false};
 
   // --- shared between the I/O thread and the executor running it ---
   std::atomic<CallState> state{CallState::queued};
   /// When the running message started (steady clock, ns); its budget counts from there.
   std::atomic<std::int64_t> message_started{0};
+  /// Set by the I/O thread at each submit, so that a late cancellation cannot hit a reused Call.
+  std::atomic<std::uint64_t> serial{0};
+  /// Set by the I/O thread: the call's connection is gone (or its budget ran out). A handler waiting
+  /// is cancelled; the call's later handlers on an engine's loop are skipped.
+  std::atomic<bool> cancelled{false};
+  /// While its handler waits: the event loop of the thread where it waits (else null). Written by that
+  /// thread only; the I/O thread reads it to post the cancellation there.
+  std::atomic<boost::asio::io_context*> waiting_on{nullptr};
+  /// Why its waiting handler is being cancelled: its budget ended (the I/O thread took the call over),
+  /// or its connection went away.
+  CallResult::Kind cancel_reason() const noexcept {
+    return state.load(std::memory_order_acquire) == CallState::expired ? CallResult::Kind::timeout
+                                                                        : CallResult::Kind::cancelled;
+  }
 
   // --- links ---
   Call* next = nullptr;       ///< in a lane's queue, the completion batch, or the free list

@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
+
 #include <algorithm>
 #include <utility>
 
@@ -29,6 +31,7 @@ std::string_view outcome_name(CallResult::Kind k) {
     case CallResult::Kind::timeout: return "call budget exceeded";
     case CallResult::Kind::out_of_memory: return "out of memory";
     case CallResult::Kind::pending: return "pending";
+    case CallResult::Kind::cancelled: return "cancelled";
   }
   return "?";
 }
@@ -58,7 +61,12 @@ CallScheduler::~CallScheduler() {
     for (auto& call : calls_) (void)call.release();
     (void)current_.release();
     for (auto& set : retired_) (void)set.release();
+    return;
   }
+  // The scripts before the lanes: handlers still waiting at exit hold timers and sockets of their
+  // thread's event loop, which must outlive them.
+  retired_.clear();
+  current_.reset();
 }
 
 // --- scripts -----------------------------------------------------------------------------------
@@ -70,7 +78,11 @@ ExecutorLane& CallScheduler::lane_for(const LanguageEngines& language) {
   const unsigned threads = language.model == ThreadModel::single ? 1 : settings_.threads;
   lanes_.push_back(std::make_unique<ExecutorLane>(
       std::string(language.language), threads,
-      [this](Call& call, ExecutorLane& lane, unsigned thread) { run(call, lane, thread); }));
+      [this](Call& call, ExecutorLane& lane, unsigned thread) {
+        call.executor = &lane;
+        call.loop_lane = nullptr;
+        run(call, lane, thread);
+      }));
   return *lanes_.back();
 }
 
@@ -81,7 +93,11 @@ LoopLane* CallScheduler::loop_lane_for(const LanguageEngines& language, const Di
     if (&lane->loop() == loop) return lane.get();
   }
   loop_lanes_.push_back(std::make_unique<LoopLane>(std::string(language.language) + "-loop", *loop,
-                                                   [this](Call& call, LoopLane& lane) { run(call, lane, 0); }));
+                                                   [this](Call& call, LoopLane& lane) {
+                                                     call.executor = nullptr;
+                                                     call.loop_lane = &lane;
+                                                     run(call, lane, 0);
+                                                   }));
   return loop_lanes_.back().get();
 }
 
@@ -122,7 +138,7 @@ bool CallScheduler::submit(Call& call, CallOwner& owner) {
   call.owner = &owner;
   call.scripts = current_.get();
   call.serial.store(++next_serial_, std::memory_order_relaxed);
-  call.pending.scheduler = this;
+  call.scheduler = this;
   ++current_->calls;
   if (meter_.on()) call.submitted = SteadyClock::now();  // for spoa_call_wait_seconds only
   link(call);
@@ -154,25 +170,33 @@ void CallScheduler::forget(CallOwner& owner) noexcept {
   for (Call* c = live_; c != nullptr; c = c->live_next) {
     if (c->owner != &owner) continue;
     c->owner = nullptr;
-    if (c->state.load(std::memory_order_acquire) == CallState::done || !c->scripts->dispatcher().any_on_loop()) continue;
-    c->cancelled.store(true, std::memory_order_relaxed);
-    for (const auto& language : c->scripts->languages()) {
-      if (language.loop_lane != nullptr) language.loop_lane->cancel(*c);
-    }
+    request_cancel(*c);
   }
   auto it = std::find(touched_.begin(), touched_.end(), &owner);
   if (it != touched_.end()) touched_.erase(it);
 }
 
+void CallScheduler::cancel_calls_of(CallOwner& owner) noexcept {
+  for (Call* c = live_; c != nullptr; c = c->live_next) {
+    if (c->owner == &owner) request_cancel(*c);
+  }
+}
+
 // --- the executors -----------------------------------------------------------------------------
 
 void CallScheduler::run(Call& call, Lane& lane, unsigned thread) {
-  ScriptSet& scripts = *call.scripts;
-  const Dispatcher& dispatcher = scripts.dispatcher();
   auto expected = CallState::queued;
   if (call.state.compare_exchange_strong(expected, CallState::running, std::memory_order_acq_rel) && meter_.on()) {
     meter_.call_wait(SteadyClock::now() - call.submitted);
   }
+  call.lane = &lane;
+  call.thread = thread;
+  run_messages(call);
+}
+
+void CallScheduler::run_messages(Call& call) {
+  ScriptSet& scripts = *call.scripts;
+  const Dispatcher& dispatcher = scripts.dispatcher();
   for (; call.cursor != call.messages.end(); ++call.cursor) {
     if (call.state.load(std::memory_order_acquire) == CallState::expired) break;  // answered already
     const spop::MessageView& message = *call.cursor;
@@ -188,52 +212,109 @@ void CallScheduler::run(Call& call, Lane& lane, unsigned thread) {
     const LanguageEngines& language = scripts.languages()[scripts.language_of(primary)];
     LoopLane* loop_lane = on_loop ? language.loop_lane : nullptr;
     Lane* target = loop_lane != nullptr ? static_cast<Lane*>(loop_lane) : language.lane;
-    if (target != &lane) {
+    if (target != call.lane) {
       target->push(&call, &call, 1);  // the next message runs elsewhere (another language, or a loop)
       return;
     }
-    if (loop_lane != nullptr && call.cancelled.load(std::memory_order_relaxed)) {
+    if (loop_lane != nullptr && call.cancelled.load(std::memory_order_seq_cst)) {
       spdlog::debug("not started: the connection closed");
       continue;
     }
     message.arguments(t_arguments);
-    CallInfo info{message.name(), call.stream_id, call.frame_id};
-    if (loop_lane != nullptr) {
-      call.pending.lane = loop_lane;
-      call.pending.tag = tag;
-      info.pending = &call.pending;
-    }
-    call.message_started.store(steady_ns(SteadyClock::now()), std::memory_order_release);
-    CallResult r = language.for_thread(thread).call(info, t_arguments, *call.builder);
+    // Every call may finish later: on an executor thread a handler may wait on the thread's event loop
+    // (Lua), on an engine's loop it runs as a coroutine there (Python).
+    const CallInfo info{message.name(), call.stream_id, call.frame_id, &call.pending};
+    call.tag = tag;
+    const auto started = SteadyClock::now();
+    call.deadline_at = settings_.call_budget.count() > 0 ? started + settings_.call_budget : SteadyClock::time_point::max();
+    call.message_started.store(steady_ns(started), std::memory_order_release);
+    CallResult r = language.for_thread(call.thread).call(info, t_arguments, *call.builder);
     if (r.kind == CallResult::Kind::pending) {
-      if (loop_lane != nullptr) {
-        loop_lane->hold();  // resume() goes on; the budget keeps counting from message_started
-        return;
+      if (call.executor != nullptr || call.loop_lane != nullptr) {
+        wait_started(call);
+        return;  // its engine finishes it later, on this thread: resume()
       }
       r = {CallResult::Kind::script_error, "the engine left a call pending without an event loop to finish it"};
     }
-    message_ended(call, tag, r);
+    message_ended(call, r);
   }
   complete(call);
 }
 
-void Call::Pending::finish(CallResult result) noexcept { scheduler->resume(*call, std::move(result)); }
+void Call::Pending::finish(CallResult result) noexcept { call->scheduler->resume(*call, std::move(result)); }
 
-void CallScheduler::resume(Call& call, CallResult result) {
-  LoopLane& lane = *call.pending.lane;
-  {
-    LogScope scope(LogContext::of_frame(call.connection, call.stream_id, call.frame_id, call.cursor->name()));
-    message_ended(call, call.pending.tag, result);
+void CallScheduler::wait_started(Call& call) {
+  if (call.loop_lane != nullptr) {
+    // An engine's loop: cancellations reach the handler through LoopLane::cancel (PendingCall::cancel).
+    call.loop_lane->hold();  // the budget keeps counting from message_started
+    return;
   }
-  ++call.cursor;
-  run(call, lane, 0);
-  lane.unhold();  // after run(): stop() must not return while this thread still uses the call
+  call.executor->note_waiting(call.thread, 1);
+  boost::asio::io_context& loop = call.executor->context(call.thread);
+  // Either this thread sees the cancellation requested before it published where the call waits, or
+  // the I/O thread sees where it waits (sequentially consistent on both sides): a request is never lost.
+  call.waiting_on.store(&loop, std::memory_order_seq_cst);
+  if (call.cancelled.load(std::memory_order_seq_cst)) post_cancel(loop, call);
 }
 
-void CallScheduler::message_ended(Call& call, std::uint32_t tag, const CallResult& result) {
+void CallScheduler::resume(Call& call, CallResult result) {
+  LoopLane* loop_lane = call.loop_lane;  // before run_messages(): the call may move to another lane
+  if (call.executor != nullptr) {
+    call.waiting_on.store(nullptr, std::memory_order_seq_cst);
+    call.executor->note_waiting(call.thread, -1);
+  }
+  {
+    LogScope scope(LogContext::of_frame(call.connection, call.stream_id, call.frame_id, call.cursor->name()));
+    message_ended(call, result);
+  }
+  if (result.kind == CallResult::Kind::cancelled) {
+    complete(call);  // its connection is gone: the messages after this one do not run either
+  } else {
+    ++call.cursor;
+    run_messages(call);
+  }
+  if (loop_lane != nullptr) loop_lane->unhold();  // after: stop() must not return while this thread uses the call
+}
+
+void CallScheduler::message_ended(Call& call, const CallResult& result) {
   const std::int64_t started = call.message_started.exchange(0, std::memory_order_acq_rel);
-  if (meter_.on()) meter_.call(tag, std::chrono::nanoseconds(steady_ns(SteadyClock::now()) - started), result.kind);
-  if (!result.ok()) spdlog::error("{}: {}", outcome_name(result.kind), result.detail);
+  if (meter_.on()) meter_.call(call.tag, std::chrono::nanoseconds(steady_ns(SteadyClock::now()) - started), result.kind);
+  if (result.kind == CallResult::Kind::cancelled) {
+    spdlog::debug("{}: {}", outcome_name(result.kind), result.detail);  // its connection went away: nobody waits for it
+  } else if (!result.ok()) {
+    spdlog::error("{}: {}", outcome_name(result.kind), result.detail);
+  }
+}
+
+void CallScheduler::request_cancel(Call& call) noexcept {
+  call.cancelled.store(true, std::memory_order_seq_cst);
+  if (call.state.load(std::memory_order_acquire) == CallState::done) return;
+  // Waiting on an executor thread's loop (Lua): the cancellation runs there.
+  if (boost::asio::io_context* loop = call.waiting_on.load(std::memory_order_seq_cst)) post_cancel(*loop, call);
+  // Pending (or about to start) on an engine's loop (Python): the lane hands it to the engine there.
+  if (!call.scripts->dispatcher().any_on_loop()) return;
+  for (const auto& language : call.scripts->languages()) {
+    if (language.loop_lane == nullptr) continue;
+    try {
+      language.loop_lane->cancel(call);
+    } catch (...) {  // no memory for the request: the handler ends when its wait does
+    }
+  }
+}
+
+void CallScheduler::post_cancel(boost::asio::io_context& loop, Call& call) noexcept {
+  const std::uint64_t serial = call.serial.load(std::memory_order_relaxed);
+  try {
+    boost::asio::post(loop, [&call, &loop, serial] {
+      // Still waiting there? (It may have finished, and the Call been reused, since the post.) Only
+      // this thread clears waiting_on, and a call waiting here is not released, so the rest is stable.
+      if (call.waiting_on.load(std::memory_order_acquire) != &loop) return;
+      if (call.serial.load(std::memory_order_relaxed) != serial) return;
+      PendingCall& pending = call.pending;
+      if (pending.cancel != nullptr) pending.cancel(pending.cancel_context, call.cancel_reason());
+    });
+  } catch (...) {  // no memory for the handler: the call ends when its wait does
+  }
 }
 
 void CallScheduler::complete(Call& call) {
@@ -332,10 +413,17 @@ void CallScheduler::tick(SteadyClock::time_point now) {
     if (started == 0 || now_ns - started < limit_ns) continue;
     if (!call->state.compare_exchange_strong(state, CallState::expired, std::memory_order_acq_rel)) continue;
     LogScope scope(LogContext::of_frame(call->connection, call->stream_id, call->frame_id));
-    spdlog::warn("call budget exceeded ({} ms): answered with the {} action(s) set so far; the handler "
-                 "keeps its executor thread until it returns",
-                 settings_.call_budget.count(), call->published_actions());
+    if (call->waiting_on.load(std::memory_order_acquire) != nullptr) {
+      spdlog::warn("call budget exceeded ({} ms): answered with the {} action(s) set so far; the waiting "
+                   "handler is cancelled",
+                   settings_.call_budget.count(), call->published_actions());
+    } else {
+      spdlog::warn("call budget exceeded ({} ms): answered with the {} action(s) set so far; the handler "
+                   "keeps its executor thread until it returns",
+                   settings_.call_budget.count(), call->published_actions());
+    }
     answer(*call);
+    request_cancel(*call);  // a handler that waits (its engine missed the deadline) stops waiting
   }
   flush_owners();
   meter_.calls_in_progress(queued, running);

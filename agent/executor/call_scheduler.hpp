@@ -54,9 +54,13 @@ class CallScheduler {
   bool submit(Call& call, CallOwner& owner);
   void discard(Call& call) noexcept;
   void flush();
-  /// `owner` is going away: its calls complete unanswered; their handlers pending on an event loop
-  /// are cancelled, and those not started there yet are skipped.
+  /// `owner` is going away: its calls complete unanswered; a handler of theirs that waits (on an
+  /// executor thread's loop or an engine's loop) is cancelled, and their handlers not started on an
+  /// engine's loop are skipped.
   void forget(CallOwner& owner) noexcept;
+  /// `owner` will write nothing more (its connection is closing): the calls of its handlers that wait
+  /// are cancelled (they end at once, with CallResult::Kind::cancelled); their answers still come.
+  void cancel_calls_of(CallOwner& owner) noexcept;
 
   std::size_t in_progress() const noexcept { return live_count_; }
   bool at_limit() const noexcept { return live_count_ >= settings_.max_calls; }
@@ -79,18 +83,28 @@ class CallScheduler {
   /// The event-loop lane of `language`, if it has one (tests).
   const LoopLane* loop_lane(std::string_view language) const noexcept;
 
+  /// On the thread where `call`'s handler waited (an executor thread, or an engine's loop): its engine
+  /// finished it (Call::finished(), PendingCall::finish()): the call goes on with its next message.
+  void resume(Call& call, CallResult result);
+
  private:
   friend class Call::Pending;
   ExecutorLane& lane_for(const LanguageEngines& language);
   LoopLane* loop_lane_for(const LanguageEngines& language, const Dispatcher& dispatcher);
   /// On an executor thread (or an engine's loop thread, thread 0): runs the call's messages that
-  /// belong to `lane`, then hands it to the next message's lane or completes it. A handler pending
-  /// on the loop stops this; resume() goes on when it finishes.
+  /// belong to `lane`, then hands it to the next message's lane or completes it. A handler that
+  /// finishes later (CallResult::Kind::pending) stops this; resume() goes on when it finishes.
   void run(Call& call, Lane& lane, unsigned thread);
-  /// Loop thread: the pending handler of the call's current message finished.
-  void resume(Call& call, CallResult result);
+  /// On the call's thread: runs its messages from the cursor on.
+  void run_messages(Call& call);
   /// Metrics and the log record of a message that ended.
-  void message_ended(Call& call, std::uint32_t tag, const CallResult& result);
+  void message_ended(Call& call, const CallResult& result);
+  /// The engine left the running message waiting: note where (for cancellations).
+  void wait_started(Call& call);
+  /// I/O thread: `call`'s connection is gone or its budget ended: cancels the handler that waits (if
+  /// one does) where it waits, and skips its handlers not started on an engine's loop.
+  void request_cancel(Call& call) noexcept;
+  void post_cancel(boost::asio::io_context& loop, Call& call) noexcept;
   void complete(Call& call);
   void on_completed(Call* first);
   void answer(Call& call);  // commit through the owner and note it for owner_flush()

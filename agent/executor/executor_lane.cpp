@@ -53,7 +53,16 @@ void ExecutorLane::main(Thread& self) {
 }
 
 void ExecutorLane::drain(Thread& self) {
-  while (Call* call = pop(self)) runner_(*call, *this, self.index);
+  unsigned ran = 0;
+  while (Call* call = pop(self)) {
+    runner_(*call, *this, self.index);
+    if (self.waiting > 0 && ++ran == calls_between_polls) {
+      // Calls of this thread wait on its loop: let it run their ready timers and sockets, then come
+      // back for the rest of the queue (the thread stays busy, not idle, meanwhile).
+      boost::asio::post(self.io, [this, &self] { drain(self); });
+      return;
+    }
+  }
 }
 
 ExecutorLane::Thread* ExecutorLane::take_idle() {
@@ -118,7 +127,15 @@ bool ExecutorLane::stop(std::chrono::milliseconds grace) {
     if (stopped_) return true;
     stopping_ = true;
   }
-  for (auto& t : threads_) t->io.stop();
+  // Through the loop rather than io.stop() at once: what was posted before (the cancellations of calls
+  // that wait) runs first.
+  for (auto& t : threads_) {
+    try {
+      boost::asio::post(t->io, [io = &t->io] { io->stop(); });
+    } catch (...) {
+      t->io.stop();
+    }
+  }
   const auto deadline = std::chrono::steady_clock::now() + grace;
   bool all = true;
   {

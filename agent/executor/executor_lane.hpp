@@ -1,7 +1,8 @@
 // The executor threads of one script language in a worker, and the one queue they share.
 //
 // Idle threads wait in their own asio::io_context (so that a thread can also run timers and sockets of
-// its own: Lua coroutines suspended on them resume on the thread that owns their Lua state). Work is
+// its own: Lua coroutines suspended on them resume on the thread that owns their Lua state; a busy
+// thread lets that loop run between calls while some of its calls wait). Work is
 // pulled from one shared queue, so that a call never waits behind a slow one while another thread is
 // idle. Waking is batched: a push wakes one idle thread only when no woken thread is still on its way
 // to the queue, and a thread that takes a call and leaves more behind wakes the next one (so a burst of
@@ -47,6 +48,14 @@ class ExecutorLane final : public Lane {
   const std::string& name() const noexcept override { return name_; }
   /// The event loop of executor thread `index` (for work that must run on that thread).
   boost::asio::io_context& context(unsigned index) { return threads_[index]->io; }
+  /// On executor thread `index`: `delta` more (or fewer) of its calls wait on its event loop. While
+  /// some do, the thread lets its loop run between queued calls (their timers and sockets), every
+  /// calls_between_polls calls, instead of taking every queued call first.
+  void note_waiting(unsigned index, int delta) noexcept { threads_[index]->waiting += delta; }
+  /// Calls waiting on the loop of thread `index` (that thread only, and tests once it is idle).
+  int waiting(unsigned index) const noexcept { return threads_[index]->waiting; }
+
+  static constexpr unsigned calls_between_polls = 8;
 
   /// Threads stop after the call they run; calls still queued are left there. Waits up to `grace`
   /// for every thread to end; false if some did not (stuck in a call): they are detached.
@@ -59,6 +68,7 @@ class ExecutorLane final : public Lane {
     std::thread thread;
     bool woken = false;  // posted a drain and not yet at the queue (guarded by mutex_)
     bool exited = false; // guarded by mutex_
+    int waiting = 0;     // calls waiting on io (this thread only)
   };
 
   void main(Thread& self);

@@ -64,7 +64,7 @@ void LoopLane::drain() {
   for (const Cancel& c : taking_) {
     if (c.call->serial.load(std::memory_order_relaxed) != c.serial) continue;  // finished and reused
     PendingCall& pending = c.call->pending;
-    if (pending.cancel != nullptr) pending.cancel(pending.cancel_context);
+    if (pending.cancel != nullptr) pending.cancel(pending.cancel_context, c.call->cancel_reason());
   }
   taking_.clear();
   for (Call* call = first; call != nullptr;) {

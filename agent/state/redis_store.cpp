@@ -3,7 +3,10 @@
 
 #include <unistd.h>
 
+#include <boost/asio/post.hpp>
+
 #include <cstdio>
+#include <unordered_map>
 #include <utility>
 
 #include "agent/state/redis_commands.hpp"
@@ -160,6 +163,30 @@ RedisConnection RedisStore::connect(bool ask) {
   }
 }
 
+void RedisStore::note_success(const RedisHealth::Ticket& ticket) {
+  if (auto recovery = health_.succeeded(ticket, Clock::now())) {
+    if (counters() != nullptr) counters()->unavailable.store(0, std::memory_order_relaxed);
+    log(LogLevel::info, name_ + ": connected again after " + seconds_text(recovery->lasted) + " (" +
+                            std::to_string(recovery->refused_calls) + " calls failed at once meanwhile, " +
+                            std::to_string(recovery->failed_attempts) + " reconnection attempts failed)");
+  }
+}
+
+StateError RedisStore::note_failure(const RedisHealth::Ticket& ticket, const RedisFailure& e) {
+  const auto failure = health_.failed(ticket, e.what(), Clock::now());
+  const std::string next = "next attempt in " + std::to_string(failure.backoff.count()) + " ms";
+  if (failure.began_outage) {
+    if (counters() != nullptr) {
+      add_one(counters()->outages);
+      counters()->unavailable.store(1, std::memory_order_relaxed);
+    }
+    log(LogLevel::error, name_ + ": " + e.what() + "; state calls fail until it is back (" + next + ")");
+  } else if (ticket.kind == RedisHealth::Ticket::Kind::probe) {
+    log(LogLevel::debug, name_ + ": still unavailable: " + e.what() + " (" + next + ")");
+  }
+  return StateError(errc_of(e), name_ + ": " + e.what());
+}
+
 resp::Reply RedisStore::call(const std::string& request) {
   using Kind = RedisHealth::Ticket::Kind;
   const RedisHealth::Ticket ticket = health_.admit(Clock::now());
@@ -170,32 +197,113 @@ resp::Reply RedisStore::call(const std::string& request) {
     if (!connection) connection.emplace(connect(ticket.kind == Kind::probe));
     auto replies = connection->exchange(request, 1, options_.timeout);
     if (auto why = redis::server_unusable(replies.front())) throw RedisFailure(RedisFailure::Kind::io, *why);
-    if (auto recovery = health_.succeeded(ticket, Clock::now())) {
-      if (counters() != nullptr) counters()->unavailable.store(0, std::memory_order_relaxed);
-      log(LogLevel::info, name_ + ": connected again after " + seconds_text(recovery->lasted) + " (" +
-                              std::to_string(recovery->refused_calls) + " calls failed at once meanwhile, " +
-                              std::to_string(recovery->failed_attempts) + " reconnection attempts failed)");
-    }
+    note_success(ticket);
     give_back(std::move(*connection), ticket.generation);
     return std::move(replies.front());
   } catch (const RedisFailure& e) {
-    const auto failure = health_.failed(ticket, e.what(), Clock::now());
-    const std::string next = "next attempt in " + std::to_string(failure.backoff.count()) + " ms";
-    if (failure.began_outage) {
-      if (counters() != nullptr) {
-        add_one(counters()->outages);
-        counters()->unavailable.store(1, std::memory_order_relaxed);
-      }
-      log(LogLevel::error, name_ + ": " + e.what() + "; state calls fail until it is back (" + next + ")");
-    } else if (ticket.kind == Kind::probe) {
-      log(LogLevel::debug, name_ + ": still unavailable: " + e.what() + " (" + next + ")");
-    }
-    throw StateError(errc_of(e), name_ + ": " + e.what());
+    throw note_failure(ticket, e);
   } catch (...) {
     // Out of memory and the like: a probe must not stay "in flight" for ever, or nobody would reconnect.
     if (ticket.kind == Kind::probe) health_.failed(ticket, "reconnection interrupted", Clock::now());
     throw;
   }
+}
+
+// --- asynchronous calls -------------------------------------------------------------------------
+
+namespace {
+
+/// The asynchronous clients of one event loop, one per store (an Asio service: each executor thread's
+/// loop has its own, closed with the loop).
+class AsyncClients : public boost::asio::execution_context::service {
+ public:
+  static inline boost::asio::execution_context::id id;  // NOLINT: Asio's service identification
+  explicit AsyncClients(boost::asio::execution_context& context) : service(context) {}
+
+  struct Entry {
+    std::unique_ptr<RedisAsyncClient> client;
+    std::uint64_t generation = 0;  // of the store's health when its connection was (re)made
+  };
+  std::unordered_map<const void*, Entry> clients;
+
+ private:
+  void shutdown() override { clients.clear(); }
+};
+
+}  // namespace
+
+void RedisStore::do_start(boost::asio::io_context& loop, const StateRequest& request, const StateKey& key,
+                          std::shared_ptr<StateCompletion> done) {
+  std::string command;
+  switch (request.op) {
+    case StateOp::get: redis::append_get(command, key.stored); break;
+    case StateOp::set: redis::append_set(command, key.stored, *request.value, request.ttl); break;
+    case StateOp::incr: redis::append_incr(command, key.stored, request.delta, request.ttl); break;
+    case StateOp::del: redis::append_del(command, key.stored); break;
+  }
+  const RedisHealth::Ticket ticket = health_.admit(Clock::now());
+  if (ticket.kind == RedisHealth::Ticket::Kind::refused) {
+    // Failed at once, without the network; reported from the loop, as every outcome is.
+    StateOutcome outcome;
+    outcome.error.emplace(StateErrc::unavailable, name_ + ": " + ticket.refusal);
+    count_error(StateErrc::unavailable);
+    boost::asio::post(loop, [done = std::move(done), outcome = std::move(outcome)]() mutable {
+      done->state_done(std::move(outcome));
+    });
+    return;
+  }
+  auto& entry = boost::asio::use_service<AsyncClients>(loop).clients[this];
+  if (!entry.client) {
+    RedisAsyncClient::Settings settings{options_.target.servers.front(), options_.target.credentials,
+                                        options_.target.db, options_.timeout};
+    entry.client = std::make_unique<RedisAsyncClient>(loop, std::move(settings));
+  } else if (entry.generation != ticket.generation) {
+    entry.client->reset("opened before the last outage (connection dropped)");
+  }
+  entry.generation = ticket.generation;
+  const std::size_t connects_before = entry.client->connects();
+  entry.client->request(std::move(command), [this, &loop, ticket, op = request.op, name = std::string(key.name),
+                                             delta = request.delta, done = std::move(done)](RedisAsyncResult result) {
+    StateOutcome outcome = async_outcome(loop, ticket, op, name, delta, result);
+    if (outcome.error) count_error(outcome.error->code());
+    done->state_done(std::move(outcome));
+  });
+  if (counters() != nullptr && entry.client->connects() != connects_before) add_one(counters()->connects);
+}
+
+StateOutcome RedisStore::async_outcome(boost::asio::io_context& loop, const RedisHealth::Ticket& ticket, StateOp op,
+                                       const std::string& key, std::int64_t delta, RedisAsyncResult& result) {
+  StateOutcome outcome;
+  try {
+    try {
+      if (result.failure) throw *result.failure;
+      const resp::Reply& reply = *result.reply;
+      if (auto why = redis::server_unusable(reply)) {
+        auto& clients = boost::asio::use_service<AsyncClients>(loop).clients;
+        if (auto it = clients.find(this); it != clients.end()) it->second.client->reset(*why);
+        throw RedisFailure(RedisFailure::Kind::io, *why);
+      }
+      note_success(ticket);
+      const redis::ReplyContext context{name_, key};
+      switch (op) {
+        case StateOp::get: outcome.value = redis::get_result(reply, context); break;
+        case StateOp::set: redis::set_result(reply, context); break;
+        case StateOp::incr: outcome.integer = redis::incr_result(reply, context, delta); break;
+        case StateOp::del: outcome.existed = redis::del_result(reply, context); break;
+      }
+    } catch (const RedisFailure& e) {
+      // "cannot connect: ...", "cannot resolve ...": the connection could not be opened.
+      if (counters() != nullptr && result.failure && std::string_view(e.what()).rfind("cannot ", 0) == 0) {
+        add_one(counters()->connect_failures);
+      }
+      throw note_failure(ticket, e);
+    }
+  } catch (const StateError& e) {
+    outcome.error = e;
+  } catch (const std::exception& e) {
+    outcome.error.emplace(StateErrc::unavailable, name_ + ": " + e.what());
+  }
+  return outcome;
 }
 
 StoreCheck RedisStore::check() {

@@ -17,6 +17,7 @@
 
 #include "agent/engines/engine.hpp"
 #include "agent/engines/shared_store.hpp"
+#include "agent/state/redis_async_client.hpp"
 #include "agent/state/redis_connection.hpp"
 #include "agent/state/redis_health.hpp"
 #include "agent/state/redis_target.hpp"
@@ -52,8 +53,21 @@ class RedisStore final : public SharedStore {
   void do_set(const StateKey& key, const StateValue& value, std::chrono::milliseconds ttl) override;
   std::int64_t do_incr(const StateKey& key, std::int64_t delta, std::chrono::milliseconds ttl) override;
   bool do_del(const StateKey& key) override;
+  /// Asynchronous calls: one RedisAsyncClient per event loop (pipelined), the same health and metrics
+  /// as the blocking calls. Not with Sentinel: its calls stay blocking (the master lookup is blocking).
+  bool has_async() const noexcept override { return !options_.target.uses_sentinel(); }
+  void do_start(boost::asio::io_context& loop, const StateRequest& request, const StateKey& key,
+                std::shared_ptr<StateCompletion> done) override;
 
  private:
+  /// After a call made with `ticket` succeeded: ends an outage (logging its end).
+  void note_success(const RedisHealth::Ticket& ticket);
+  /// After a call made with `ticket` failed because of the server: the error the script gets (the
+  /// outage's beginning logged and counted).
+  StateError note_failure(const RedisHealth::Ticket& ticket, const RedisFailure& e);
+  /// What an asynchronous call's reply (or failure) means for the script.
+  StateOutcome async_outcome(boost::asio::io_context& loop, const RedisHealth::Ticket& ticket, StateOp op,
+                             const std::string& key, std::int64_t delta, RedisAsyncResult& result);
   /// Sends `request` and returns its one reply, through a pooled connection; reports the outcome to
   /// health_ (logging an outage's beginning and end) and throws StateError (unavailable, timeout).
   resp::Reply call(const std::string& request);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -204,6 +205,93 @@ TEST(CallScheduler, LuaGlobalsArePerExecutorThread) {
   ASSERT_TRUE(h.run_until([&] { return owner.answers.size() == 2; }));
   EXPECT_EQ(owner.answers[0].vars, (Vars{{"count", 1}}));
   EXPECT_EQ(owner.answers[1].vars, (Vars{{"count", 1}})) << "one global per thread, not one per worker";
+}
+
+
+// Lua handlers that wait (issue 22). "wait" (argument: the id) sets before=1, notes started_<id>, then
+// waits on its thread's event loop (spoa.sleep) until the file go_<id> exists, and sets after=<id>;
+// "fast" sets fast=7. No gate holds a thread here: a waiting call leaves its thread to others.
+std::string waiting_lua(const std::string& dir) {
+  return "local dir = '" + dir + "'\n" + R"(
+local function exists(path) local f = io.open(path) if f then f:close() end return f ~= nil end
+spoa.register_message('wait', function(args)
+  local id = args[1].value
+  spoa.set_var_int32('before', spoa.scope.txn, 1)
+  io.open(dir .. '/started_' .. id, 'w'):close()
+  while not exists(dir .. '/go_' .. id) do spoa.sleep(0.002) end
+  spoa.set_var_int32('after', spoa.scope.txn, id)
+end)
+spoa.register_message('fast', function(args) spoa.set_var_int32('fast', spoa.scope.txn, 7) end)
+)";
+}
+
+void touch(const std::filesystem::path& path) { std::ofstream(path) << "go"; }
+
+TEST(CallScheduler, AWaitingCallLeavesItsThreadToOtherCalls) {
+  REQUIRE_LANGUAGE(".lua");
+  SchedulerHarness h({.threads = 1, .max_calls = 1024, .call_budget = 0ms});
+  const auto dir = h.script("x", "").parent_path();
+  h.install({h.script("a.lua", waiting_lua(dir.string()))});
+  RecordingOwner owner;
+  const std::vector<spop::Argument> id1{{"", spop::Value::int32(1)}};
+  ASSERT_TRUE(h.submit(1, {"wait"}, owner, id1));
+  ASSERT_TRUE(h.run_until([&] { return std::filesystem::exists(dir / "started_1"); }));
+  for (std::uint64_t s = 2; s <= 21; ++s) ASSERT_TRUE(h.submit(s, {"fast"}, owner));
+  ASSERT_TRUE(h.run_until([&] { return owner.answers.size() == 20; })) << "one thread, and the waiting call does not hold it";
+  for (const Answer& a : owner.answers) EXPECT_NE(a.stream, 1u);
+  touch(dir / "go_1");
+  ASSERT_TRUE(h.run_until([&] { return owner.answers.size() == 21; }));
+  EXPECT_EQ(owner.answers.back().stream, 1u);
+  EXPECT_EQ(owner.answers.back().vars, (Vars{{"before", 1}, {"after", 1}}));
+  EXPECT_TRUE(h.run_until([&] { return h.scheduler().in_progress() == 0; }));
+}
+
+TEST(CallScheduler, AClosingOwnerCancelsItsWaitingCallsAndNoOther) {
+  REQUIRE_LANGUAGE(".lua");
+  SchedulerHarness h({.threads = 2, .max_calls = 1024, .call_budget = 0ms});
+  const auto dir = h.script("x", "").parent_path();
+  h.install({h.script("a.lua", waiting_lua(dir.string()) + "spoa.register_message('next', function(args) "
+                                                           "spoa.set_var_int32('next', spoa.scope.txn, 1) end)\n")});
+  RecordingOwner gone, closing, staying;
+  const std::vector<spop::Argument> id1{{"", spop::Value::int32(1)}};
+  const std::vector<spop::Argument> id2{{"", spop::Value::int32(2)}};
+  const std::vector<spop::Argument> id3{{"", spop::Value::int32(3)}};
+  ASSERT_TRUE(h.submit(1, {"wait"}, gone, id1));
+  ASSERT_TRUE(h.submit(2, {"wait", "next"}, closing, id2));
+  ASSERT_TRUE(h.submit(3, {"wait"}, staying, id3));
+  ASSERT_TRUE(h.run_until([&] {
+    return std::filesystem::exists(dir / "started_1") && std::filesystem::exists(dir / "started_2") &&
+           std::filesystem::exists(dir / "started_3");
+  }));
+  h.scheduler().forget(gone);             // the connection went away: unanswered, cancelled
+  h.scheduler().cancel_calls_of(closing); // HAPROXY-DISCONNECT: cancelled, still answered
+  ASSERT_TRUE(h.run_until([&] { return closing.answers.size() == 1 && h.scheduler().in_progress() == 1; }));
+  EXPECT_EQ(closing.answers[0].vars, (Vars{{"before", 1}})) << "what it set before; the next message does not run";
+  EXPECT_TRUE(gone.answers.empty());
+  touch(dir / "go_1");
+  touch(dir / "go_2");
+  touch(dir / "go_3");
+  ASSERT_TRUE(h.run_until([&] { return staying.answers.size() == 1; }));
+  EXPECT_EQ(staying.answers[0].vars, (Vars{{"before", 1}, {"after", 3}}));
+  EXPECT_TRUE(h.run_until([&] { return h.scheduler().in_progress() == 0; }));
+  EXPECT_TRUE(gone.answers.empty());
+  EXPECT_EQ(closing.answers.size(), 1u);
+}
+
+TEST(CallScheduler, TheBudgetEndsAWaitingCallWithWhatItSet) {
+  REQUIRE_LANGUAGE(".lua");
+  SchedulerHarness h({.threads = 1, .max_calls = 1024, .call_budget = 100ms});
+  const auto dir = h.script("x", "").parent_path();
+  h.install({h.script("a.lua", waiting_lua(dir.string()))});
+  RecordingOwner owner;
+  const std::vector<spop::Argument> id1{{"", spop::Value::int32(1)}};
+  ASSERT_TRUE(h.submit(1, {"wait"}, owner, id1));  // never released
+  ASSERT_TRUE(h.run_until([&] { return owner.answers.size() == 1; }));
+  EXPECT_EQ(owner.answers[0].vars, (Vars{{"before", 1}}));
+  EXPECT_TRUE(h.run_until([&] { return h.scheduler().in_progress() == 0; }));
+  ASSERT_TRUE(h.submit(2, {"fast"}, owner));
+  ASSERT_TRUE(h.run_until([&] { return owner.answers.size() == 2; }));
+  EXPECT_EQ(owner.answers[1].vars, (Vars{{"fast", 7}}));
 }
 
 }  // namespace scheduler_test

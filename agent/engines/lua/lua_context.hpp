@@ -37,6 +37,16 @@ struct TimeBudget {
   bool expired = false;  ///< the hook stopped this call
 };
 
+struct Task;  // lua_task.hpp: one handler call running as a coroutine
+
+/// The coroutines whose resume passes a wait through (lua_coroutines.cpp): each entry is the thread
+/// that resumed the next one. A wait may only start if every one of them can yield.
+struct ResumeChain {
+  static constexpr int capacity = 200;  ///< deeper nesting cannot wait (Lua's own C-call limit is 200)
+  lua_State* resumers[capacity] = {};
+  int depth = 0;
+};
+
 /// A registered handler: the function stays in the Lua registry under `ref` (no lookup by name per call).
 struct Handler {
   int ref = LUA_NOREF;
@@ -65,13 +75,12 @@ struct LuaContext {
 
   spop::AckBuilder* actions = nullptr;  ///< the running call's ACK; null outside call()
   const CallInfo* call = nullptr;       ///< the running call; null outside call()
+  Task* task = nullptr;                 ///< the running call's coroutine; null outside call()
+  ResumeChain chain;                    ///< script coroutines being resumed now
   const std::filesystem::path* loading = nullptr;  ///< the file load() is running; null otherwise
 
-  int runner = LUA_NOREF;              ///< registry ref of the C closure that builds `args` and calls a handler
-  std::size_t argument_count = 0;      ///< `args` length of the previous call (what to clear)
   ParsedAddress<spop::Ipv4Address> parsed_ipv4;
   ParsedAddress<spop::Ipv6Address> parsed_ipv6;
-  ArgumentCache argument_cache;  ///< strings of the previous calls' arguments, per slot
 
   std::vector<Registration> registrations;
   std::unordered_map<std::string, Handler, NameHash, std::equal_to<>> handlers;

@@ -5,17 +5,31 @@
 
 namespace spoa::lua {
 
+namespace {
+
+/// The text of the error value at `index` (pushing what it builds).
+const char* message_of(lua_State* L, int index) {
+  if (lua_type(L, index) == LUA_TSTRING || lua_type(L, index) == LUA_TNUMBER) return lua_tostring(L, index);
+  if (luaL_callmeta(L, index, "__tostring") != 0 && lua_type(L, -1) == LUA_TSTRING) return lua_tostring(L, -1);
+  return lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, index));
+}
+
+}  // namespace
+
 int traceback_handler(lua_State* L) {
-  const char* message = nullptr;
-  if (lua_type(L, 1) == LUA_TSTRING || lua_type(L, 1) == LUA_TNUMBER) {
-    message = lua_tostring(L, 1);
-  } else if (luaL_callmeta(L, 1, "__tostring") != 0 && lua_type(L, -1) == LUA_TSTRING) {
-    message = lua_tostring(L, -1);
-  } else {
-    message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-  }
+  const char* message = message_of(L, 1);
   // Level 1 starts the traceback at the function that raised (skipping this handler).
   luaL_traceback(L, L, message, 1);
+  return 1;
+}
+
+int thread_traceback(lua_State* L) {
+  auto* co = static_cast<lua_State*>(lua_touserdata(L, 1));
+  lua_pushvalue(co, -1);
+  lua_xmove(co, L, 1);
+  const char* message = message_of(L, lua_gettop(L));
+  // The coroutine's stack still holds the frames of the error: level 0 is the function that raised.
+  luaL_traceback(L, co, message, 0);
   return 1;
 }
 

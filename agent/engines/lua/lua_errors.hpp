@@ -11,6 +11,11 @@ namespace spoa::lua {
 /// Non-string error values are rendered with __tostring or as "(error object is a <type> value)".
 int traceback_handler(lua_State* L);
 
+/// lua_CFunction (run it under lua_pcall on the main thread) taking a light userdata: a coroutine
+/// that ended in an error (its stack not unwound). Returns "<message>\nstack traceback:\n..." as
+/// traceback_handler would have; the error value stays on the coroutine.
+int thread_traceback(lua_State* L);
+
 /// The error value at `index` as text (what lua_pcall left there), for CallResult and LoadError.
 /// Does not raise; may throw std::bad_alloc (call it from C++, not from inside Lua).
 std::string error_text(lua_State* L, int index);

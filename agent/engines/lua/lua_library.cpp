@@ -7,6 +7,8 @@
 
 #include "agent/engines/lua/lua_context.hpp"
 #include "agent/engines/lua/lua_setters.hpp"
+#include "agent/engines/lua/lua_sleep.hpp"
+#include "agent/engines/lua/lua_socket.hpp"
 #include "agent/engines/lua/lua_state_api.hpp"
 
 // As in lua_setters.cpp: no object with a destructor is alive when a Lua error may be raised, and no
@@ -148,6 +150,9 @@ int open_spoa_library(lua_State* L) {
   luaL_setfuncs(L, library_functions, 0);
   luaL_setfuncs(L, action_functions(), 0);
   luaL_setfuncs(L, state_functions(), 0);  // shared state extension (lua_state_api.cpp)
+  luaL_setfuncs(L, sleep_functions(), 0);  // waiting without holding the thread (lua_sleep.cpp)
+  luaL_setfuncs(L, socket_functions(), 0);  // spoa.tcp() (lua_socket.cpp)
+  register_socket_type(L);
   add_scopes(L);
 
   lua_pushvalue(L, -1);

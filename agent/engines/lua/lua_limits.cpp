@@ -1,5 +1,6 @@
 #include "agent/engines/lua/lua_limits.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
@@ -82,8 +83,8 @@ void install_signal_handler() {
   (void)installed;
 }
 
-// coroutine.create and coroutine.wrap: the original (upvalue 1) runs with the deadline hook set on the
-// calling thread, so the new coroutine inherits it (lua_newthread copies its creator's hook).
+// coroutine.create: the original (upvalue 1) runs with the deadline hook set on the calling thread, so
+// the new coroutine inherits it (lua_newthread copies its creator's hook).
 int create_with_deadline_hook(lua_State* L) {
   luaL_checktype(L, 1, LUA_TFUNCTION);  // the original's own check would not know its name any more
   const lua_Hook hook = lua_gethook(L);
@@ -103,17 +104,23 @@ int create_with_deadline_hook(lua_State* L) {
 void set_up_time_budget(lua_State* L) {
   install_signal_handler();
   if (lua_getglobal(L, "coroutine") == LUA_TTABLE) {
-    for (const char* name : {"create", "wrap"}) {
-      lua_getfield(L, -1, name);
-      lua_pushcclosure(L, create_with_deadline_hook, 1);
-      lua_setfield(L, -2, name);
-    }
+    // coroutine.wrap is replaced later (install_coroutine_functions) by one that creates through this.
+    lua_getfield(L, -1, "create");
+    lua_pushcclosure(L, create_with_deadline_hook, 1);
+    lua_setfield(L, -2, "create");
   }
   lua_pop(L, 1);
 }
 
-void arm_time_budget(lua_State* L, TimeBudget& time) {
-  CallWatchdog::instance().arm(time.budget, {watchdog_signal(), nullptr, nullptr});  // may throw: nothing set yet
+void arm_time_budget(lua_State* L, TimeBudget& time, std::chrono::steady_clock::time_point deadline) {
+  using namespace std::chrono;
+  milliseconds left = time.budget;
+  if (deadline != steady_clock::time_point::max()) {
+    // What is left of the call's budget after its waits, rounded up (at least 1 ms: a call resumed just
+    // before its deadline may still finish within it).
+    left = std::max(ceil<milliseconds>(deadline - steady_clock::now()), milliseconds(1));
+  }
+  CallWatchdog::instance().arm(left, {watchdog_signal(), nullptr, nullptr});  // may throw: nothing set yet
   time.expired = false;
   time.active = true;
   g_running.store(L, std::memory_order_release);

@@ -7,13 +7,21 @@
 #include <string>
 #include <string_view>
 
+#include <boost/asio/steady_timer.hpp>
+
 #include "agent/engines/lua/lua_context.hpp"
 #include "agent/engines/lua/lua_errors.hpp"
+#include "agent/engines/lua/lua_task.hpp"
 #include "agent/engines/shared_store.hpp"
 
 // As in lua_setters.cpp: a Lua error is a longjmp that must not cross a live object with a destructor, and
 // no C++ exception may cross Lua's frames. So the store is called from noexcept helpers that leave their
 // result (or error text) in a per-thread scratch area, and the Lua functions raise with plain pointers only.
+//
+// In a handler that can wait, a store with an asynchronous form (Redis) is called without blocking: the
+// call is a wait of the handler's coroutine (lua_task.hpp), answered on the executor thread's event loop.
+// Elsewhere (at load time, in a callback where Lua cannot suspend) and with the embedded store (whose
+// calls never wait), the call is direct, as before.
 
 namespace spoa::lua {
 
@@ -84,19 +92,119 @@ bool run(const char* fn, Body&& body) noexcept {
   return false;
 }
 
+// --- waiting on the Redis store (a handler that can wait does not block its thread) ---------------
+
+/// A store call in flight. The request cannot be taken back: a cancelled call just ignores its answer.
+class StateWait final : public Wait, public StateCompletion {
+ public:
+  StateWait(const char* fn, boost::asio::io_context& loop) : Wait(fn), timer_(loop) {}
+
+  /// The call's budget ends the wait at the latest (the store's own timeout is usually shorter).
+  void arm(std::chrono::steady_clock::time_point deadline) {
+    if (deadline == std::chrono::steady_clock::time_point::max()) return;
+    timer_.expires_at(deadline);
+    timer_.async_wait([self = shared_from_this(), this](const boost::system::error_code& ec) {
+      if (!ec) complete();  // the engine finds the budget spent and ends the call
+    });
+  }
+
+  void state_done(StateOutcome result) noexcept override {
+    if (task == nullptr) return;  // abandoned, or ended by the budget
+    outcome = std::move(result);
+    stop_timer();
+    complete();
+  }
+
+  void abandon() noexcept override { stop_timer(); }
+
+  StateOutcome outcome;
+
+ private:
+  void stop_timer() noexcept {
+    try {
+      timer_.cancel();
+    } catch (...) {
+    }
+  }
+
+  boost::asio::steady_timer timer_;
+};
+
+enum class Started : std::uint8_t { waiting, failed, blocking };
+
+/// Starts `request` on the store without blocking, as the running Task's wait. `blocking`: the store
+/// has no asynchronous form (the embedded store, Redis through Sentinel): call it directly.
+Started start_state(Task& task, lua_State* L, SharedStore& store, const char* fn, const StateRequest& request) noexcept {
+  try {
+    boost::asio::io_context& loop = *task.loop;
+    auto wait = std::make_shared<StateWait>(fn, loop);
+    if (!store.start(loop, request, wait)) return Started::blocking;
+    wait->arm(task.deadline);
+    begin_wait(task, std::move(wait), L);
+    return Started::waiting;
+  } catch (const std::exception& e) {
+    try {
+      scratch.error = std::string(fn) + ": " + e.what();
+    } catch (...) {
+      scratch.error.assign(fn);
+    }
+    return Started::failed;
+  }
+}
+
+/// In a continuation: the store's outcome, or raises its error ("<fn>: <store error>").
+const StateOutcome& state_result(lua_State* L, const char* fn) {
+  const StateOutcome& outcome = take_result<StateWait>(L, fn).outcome;
+  if (outcome.error) {
+    lua_pushstring(L, fn);
+    lua_pushliteral(L, ": ");
+    lua_pushstring(L, outcome.error->what());
+    lua_concat(L, 3);
+    lua_error(L);
+  }
+  return outcome;
+}
+
+void push_state_value(lua_State* L, const std::optional<StateValue>& value) {
+  if (!value) {
+    lua_pushnil(L);
+  } else if (value->is_integer()) {
+    lua_pushinteger(L, static_cast<lua_Integer>(value->integer));
+  } else {
+    lua_pushlstring(L, value->data.data(), value->data.size());
+  }
+}
+
+/// Tries the waiting form of `request`: returns how the call went on (see Started); raises on failure.
+Started try_waiting(lua_State* L, SharedStore& store, const char* fn, const StateRequest& request) {
+  Task* task = task_that_can_wait(L);  // else (at load time, in a gsub callback...): a blocking call
+  if (task == nullptr) return Started::blocking;
+  const Started started = start_state(*task, L, store, fn, request);
+  if (started == Started::failed) raise_scratch_error(L);
+  return started;
+}
+
+int state_get_done(lua_State* L, int /*status*/, lua_KContext /*ctx*/) {
+  push_state_value(L, state_result(L, "state_get").value);
+  return 1;
+}
+
 int state_get(lua_State* L) {
   constexpr const char* fn = "state_get";
   const std::string_view key = check_key(L, fn);
   SharedStore* store = check_store(L, fn);
+  StateRequest request;
+  request.op = StateOp::get;
+  request.key = key;
+  if (try_waiting(L, *store, fn, request) == Started::waiting) return yield_to_loop(L, state_get_done);
   if (!run(fn, [&] { scratch.value = store->get(key); })) raise_scratch_error(L);
-  if (!scratch.value) {
-    lua_pushnil(L);
-  } else if (scratch.value->is_integer()) {
-    lua_pushinteger(L, static_cast<lua_Integer>(scratch.value->integer));
-  } else {
-    lua_pushlstring(L, scratch.value->data.data(), scratch.value->data.size());
-  }
+  push_state_value(L, scratch.value);
   return 1;
+}
+
+int state_set_done(lua_State* L, int /*status*/, lua_KContext /*ctx*/) {
+  (void)state_result(L, "state_set");
+  return 0;
 }
 
 int state_set(lua_State* L) {
@@ -121,11 +229,23 @@ int state_set(lua_State* L) {
   } else {
     raise_type_error(L, fn, 2, "string or integer");
   }
-  const bool ok = run(fn, [&] {
-    store->set(key, type == LUA_TNUMBER ? StateValue::of_integer(integer) : StateValue::of_text(text), ttl);
-  });
-  if (!ok) raise_scratch_error(L);
+  // The value is built in the scratch area (no C++ object may be alive across a Lua error or yield).
+  if (!run(fn, [&] { scratch.value = type == LUA_TNUMBER ? StateValue::of_integer(integer) : StateValue::of_text(text); })) {
+    raise_scratch_error(L);
+  }
+  StateRequest request;
+  request.op = StateOp::set;
+  request.key = key;
+  request.value = &*scratch.value;
+  request.ttl = ttl;
+  if (try_waiting(L, *store, fn, request) == Started::waiting) return yield_to_loop(L, state_set_done);
+  if (!run(fn, [&] { store->set(key, *scratch.value, ttl); })) raise_scratch_error(L);
   return 0;
+}
+
+int state_incr_done(lua_State* L, int /*status*/, lua_KContext /*ctx*/) {
+  lua_pushinteger(L, static_cast<lua_Integer>(state_result(L, "state_incr").integer));
+  return 1;
 }
 
 int state_incr(lua_State* L) {
@@ -139,8 +259,19 @@ int state_incr(lua_State* L) {
   }
   const std::chrono::milliseconds ttl = check_ttl(L, fn, 3);
   SharedStore* store = check_store(L, fn);
+  StateRequest request;
+  request.op = StateOp::incr;
+  request.key = key;
+  request.delta = delta;
+  request.ttl = ttl;
+  if (try_waiting(L, *store, fn, request) == Started::waiting) return yield_to_loop(L, state_incr_done);
   if (!run(fn, [&] { scratch.integer = store->incr(key, delta, ttl); })) raise_scratch_error(L);
   lua_pushinteger(L, static_cast<lua_Integer>(scratch.integer));
+  return 1;
+}
+
+int state_del_done(lua_State* L, int /*status*/, lua_KContext /*ctx*/) {
+  lua_pushboolean(L, state_result(L, "state_del").existed ? 1 : 0);
   return 1;
 }
 
@@ -148,6 +279,10 @@ int state_del(lua_State* L) {
   constexpr const char* fn = "state_del";
   const std::string_view key = check_key(L, fn);
   SharedStore* store = check_store(L, fn);
+  StateRequest request;
+  request.op = StateOp::del;
+  request.key = key;
+  if (try_waiting(L, *store, fn, request) == Started::waiting) return yield_to_loop(L, state_del_done);
   if (!run(fn, [&] { scratch.existed = store->del(key); })) raise_scratch_error(L);
   lua_pushboolean(L, scratch.existed ? 1 : 0);
   return 1;

@@ -443,8 +443,12 @@ PyObject* make_binding(PyObject* scope, std::chrono::milliseconds budget) {
   return capsule;
 }
 
-/// PendingCall::cancel for a closed connection (loop thread).
-void cancel_for_connection(void* binding) noexcept { cancel_task(*static_cast<CallBinding*>(binding), StopReason::connection); }
+/// PendingCall::cancel (loop thread): its connection went away, or the worker took the call over at its
+/// budget (normally the engine's own deadline stopped it first).
+void cancel_pending(void* binding, CallResult::Kind why) noexcept {
+  cancel_task(*static_cast<CallBinding*>(binding),
+              why == CallResult::Kind::timeout ? StopReason::budget : StopReason::connection);
+}
 
 /// Starts `awaitable` as a task driven by a Step of `binding`; on success the binding holds the task.
 bool start_task(PyObject* awaitable, PyObject* binding) {
@@ -588,7 +592,7 @@ CallResult CoroutineRunner::start(PyObject* handler, PyObject* list, const CallI
     return {CallResult::Kind::script_error, describe(info) + ": the handler did not return an awaitable: " + e.summary};
   }
   b.pending = &pending;
-  pending.cancel = &cancel_for_connection;
+  pending.cancel = &cancel_pending;
   pending.cancel_context = &b;
   return {CallResult::Kind::pending, {}};
 }
