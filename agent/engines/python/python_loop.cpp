@@ -2,6 +2,9 @@
 #include "agent/engines/python/python_loop.hpp"
 
 #include <pthread.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -57,6 +60,25 @@ PyMethodDef g_exception_def = {
     fast(&on_loop_exception),
     METH_FASTCALL, "Logs what asyncio reports."};
 
+#if defined(__SANITIZE_ADDRESS__)
+// Debian 12's uvloop (built with Cython 0.29 for Python 3.11) drops a few dozen code objects and tuples
+// while its module is imported, once per process, and one tuple that asyncio's import made earlier. LeakSanitizer would
+// report them at the exit of every process that imported it; they are not ours, and not a growing leak.
+// Scoped to the imports of asyncio and uvloop at start-up.
+struct ThirdPartyImportLeaksIgnored {
+  ThirdPartyImportLeaksIgnored() { __lsan_disable(); }
+  ~ThirdPartyImportLeaksIgnored() { __lsan_enable(); }
+};
+#else
+struct ThirdPartyImportLeaksIgnored {};
+#endif
+
+Ref import_uvloop() {
+  [[maybe_unused]] ThirdPartyImportLeaksIgnored ignored;
+  return Ref(PyImport_ImportModule("uvloop"));
+}
+
+
 const char* option_value(AsyncioLoop kind) {
   switch (kind) {
     case AsyncioLoop::automatic: return "auto";
@@ -71,7 +93,7 @@ const char* option_value(AsyncioLoop kind) {
 std::pair<Ref, std::string> make_event_loop(PyObject* asyncio, AsyncioLoop kind) {
   const std::string option = std::string(" (--asyncio-loop ") + option_value(kind) + ")";
   if (kind != AsyncioLoop::asyncio) {
-    Ref uvloop(PyImport_ImportModule("uvloop"));
+    Ref uvloop = import_uvloop();
     if (uvloop) {
       Ref loop(PyObject_CallMethod(uvloop.get(), "new_event_loop", nullptr));
       if (!loop) fail_loop_start("uvloop.new_event_loop()");
@@ -103,7 +125,11 @@ AsyncLoop& AsyncLoop::create(AsyncioLoop kind) {
   // Owned here until complete: a start that fails (no uvloop, say) throws and must not leak it. The
   // lambda shares this member function's access to the private destructor.
   std::unique_ptr<AsyncLoop, void (*)(AsyncLoop*)> self(new AsyncLoop, [](AsyncLoop* p) { delete p; });
-  Ref asyncio(PyImport_ImportModule("asyncio"));
+  Ref asyncio;
+  {
+    [[maybe_unused]] ThirdPartyImportLeaksIgnored ignored;
+    asyncio = Ref(PyImport_ImportModule("asyncio"));
+  }
   if (!asyncio) fail_loop_start("import asyncio");
   std::tie(self->loop_, self->description_) = make_event_loop(asyncio.get(), kind);
   Ref set(PyObject_CallMethod(asyncio.get(), "set_event_loop", "O", self->loop_.get()));
