@@ -229,8 +229,10 @@ void Runner::read_conn(Conn& c, Clock::time_point now) {
   report_.bytes_in += static_cast<std::size_t>(n);
   c.in.insert(c.in.end(), buffer_, buffer_ + n);
   const std::size_t used = c.hc->feed(c.in, now);
-  c.in.erase(c.in.begin(), c.in.begin() + static_cast<std::ptrdiff_t>(std::min(used, c.in.size())));
+  // The events' views (ACK payloads, string values) point into the bytes feed() used: drain them
+  // before those bytes are dropped, which moves a partial frame that follows them over them.
   drain(c, now);
+  c.in.erase(c.in.begin(), c.in.begin() + static_cast<std::ptrdiff_t>(std::min(used, c.in.size())));
 }
 
 void Runner::on_connect_ready(Conn& c, Clock::time_point now) {

@@ -247,6 +247,53 @@ TEST(SimRunActions, AFailedVariableExpectationIsAViolation) {
   EXPECT_EQ(r.violations.size(), 2u);  // distinct ones kept
 }
 
+// Several ACKs in one read, followed by the first part of the next one: the string values of the whole
+// ACKs are read after the partial frame's bytes were kept for the next read, and must still be theirs.
+TEST(SimRunActions, StringValuesOfAckEventsSurviveAPartialFrameInTheSameRead) {
+  // The same txn.p.s in every ACK; `padded` puts another variable before it, so that the frames differ.
+  auto ack_with = [](const std::vector<std::byte>& notify, bool padded) {
+    const auto [sid, fid] = ids_of(notify);
+    std::vector<std::byte> out;
+    spop::AckBuilder b(out, sid, fid, 16380);
+    if (padded) b.set_var(spop::Scope::txn, "pad", spop::Value::string(std::string(40, 'z')));
+    b.set_var(spop::Scope::txn, "s", spop::Value::string(std::string(200, 'a')));
+    b.finish();
+    return out;
+  };
+  FakeAgent agent([&](AgentSide& s) {
+    if (!s.read_frame()) return;
+    s.send(agent_hello("pipelining"));
+    std::vector<std::vector<std::byte>> held;
+    while (held.size() < 3) {
+      auto f = s.read_frame(2s);
+      if (!f) return;
+      if (is_notify(*f)) held.push_back(*f);
+    }
+    // Two whole ACKs and 150 bytes of the third in one segment, the rest of the third a moment later.
+    std::vector<std::byte> first = ack_with(held[0], false);
+    const auto second = ack_with(held[1], false);
+    const auto third = ack_with(held[2], true);
+    first.insert(first.end(), second.begin(), second.end());
+    first.insert(first.end(), third.begin(), third.begin() + 150);
+    s.send(first);
+    std::this_thread::sleep_for(50ms);
+    s.send(std::span(third).subspan(150));
+    while (auto f = s.read_frame(2s)) {
+      if (!is_notify(*f)) return;
+    }
+  });
+  const std::string expected = "str:\"" + std::string(200, 'a') + "\"";
+  const RunReport r = run(options_for(
+      basic_spoe(), basic_scenario("{connections: 1, in_flight: 3, count: 3}",
+                                   "expect:\n  messages:\n    m1:\n      txn.p.s: '" + expected + "'\n"),
+      agent.port()));
+  EXPECT_EQ(r.completed, 3u);
+  EXPECT_EQ(r.violation_count, 0u) << (r.violations.empty() ? "" : to_string(r.violations[0]));
+  ASSERT_TRUE(r.variables.count("m1"));
+  ASSERT_TRUE(r.variables.at("m1").count("txn.p.s"));
+  EXPECT_EQ(r.variables.at("m1").at("txn.p.s").example, expected);
+}
+
 TEST(SimRunMessages, AGroupIsSentInsteadOfTheEventsMessages) {
   FakeAgent agent([](AgentSide& s) { serve_empty(s); });
   const std::string spoe =
