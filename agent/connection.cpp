@@ -33,6 +33,7 @@
 #include "agent/dispatcher.hpp"
 #include "agent/executor/call_scheduler.hpp"
 #include "agent/logging.hpp"
+#include "agent/recorder.hpp"
 #include "spop/status.hpp"
 
 namespace spoa {
@@ -71,11 +72,14 @@ class Connection final : public exec::CallOwner {
     set_.link(this);
     if (set_.draining_) draining_ = true;
     set_.meter_.connection_opened();
+    // --record: room for every NOTIFY this connection may have in progress, once.
+    if (set_.recorder_ != nullptr) recorded_.reserve(set.settings_.agent.max_in_flight);
   }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
   ~Connection() {
+    record_unanswered();
     set_.scheduler_.forget(*this);  // calls still running complete unanswered
     boost::system::error_code ignored;
     socket_.close(ignored);
@@ -133,7 +137,12 @@ class Connection final : public exec::CallOwner {
   void call_answered(exec::Call& call) override {
     --calls_;
     LogScope scope(LogContext::of_frame(id_, call.stream_id, call.frame_id));
-    if (auto err = conn_.commit_ack(call.ack_frame()); err != spop::Errc::ok) {
+    const std::size_t queued = conn_.pending_output().size();
+    const auto err = conn_.commit_ack(call.ack_frame());
+    if (!recorded_.empty()) {
+      record_answered(call, err == spop::Errc::ok ? conn_.pending_output().subspan(queued) : ack_none);
+    }
+    if (err != spop::Errc::ok) {
       if (conn_.closing()) {
         // HAProxy disconnected (or broke the protocol) while the call ran: nothing may follow our
         // AGENT-DISCONNECT, so the result is dropped.
@@ -293,11 +302,14 @@ class Connection final : public exec::CallOwner {
 
   void on_event(const spop::NotifyEvent& e) {
     exec::CallScheduler& scheduler = set_.scheduler_;
+    const bool record = set_.recorder_ != nullptr && set_.recorder_->sample();
     if (scheduler.has_handlers()) {
       exec::Call& call = scheduler.acquire();
       call.prepare(id_, e.stream_id, e.frame_id, e.messages, conn_.negotiated_frame_size());
       if (scheduler.submit(call, *this)) {
         ++calls_;
+        // Recorded when its ACK is committed (or when it ends without one); the call keeps the payload.
+        if (record) recorded_.push_back({&call, std::chrono::system_clock::now()});
         return;
       }
       scheduler.discard(call);  // no message has a handler: answered here, like without scripts
@@ -310,7 +322,15 @@ class Connection final : public exec::CallOwner {
     }
     // No handler: the empty ACK is the whole answer, written with the other frames of this read.
     conn_.start_ack(e.stream_id, e.frame_id);
-    if (auto err = conn_.commit_ack(); err != spop::Errc::ok) {
+    const std::size_t queued = conn_.pending_output().size();
+    const auto err = conn_.commit_ack();
+    if (record) {
+      const auto now = std::chrono::system_clock::now();
+      set_.recorder_->record_sampled(id_, {e.stream_id, e.frame_id, e.messages.payload()},
+                                     err == spop::Errc::ok ? conn_.pending_output().subspan(queued) : ack_none, now,
+                                     now);
+    }
+    if (err != spop::Errc::ok) {
       LogScope scope(LogContext::of_frame(id_, e.stream_id, e.frame_id));
       if (conn_.closing()) {
         // The same read also brought a DISCONNECT or a protocol error: nothing may follow our
@@ -320,6 +340,28 @@ class Connection final : public exec::CallOwner {
         spdlog::error("ACK refused by the connection: {}", spop::make_error_code(err).message());
       }
     }
+  }
+
+  // --record: the exchange of a recorded call, `ack` as queued for the socket (empty: none was sent).
+  void record_answered(const exec::Call& call, std::span<const std::byte> ack) {
+    const auto it =
+        std::find_if(recorded_.begin(), recorded_.end(), [&](const RecordedCall& r) { return r.call == &call; });
+    if (it == recorded_.end()) return;  // not sampled
+    set_.recorder_->record_sampled(id_, {call.stream_id, call.frame_id, call.messages.payload()}, ack, it->notify_at,
+                                   std::chrono::system_clock::now());
+    *it = recorded_.back();
+    recorded_.pop_back();
+  }
+
+  // --record: the connection ends with recorded calls still running; their ACKs will never be sent.
+  // The calls are still ours to read: they are released only after being answered.
+  void record_unanswered() {
+    for (const RecordedCall& r : recorded_) {
+      const exec::Call& call = *r.call;
+      set_.recorder_->record_sampled(id_, {call.stream_id, call.frame_id, call.messages.payload()}, ack_none,
+                                     r.notify_at, r.notify_at);
+    }
+    recorded_.clear();
   }
 
   void on_event(const spop::AbortEvent& e) {
@@ -507,6 +549,13 @@ class Connection final : public exec::CallOwner {
   std::uint64_t writes_done_ = 0;  // completed writes (progress for --write-timeout)
   std::uint64_t writes_seen_ = 0;  // writes_done_ at the last tick that looked
   Clock::time_point write_stalled_since_{};
+  // --record: this connection's calls in progress whose NOTIFY was sampled, with when it arrived.
+  struct RecordedCall {
+    const exec::Call* call;
+    std::chrono::system_clock::time_point notify_at;
+  };
+  std::vector<RecordedCall> recorded_;
+  static constexpr std::span<const std::byte> ack_none{};
 };
 
 ConnectionSet::ConnectionSet(asio::io_context& io, const ConnectionSettings& settings,

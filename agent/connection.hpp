@@ -19,6 +19,7 @@ namespace exec {
 class CallScheduler;
 }
 class Connection;  // one served socket, defined in connection.cpp
+class Recorder;    // --record (agent/recorder.hpp)
 
 /// Settings every connection of a worker shares.
 struct ConnectionSettings {
@@ -49,6 +50,10 @@ class ConnectionSet {
   void on_close(std::function<void()> callback) { on_close_ = std::move(callback); }
   /// Where connections record metrics (default: nowhere).
   void set_meter(metrics::WorkerMeter meter) noexcept { meter_ = meter; }
+  /// Where connections record their exchanges (--record; default: nowhere). Set before the first
+  /// start(); the recorder must outlive every connection (a connection that ends records the NOTIFYs
+  /// it leaves unanswered).
+  void set_recorder(Recorder* recorder) noexcept { recorder_ = recorder; }
 
   /// Wakes the connections whose timeout is due so that they apply it (call every few tens of ms).
   void tick(spop::Clock::time_point now);
@@ -76,6 +81,7 @@ class ConnectionSet {
   bool draining_ = false;
   std::function<void()> on_close_;
   metrics::WorkerMeter meter_;
+  Recorder* recorder_ = nullptr;
 };
 
 }  // namespace spoa

@@ -15,10 +15,9 @@ int main(int argc, char** argv) {
   if (!parsed.options) return parsed.exit_status;
   spoa::Options& options = *parsed.options;
   spoa::hide_state_password(argc, argv);  // parsed: `ps` need not show a password given in --state
-  if (options.record.enabled() && !options.check) {
-    std::cerr << "spoa: " << spoa::record_not_wired << "\n";
-    return spoa::exit_status::usage;
-  }
+  // One redaction key per agent run, drawn before any worker is forked: every worker, and every file
+  // rotated during this run, redacts with it, so their values compare; it is never written anywhere.
+  if (options.record.enabled()) options.record.key = spop::recording::RedactionKey::random();
   if (options.check) {
     // Script load messages belong on the terminal of whoever runs --check, whatever --log-target says.
     spoa::setup_logging(options.log_level);

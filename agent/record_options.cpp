@@ -56,8 +56,8 @@ RecordArgs::RecordArgs(TCLAP::CmdLine& cmd) {
       "ratio", cmd);
   path_ = std::make_unique<TCLAP::ValueArg<std::string>>(
       "", "record",
-      "Record the NOTIFYs received and the ACKs sent back into FILE (mode 0600) for spop-sim replay. Not "
-      "available yet: spoa refuses to start with it until recording is wired into its connections",
+      "Record the NOTIFYs received and the ACKs sent back into FILE (mode 0600) for spop-sim replay; all "
+      "workers append to it; SIGHUP reopens it (logrotate)",
       false, "", "file", cmd);
 }
 
@@ -116,15 +116,14 @@ std::string describe(const RecordOptions& o) {
   return out;
 }
 
-RecorderSettings recorder_settings(const RecordOptions& options, const spop::recording::RedactionKey& key,
-                                   std::uint32_t source, LogSink log) {
+RecorderSettings recorder_settings(const RecordOptions& options, std::uint32_t source, LogSink log) {
   RecorderSettings s;
   s.path = options.path.value_or(std::filesystem::path());
   s.sample = options.sample;
   s.max_size = options.max_size;
   s.max_files = options.max_files;
   s.redact = options.redact;
-  s.key = key;
+  s.key = options.key;
   s.source = source;
   s.log = std::move(log);
   return s;

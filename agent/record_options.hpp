@@ -15,11 +15,6 @@
 
 namespace spoa {
 
-/// Why spoa refuses --record for now (main.cpp, --check): the recorder exists (agent/recorder.hpp) but
-/// the connections do not call it yet.
-inline constexpr std::string_view record_not_wired =
-    "--record is not available yet: recording is not wired into spoa's connections (issue 27, phase 2)";
-
 /// Rotated files kept unless --record-max-files says otherwise: FILE.1 .. FILE.5.
 inline constexpr unsigned default_record_max_files = 5;
 
@@ -29,6 +24,9 @@ struct RecordOptions {
   std::uint64_t max_size = 0;                 ///< --record-max-size SIZE; 0 = never rotate
   unsigned max_files = default_record_max_files;  ///< --record-max-files N
   std::vector<std::string> redact;            ///< --record-redact ARG (repeatable)
+  /// The agent's redaction key: drawn once by main() before any worker is forked, so that every worker
+  /// and every rotated file of one agent run share it (and a restart draws a new one). Never written.
+  spop::recording::RedactionKey key;
   bool enabled() const noexcept { return path.has_value(); }
 };
 
@@ -56,11 +54,9 @@ class RecordArgs {
 /// redacted". Also says whether FILE's directory is missing or not writable.
 std::string describe(const RecordOptions& options);
 
-/// What a worker's Recorder is made of: the options, the agent's redaction key (one per agent run,
-/// drawn before the workers are forked, so that every worker and every rotated file of one run share
-/// it), the worker's pid as the records' source, and where its log lines go.
-RecorderSettings recorder_settings(const RecordOptions& options, const spop::recording::RedactionKey& key,
-                                   std::uint32_t source, LogSink log);
+/// What a worker's Recorder is made of: the options with the agent's redaction key (options.key), the
+/// worker's pid as the records' source, and where its log lines go.
+RecorderSettings recorder_settings(const RecordOptions& options, std::uint32_t source, LogSink log);
 
 /// "0.01" and "1" (a share in (0, 1]) or "5%"; nullopt otherwise.
 std::optional<double> parse_sample_ratio(std::string_view text);

@@ -87,14 +87,14 @@ void Recorder::record(std::uint64_t connection, std::span<const std::byte> notif
   if (sample()) record_sampled(connection, notify, ack, notify_at, ack_at);
 }
 
-void Recorder::record_sampled(std::uint64_t connection, std::span<const std::byte> notify,
-                              std::span<const std::byte> ack, TimePoint notify_at, TimePoint ack_at) noexcept {
+template <class Write>
+void Recorder::append(std::uint64_t connection, TimePoint notify_at, TimePoint ack_at, std::size_t size,
+                      const Write& write) noexcept {
   spop::recording::RecordMeta meta;
   meta.source = settings_.source;
   meta.connection = connection;
   meta.notify_ns = ns_since_epoch(notify_at);
   meta.ack_ns = ns_since_epoch(ack_at);
-  const std::size_t size = spop::recording::record_size(notify, ack);
   bool wake = false;
   {
     std::lock_guard lock(mutex_);
@@ -103,13 +103,29 @@ void Recorder::record_sampled(std::uint64_t connection, std::span<const std::byt
       return;
     }
     const bool below_half = active_.size() < active_.capacity() / 2;
-    spop::recording::append_record_unsealed(active_, meta, notify, ack);  // within capacity: no allocation
+    write(active_, meta);  // within capacity: no allocation
     ++active_records_;
     ++given_;
     // Wake the writer once per half buffer, not per record: a notify is a system call when it waits.
     wake = below_half && active_.size() >= active_.capacity() / 2;
   }
   if (wake) wake_.notify_one();
+}
+
+void Recorder::record_sampled(std::uint64_t connection, std::span<const std::byte> notify,
+                              std::span<const std::byte> ack, TimePoint notify_at, TimePoint ack_at) noexcept {
+  append(connection, notify_at, ack_at, spop::recording::record_size(notify, ack),
+         [&](std::vector<std::byte>& out, const spop::recording::RecordMeta& meta) {
+           spop::recording::append_record_unsealed(out, meta, notify, ack);
+         });
+}
+
+void Recorder::record_sampled(std::uint64_t connection, const spop::recording::NotifyParts& notify,
+                              std::span<const std::byte> ack, TimePoint notify_at, TimePoint ack_at) noexcept {
+  append(connection, notify_at, ack_at, spop::recording::record_size(notify, ack),
+         [&](std::vector<std::byte>& out, const spop::recording::RecordMeta& meta) {
+           spop::recording::append_record_unsealed(out, meta, notify, ack);
+         });
 }
 
 void Recorder::reopen() noexcept {

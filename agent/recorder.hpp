@@ -23,6 +23,7 @@
 #include "agent/engines/engine.hpp"
 #include "agent/recording_file.hpp"
 #include "recording/redaction.hpp"
+#include "recording/writer.hpp"
 
 namespace spoa {
 
@@ -74,6 +75,10 @@ class Recorder {
   /// The same without the sampling draw.
   void record_sampled(std::uint64_t connection, std::span<const std::byte> notify, std::span<const std::byte> ack,
                       TimePoint notify_at, TimePoint ack_at) noexcept;
+  /// The same with the NOTIFY given by its ids and payload (spoa's connections: a call keeps only its
+  /// payload); the frame is written into the buffer directly, so this too is one copy.
+  void record_sampled(std::uint64_t connection, const spop::recording::NotifyParts& notify,
+                      std::span<const std::byte> ack, TimePoint notify_at, TimePoint ack_at) noexcept;
 
   /// Closes the file and opens FILE again for the next batch (SIGHUP after logrotate moved it); a
   /// failed file is tried again at once. Returns at once.
@@ -85,6 +90,10 @@ class Recorder {
   const RecorderSettings& settings() const noexcept { return settings_; }
 
  private:
+  // Appends one record of `size` bytes written by write(out, meta), or drops it when the buffer is full.
+  template <class Write>
+  void append(std::uint64_t connection, TimePoint notify_at, TimePoint ack_at, std::size_t size,
+              const Write& write) noexcept;
   void run();                                  // the writer thread
   std::size_t redact(std::vector<std::byte>& batch);  // returns the records removed
   void write(std::vector<std::byte>& batch, std::uint64_t records);

@@ -33,6 +33,7 @@
 #include "agent/logging.hpp"
 #include "agent/metrics_meter.hpp"
 #include "agent/options.hpp"
+#include "agent/recorder.hpp"
 #include "agent/script_reload.hpp"
 #include "agent/systemd.hpp"
 
@@ -94,6 +95,13 @@ class Worker {
     scheduler_.install(std::move(scripts));
     scheduler_.on_room([this] { connections_.wake_paused(); });
     connections_.set_meter(meter_);
+    if (options.record.enabled()) {
+      // Born here, in the worker: its writer thread must not exist before the fork.
+      recorder_ = std::make_unique<Recorder>(
+          recorder_settings(options.record, static_cast<std::uint32_t>(::getpid()), engine_log_sink()));
+      connections_.set_recorder(recorder_.get());
+      spdlog::debug("recording to {}", describe(options.record));
+    }
   }
 
   ~Worker() {
@@ -114,6 +122,7 @@ class Worker {
     if (balance_ != nullptr) balance_->set_accepting(balance_index(), true);
     if (params_.on_ready) params_.on_ready();
     io_.run();
+    if (recorder_ != nullptr) report_recording();
     return exit_status::ok;
   }
 
@@ -123,6 +132,7 @@ class Worker {
       auto [ec, sig] = co_await signals_.async_wait(use_tuple);
       if (ec) co_return;
       if (sig == SIGHUP) {
+        if (recorder_ != nullptr) recorder_->reopen();  // logrotate moved the file away
         reload();
         continue;
       }
@@ -231,6 +241,14 @@ class Worker {
                     : "serving the previous scripts: the reload failed (foreground, one worker)");
   }
 
+  // At exit, once every connection has ended: what this worker recorded.
+  void report_recording() {
+    recorder_->flush();
+    const RecorderStats r = recorder_->stats();
+    spdlog::info("recording: {} exchange(s) written to {}, {} left out by --record-sample, {} dropped", r.recorded,
+                 recorder_->settings().path.string(), r.sampled_out, r.dropped);
+  }
+
   void tag_for_metrics(Dispatcher& d) {
     if (!meter_.on()) return;
     d.tag_messages([this](std::string_view name) { return meter_.slot_for(name); });
@@ -310,6 +328,10 @@ class Worker {
   const WorkerParams& params_;
   metrics::WorkerMeter meter_;
   AcceptBalance* balance_;  // nullptr: one worker, nothing to share
+  // --record (nullptr: off). Declared before everything that serves connections, so destroyed after
+  // them: a connection that ends records the NOTIFYs it leaves unanswered. Its destructor writes what
+  // is still buffered.
+  std::unique_ptr<Recorder> recorder_;
   // Declared before io_ and connections_ (so destroyed after them: a connection destroyed with io_
   // forgets its calls in a live scheduler); its threads are stopped in ~Worker(), before io_ goes.
   exec::CallScheduler scheduler_;

@@ -4,6 +4,9 @@
 
 #include "recording/byte_order.hpp"
 #include "recording/crc32c.hpp"
+#include "spop/frame.hpp"
+#include "spop/types.hpp"
+#include "spop/varint.hpp"
 
 namespace spop::recording {
 
@@ -22,22 +25,55 @@ void append_file_header(std::vector<std::byte>& out, const FileHeader& header) {
   store_be<std::int64_t>(p + 24, header.created_ns);
 }
 
-void append_record_unsealed(std::vector<std::byte>& out, const RecordMeta& meta, std::span<const std::byte> notify,
-                            std::span<const std::byte> ack) {
+namespace {
+
+// The 40-byte record header of a record of `size` bytes; returns where the frames go.
+std::byte* put_record_header(std::vector<std::byte>& out, const RecordMeta& meta, std::size_t size, bool with_ack) {
   const std::size_t at = out.size();
-  const std::size_t size = record_size(notify, ack);
   out.resize(at + size);
   std::byte* p = out.data() + at;
   store_be<std::uint32_t>(p, static_cast<std::uint32_t>(size));
   store_be<std::uint32_t>(p + record_crc_offset, 0);
-  p[8] = static_cast<std::byte>(ack.empty() ? RecordKind::notify_only : RecordKind::exchange);
+  p[8] = static_cast<std::byte>(with_ack ? RecordKind::exchange : RecordKind::notify_only);
   p[9] = p[10] = p[11] = std::byte{0};
   store_be<std::uint32_t>(p + 12, meta.source);
   store_be<std::uint64_t>(p + 16, meta.connection);
   store_be<std::int64_t>(p + 24, meta.notify_ns);
-  store_be<std::int64_t>(p + 32, ack.empty() ? 0 : meta.ack_ns);
-  if (!notify.empty()) std::memcpy(p + record_header_size, notify.data(), notify.size());
-  if (!ack.empty()) std::memcpy(p + record_header_size + notify.size(), ack.data(), ack.size());
+  store_be<std::int64_t>(p + 32, with_ack ? meta.ack_ns : 0);
+  return p + record_header_size;
+}
+
+// Frame header after LEN: type, flags, stream-id, frame-id.
+std::size_t notify_header_size(const NotifyParts& n) noexcept {
+  return 1 + 4 + spop::varint_size(n.stream_id) + spop::varint_size(n.frame_id);
+}
+
+}  // namespace
+
+void append_record_unsealed(std::vector<std::byte>& out, const RecordMeta& meta, std::span<const std::byte> notify,
+                            std::span<const std::byte> ack) {
+  std::byte* p = put_record_header(out, meta, record_size(notify, ack), !ack.empty());
+  if (!notify.empty()) std::memcpy(p, notify.data(), notify.size());
+  if (!ack.empty()) std::memcpy(p + notify.size(), ack.data(), ack.size());
+}
+
+std::size_t notify_frame_size(const NotifyParts& notify) noexcept {
+  return spop::frame_length_prefix + notify_header_size(notify) + notify.payload.size();
+}
+
+void append_record_unsealed(std::vector<std::byte>& out, const RecordMeta& meta, const NotifyParts& notify,
+                            std::span<const std::byte> ack) {
+  std::byte* p = put_record_header(out, meta, record_size(notify, ack), !ack.empty());
+  store_be<std::uint32_t>(p, static_cast<std::uint32_t>(notify_header_size(notify) + notify.payload.size()));
+  p += spop::frame_length_prefix;
+  *p++ = static_cast<std::byte>(spop::FrameType::notify);
+  store_be<std::uint32_t>(p, spop::frame_flags::fin);
+  p += 4;
+  p += spop::encode_varint(notify.stream_id, p);
+  p += spop::encode_varint(notify.frame_id, p);
+  if (!notify.payload.empty()) std::memcpy(p, notify.payload.data(), notify.payload.size());
+  p += notify.payload.size();
+  if (!ack.empty()) std::memcpy(p, ack.data(), ack.size());
 }
 
 void append_record(std::vector<std::byte>& out, const RecordMeta& meta, std::span<const std::byte> notify,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <vector>
 
@@ -27,6 +28,26 @@ void append_record(std::vector<std::byte>& out, const RecordMeta& meta, std::spa
 /// As append_record() but with the CRC left at 0: a copy and nothing else, for callers on a hot path
 /// that seal a whole batch later on another thread with seal_records().
 void append_record_unsealed(std::vector<std::byte>& out, const RecordMeta& meta, std::span<const std::byte> notify,
+                            std::span<const std::byte> ack);
+
+/// A NOTIFY given by its ids and payload rather than by its bytes (a call's copy of the payload, or a
+/// fragmented NOTIFY reassembled): the frame written is the one-frame NOTIFY a peer would send for them,
+/// LEN, type 3, flags FIN, the ids as varints, then the payload.
+struct NotifyParts {
+  std::uint64_t stream_id = 0;
+  std::uint64_t frame_id = 0;
+  std::span<const std::byte> payload;
+};
+
+/// Bytes of the NOTIFY frame written for `notify`, LEN prefix included.
+std::size_t notify_frame_size(const NotifyParts& notify) noexcept;
+
+inline std::size_t record_size(const NotifyParts& notify, std::span<const std::byte> ack) noexcept {
+  return record_header_size + notify_frame_size(notify) + ack.size();
+}
+
+/// As append_record_unsealed() above, with the NOTIFY frame written from its parts.
+void append_record_unsealed(std::vector<std::byte>& out, const RecordMeta& meta, const NotifyParts& notify,
                             std::span<const std::byte> ack);
 
 /// Writes the CRC of every record in `records`, a run of whole records as appended above. Returns how

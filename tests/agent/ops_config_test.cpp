@@ -183,27 +183,25 @@ TEST_F(ConfigFile, RecordOptionsFromTheFileAndTheCheckLine) {
   EXPECT_EQ(r.options->record.max_files, 2u);
   EXPECT_EQ(r.options->record.redact, (std::vector<std::string>{"src", "xff"}));
 
-  // --check shows the recording and refuses it until the connections record (issue 27, phase 2).
+  // --check shows the recording.
   HeldPort held;
   auto check = run_spoa({"--config", file, "--check", "-p", held.port(), "--address", "127.0.0.1"});
-  EXPECT_EQ(check.exit_status, 1) << check.err;
-  EXPECT_NE(check.out.find("record:          " + (dir_ / "traffic.rec").string() +
-                           ", 10% of the NOTIFYs, rotated at 64K (2 files kept), values of src, xff redacted\n"),
-            std::string::npos)
-      << check.out;
-  EXPECT_NE(check.err.find("--record is not available yet"), std::string::npos) << check.err;
-  EXPECT_EQ(check.out.find("configuration OK"), std::string::npos) << check.out;
+  EXPECT_EQ(check.exit_status, 0) << check.err;
+  const std::string line = (dir_ / "traffic.rec").string() +
+                           ", 10% of the NOTIFYs, rotated at 64K (2 files kept), values of src, xff redacted";
+  EXPECT_NE(check.out.find("record:          " + line + "\n"), std::string::npos) << check.out;
+  EXPECT_NE(check.out.find("configuration OK"), std::string::npos) << check.out;
+  EXPECT_EQ(check.err, "");
 
   auto missing_dir = run_spoa({"--check", "--record", (dir_ / "no" / "such" / "x.rec").string()});
   EXPECT_NE(missing_dir.out.find("(directory " + (dir_ / "no" / "such").string() + " does not exist)"),
             std::string::npos)
       << missing_dir.out;
 
-  // Serving with --record is refused before anything listens or any file is created.
-  auto run = run_spoa({"--config", file, "-p", held.port(), "--address", "127.0.0.1"});
-  EXPECT_EQ(run.exit_status, 1);
-  EXPECT_EQ(run.err, "spoa: --record is not available yet: recording is not wired into spoa's connections "
-                     "(issue 27, phase 2)\n");
+  // The workers record with the file's settings (nothing is written before the first NOTIFY).
+  AgentProcess agent({"--config", file, "-n", "1", "--log-level", "debug"});
+  ASSERT_TRUE(agent.ready()) << agent.log();
+  EXPECT_TRUE(agent.wait_log("recording to " + line)) << agent.log();
   EXPECT_FALSE(std::filesystem::exists(dir_ / "traffic.rec"));
 }
 

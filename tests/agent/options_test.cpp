@@ -154,9 +154,11 @@ TEST(SpoaOptions, RecordingOptions) {
             "/var/tmp/spoa.rec, 1% of the NOTIFYs, rotated at 100M (3 files kept), values of src, hdr_cookie redacted");
   EXPECT_DOUBLE_EQ(parse({"--record", "x", "--record-sample", "25%"}).options->record.sample, 0.25);
 
-  // What a worker's recorder gets: the options, the agent's key, the worker's pid.
-  const auto key = spop::recording::RedactionKey::random();
-  const RecorderSettings s = recorder_settings(o, key, 4242, nullptr);
+  // What a worker's recorder gets: the options, the agent's key (drawn by main() into them), the worker's pid.
+  RecordOptions keyed = o;
+  keyed.key = spop::recording::RedactionKey::random();
+  const auto& key = keyed.key;
+  const RecorderSettings s = recorder_settings(keyed, 4242, nullptr);
   EXPECT_EQ(s.path, o.path);
   EXPECT_EQ(s.sample, o.sample);
   EXPECT_EQ(s.max_size, o.max_size);

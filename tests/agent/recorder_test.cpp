@@ -1,5 +1,5 @@
-// spoa's recorder as a component (it is not wired into the connections yet): what it writes reads back,
-// sampling, rotation, reopening, redaction, mode 0600, several worker processes on one file, and what
+// spoa's recorder as a component (spoa's connections call it: tests/agent/record_test.cpp): what it writes
+// reads back, sampling, rotation, reopening, redaction, mode 0600, several worker processes on one file, and what
 // happens when the file cannot be written (one log line, record() keeps returning at once).
 #include "agent/recorder.hpp"
 

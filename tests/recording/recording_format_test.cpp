@@ -90,6 +90,34 @@ TEST(RecordingWriter, UnsealedRecordsGetTheSameChecksumsWhenSealed) {
   EXPECT_EQ(sealed, unsealed);
 }
 
+// A NOTIFY given by its ids and payload is written as the frame a peer sends for them, with ids of every
+// varint length; the record is the same as one made from that frame.
+TEST(RecordingWriter, ANotifyFromItsPartsIsTheFrameOnTheWire) {
+  for (const auto& [sid, fid] : {std::pair<std::uint64_t, std::uint64_t>{0, 1}, {239, 240}, {2288, 70000},
+                                 {UINT64_MAX, 1}}) {
+    const auto notify = spop::test::notify_bytes(sid, fid, "check", ip_arg);
+    spop::Frame frame;
+    std::size_t used = 0;
+    ASSERT_EQ(spop::split_frame(notify, spop::default_max_frame_size, frame, used), spop::Errc::ok);
+    const NotifyParts parts{sid, fid, frame.payload};
+    EXPECT_EQ(notify_frame_size(parts), notify.size()) << sid;
+    const auto ack = spop::test::ack_bytes(sid, fid, score);
+    RecordMeta m;
+    m.connection = 9;
+    m.notify_ns = 5;
+    m.ack_ns = 6;
+    for (const bool answered : {true, false}) {
+      const std::span<const std::byte> sent = answered ? std::span<const std::byte>(ack) : std::span<const std::byte>();
+      std::vector<std::byte> from_bytes, from_parts;
+      append_record(from_bytes, m, notify, sent);
+      append_record_unsealed(from_parts, m, parts, sent);
+      EXPECT_EQ(from_parts.size(), record_size(parts, sent));
+      EXPECT_EQ(seal_records(from_parts), 1u);
+      EXPECT_EQ(to_hex(from_parts), to_hex(from_bytes)) << sid << " " << answered;
+    }
+  }
+}
+
 TEST(RecordingReader, ReadsBackWhatWasWritten) {
   spop::test::RecordingBuilder b;
   const auto n1 = spop::test::notify_bytes(0, 1, "check", ip_arg);
