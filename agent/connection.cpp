@@ -265,6 +265,8 @@ class Connection final : public exec::CallOwner {
   // Feeds every complete frame in the buffer and answers the resulting events. Bytes stay where they
   // are until the next read (compact()), so event views into them remain valid while they are used.
   void process_input(Clock::time_point now) {
+    // --record: the NOTIFYs of this read arrived now (one clock read per read, not per NOTIFY).
+    if (set_.recorder_ != nullptr) read_at_ = std::chrono::system_clock::now();
     paused_ = set_.scheduler_.at_limit();
     conn_.pause_input(paused_);
     drain_events();
@@ -309,7 +311,7 @@ class Connection final : public exec::CallOwner {
       if (scheduler.submit(call, *this)) {
         ++calls_;
         // Recorded when its ACK is committed (or when it ends without one); the call keeps the payload.
-        if (record) recorded_.push_back({&call, std::chrono::system_clock::now()});
+        if (record) recorded_.push_back({&call, read_at_});
         return;
       }
       scheduler.discard(call);  // no message has a handler: answered here, like without scripts
@@ -325,10 +327,10 @@ class Connection final : public exec::CallOwner {
     const std::size_t queued = conn_.pending_output().size();
     const auto err = conn_.commit_ack();
     if (record) {
-      const auto now = std::chrono::system_clock::now();
+      // Answered within the read: the ACK leaves with this read's other frames.
       set_.recorder_->record_sampled(id_, {e.stream_id, e.frame_id, e.messages.payload()},
-                                     err == spop::Errc::ok ? conn_.pending_output().subspan(queued) : ack_none, now,
-                                     now);
+                                     err == spop::Errc::ok ? conn_.pending_output().subspan(queued) : ack_none,
+                                     read_at_, read_at_);
     }
     if (err != spop::Errc::ok) {
       LogScope scope(LogContext::of_frame(id_, e.stream_id, e.frame_id));
@@ -555,6 +557,7 @@ class Connection final : public exec::CallOwner {
     std::chrono::system_clock::time_point notify_at;
   };
   std::vector<RecordedCall> recorded_;
+  std::chrono::system_clock::time_point read_at_{};  // when the input being processed was read
   static constexpr std::span<const std::byte> ack_none{};
 };
 
