@@ -27,6 +27,7 @@ set(_it_cases
   "test_reuse:reuse,reuse-legacy-tcp"
   "test_concurrency:concurrency-lua,concurrency-python"
   "test_tools:tools"
+  "test_record:record-replay"
   "test_slow_io:slow-io-python,slow-io-lua"
   "test_async:async-redis-python"
   "test_waiting:redis-reputation-lua"
@@ -54,7 +55,7 @@ foreach(entry IN LISTS _it_cases)
     # a few binaries in a row (a case takes seconds on each).
     set_tests_properties(haproxy-it.${_case} PROPERTIES
       LABELS integration TIMEOUT 300 SKIP_RETURN_CODE 77)
-    if(_case STREQUAL "tools" AND TARGET spop-cli AND TARGET spop-sim)
+    if(_case MATCHES "^(tools|record-replay)$" AND TARGET spop-cli AND TARGET spop-sim)
       # The tools under test: spop-cli and spop-sim, against the harness's agent.
       set_tests_properties(haproxy-it.${_case} PROPERTIES ENVIRONMENT
         "SPOP_CLI_BIN=$<TARGET_FILE:spop-cli>;SPOP_SIM_BIN=$<TARGET_FILE:spop-sim>")
