@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -45,15 +46,16 @@ std::uint64_t splitmix64_mix(std::uint64_t z) noexcept {
 
 Recorder::Recorder(RecorderSettings settings)
     : settings_(std::move(settings)),
+      batch_size_(std::clamp<std::size_t>(settings_.batch_size, 1, settings_.buffer_size / 2)),
       sample_threshold_(settings_.sample >= 1.0 ? UINT64_MAX
                                                 : static_cast<std::uint64_t>(std::ldexp(std::max(settings_.sample, 0.0), 64))),
       draw_(settings_.seed != 0 ? settings_.seed
                                 : static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())),
+      active_(settings_.buffer_size),
+      spare_(settings_.buffer_size),
       file_(RecordingFileSettings{settings_.path, settings_.max_size, settings_.max_files, recording_header_for(settings_)}) {
   if (!settings_.redact.empty()) redactor_.emplace(settings_.key, settings_.redact);
-  // Both buffers are allocated once: record() never allocates, it drops what does not fit.
-  active_.reserve(settings_.buffer_size);
-  spare_.reserve(settings_.buffer_size);
+  // Both buffers are allocated once (above): record() never allocates, it drops what does not fit.
   // Process-directed signals belong to the worker's loop: the writer thread blocks them all (threads
   // inherit the mask of their creator).
   sigset_t all, previous;
@@ -102,12 +104,12 @@ void Recorder::append(std::uint64_t connection, TimePoint notify_at, TimePoint a
       dropped_.fetch_add(1, std::memory_order_relaxed);
       return;
     }
-    const bool below_half = active_.size() < active_.capacity() / 2;
-    write(active_, meta);  // within capacity: no allocation
+    const bool below_batch = active_.size() < batch_size_;
+    write(active_.extend(size), meta);  // within capacity: no allocation
     ++active_records_;
     ++given_;
-    // Wake the writer once per half buffer, not per record: a notify is a system call when it waits.
-    wake = below_half && active_.size() >= active_.capacity() / 2;
+    // Wake the writer once per batch, not per record: a notify is a system call when it waits.
+    wake = below_batch && active_.size() >= batch_size_;
   }
   if (wake) wake_.notify_one();
 }
@@ -115,16 +117,16 @@ void Recorder::append(std::uint64_t connection, TimePoint notify_at, TimePoint a
 void Recorder::record_sampled(std::uint64_t connection, std::span<const std::byte> notify,
                               std::span<const std::byte> ack, TimePoint notify_at, TimePoint ack_at) noexcept {
   append(connection, notify_at, ack_at, spop::recording::record_size(notify, ack),
-         [&](std::vector<std::byte>& out, const spop::recording::RecordMeta& meta) {
-           spop::recording::append_record_unsealed(out, meta, notify, ack);
+         [&](std::byte* at, const spop::recording::RecordMeta& meta) {
+           spop::recording::put_record_unsealed(at, meta, notify, ack);
          });
 }
 
 void Recorder::record_sampled(std::uint64_t connection, const spop::recording::NotifyParts& notify,
                               std::span<const std::byte> ack, TimePoint notify_at, TimePoint ack_at) noexcept {
   append(connection, notify_at, ack_at, spop::recording::record_size(notify, ack),
-         [&](std::vector<std::byte>& out, const spop::recording::RecordMeta& meta) {
-           spop::recording::append_record_unsealed(out, meta, notify, ack);
+         [&](std::byte* at, const spop::recording::RecordMeta& meta) {
+           spop::recording::put_record_unsealed(at, meta, notify, ack);
          });
 }
 
@@ -163,12 +165,12 @@ void Recorder::run() {
   std::unique_lock lock(mutex_);
   while (true) {
     wake_.wait_for(lock, settings_.flush_interval, [&] {
-      return stop_ || flush_wanted_ || reopen_wanted_ || active_.size() >= active_.capacity() / 2;
+      return stop_ || flush_wanted_ || reopen_wanted_ || active_.size() >= batch_size_;
     });
     const bool reopen = std::exchange(reopen_wanted_, false);
     flush_wanted_ = false;
     const bool stopping = stop_;
-    std::swap(active_, spare_);
+    swap(active_, spare_);
     const std::uint64_t records = std::exchange(active_records_, 0);
     lock.unlock();
     if (reopen) {
@@ -176,7 +178,7 @@ void Recorder::run() {
       retry_at_ = {};  // a failed file is tried again now
     }
     if (records > 0) write(spare_, records);
-    spare_.clear();  // keeps its capacity
+    spare_.clear();
     lock.lock();
     done_ += records;
     flushed_.notify_all();
@@ -184,28 +186,28 @@ void Recorder::run() {
   }
 }
 
-std::size_t Recorder::redact(std::vector<std::byte>& batch) {
+std::size_t Recorder::redact(RecordBuffer& batch) {
   if (!redactor_) return 0;
   std::size_t read = 0, kept = 0, removed = 0;
   while (read + spop::recording::record_header_size <= batch.size()) {
-    const std::size_t length = record_length_at(batch.data() + read);
+    const std::size_t length = record_length_at(batch.bytes().data() + read);
     const std::size_t notify_at = read + spop::recording::record_header_size;
-    const std::size_t notify_size = 4 + std::size_t{record_length_at(batch.data() + notify_at)};
+    const std::size_t notify_size = 4 + std::size_t{record_length_at(batch.bytes().data() + notify_at)};
     std::size_t replaced = 0;
     // A NOTIFY that cannot be walked may hide a value that had to go: the record is not kept.
-    if (redactor_->redact_notify(std::span(batch).subspan(notify_at, notify_size), replaced)) {
-      if (kept != read) std::memmove(batch.data() + kept, batch.data() + read, length);
+    if (redactor_->redact_notify(batch.bytes().subspan(notify_at, notify_size), replaced)) {
+      if (kept != read) std::memmove(batch.bytes().data() + kept, batch.bytes().data() + read, length);
       kept += length;
     } else {
       ++removed;
     }
     read += length;
   }
-  batch.resize(kept);
+  batch.shrink(kept);
   return removed;
 }
 
-void Recorder::write(std::vector<std::byte>& batch, std::uint64_t records) {
+void Recorder::write(RecordBuffer& batch, std::uint64_t records) {
   const auto now = std::chrono::steady_clock::now();
   if (failing_ && now < retry_at_) {
     dropped_.fetch_add(records, std::memory_order_relaxed);
@@ -215,8 +217,8 @@ void Recorder::write(std::vector<std::byte>& batch, std::uint64_t records) {
   const std::size_t removed = redact(batch);
   dropped_.fetch_add(removed, std::memory_order_relaxed);
   const std::uint64_t kept = records - removed;
-  spop::recording::seal_records(batch);
-  if (batch.empty() || file_.append(batch)) {
+  spop::recording::seal_records(batch.bytes());
+  if (batch.empty() || file_.append(batch.bytes())) {
     if (failing_) {
       log(LogLevel::info, "recording to " + settings_.path.string() + " resumed (" +
                               std::to_string(dropped_while_failing_) + " records were dropped meanwhile)");

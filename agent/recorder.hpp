@@ -36,6 +36,9 @@ struct RecorderSettings {
   spop::recording::RedactionKey key; ///< used when `redact` is not empty (one per agent: see options)
   std::uint32_t source = 0;          ///< written in every record: the worker's pid
   std::size_t buffer_size = std::size_t{4} << 20;  ///< bytes buffered while the writer writes (x2)
+  /// The writer is woken once this much is buffered (at most half of buffer_size): small enough that the
+  /// buffers' used part stays in the CPU's cache, large enough that a write takes many records.
+  std::size_t batch_size = std::size_t{64} << 10;
   std::chrono::milliseconds flush_interval{200};   ///< the longest a record waits in the buffer
   std::chrono::milliseconds retry_interval{10000}; ///< after a failed write, how often to try again
   std::uint64_t seed = 0;            ///< of the sampling draws (0: from the clock)
@@ -50,6 +53,35 @@ struct RecorderStats {
   std::uint64_t write_errors = 0; ///< failed batch writes
   std::uint64_t rotations = 0;    ///< rotations done by this recorder
   std::uint64_t bytes = 0;        ///< record bytes written
+};
+
+/// The recorder's buffers: a fixed capacity allocated once, and bytes handed out without being zeroed
+/// first (a record is written over them at once).
+class RecordBuffer {
+ public:
+  explicit RecordBuffer(std::size_t capacity) : bytes_(new std::byte[capacity]), capacity_(capacity) {}
+  /// `n` more bytes at the end; the caller checks that they fit (size() + n <= capacity()).
+  std::byte* extend(std::size_t n) noexcept {
+    std::byte* p = bytes_.get() + size_;
+    size_ += n;
+    return p;
+  }
+  void shrink(std::size_t n) noexcept { size_ = n < size_ ? n : size_; }
+  void clear() noexcept { size_ = 0; }
+  std::span<std::byte> bytes() noexcept { return {bytes_.get(), size_}; }
+  std::size_t size() const noexcept { return size_; }
+  std::size_t capacity() const noexcept { return capacity_; }
+  bool empty() const noexcept { return size_ == 0; }
+  friend void swap(RecordBuffer& a, RecordBuffer& b) noexcept {
+    std::swap(a.bytes_, b.bytes_);
+    std::swap(a.size_, b.size_);
+    std::swap(a.capacity_, b.capacity_);
+  }
+
+ private:
+  std::unique_ptr<std::byte[]> bytes_;
+  std::size_t size_ = 0;
+  std::size_t capacity_;
 };
 
 class Recorder {
@@ -90,24 +122,25 @@ class Recorder {
   const RecorderSettings& settings() const noexcept { return settings_; }
 
  private:
-  // Appends one record of `size` bytes written by write(out, meta), or drops it when the buffer is full.
+  // Appends one record of `size` bytes written by write(at, meta), or drops it when the buffer is full.
   template <class Write>
   void append(std::uint64_t connection, TimePoint notify_at, TimePoint ack_at, std::size_t size,
               const Write& write) noexcept;
   void run();                                  // the writer thread
-  std::size_t redact(std::vector<std::byte>& batch);  // returns the records removed
-  void write(std::vector<std::byte>& batch, std::uint64_t records);
+  std::size_t redact(RecordBuffer& batch);  // returns the records removed
+  void write(RecordBuffer& batch, std::uint64_t records);
   void log(LogLevel level, const std::string& text) const;
 
   RecorderSettings settings_;
   std::optional<spop::recording::Redactor> redactor_;
+  std::size_t batch_size_;                     // settings_.batch_size, at most half the buffer
   std::uint64_t sample_threshold_;             // draws below it are kept (UINT64_MAX: all)
   std::atomic<std::uint64_t> draw_;            // splitmix64 state
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;               // the writer: data, flush, reopen or stop
   std::condition_variable flushed_;            // flush(): a batch was written
-  std::vector<std::byte> active_;              // records appended here (capacity reserved)
+  RecordBuffer active_;                        // records appended here
   std::uint64_t active_records_ = 0;
   std::uint64_t given_ = 0;                    // records appended so far
   std::uint64_t done_ = 0;                     // records written or dropped by the writer
@@ -118,7 +151,7 @@ class Recorder {
   std::atomic<std::uint64_t> recorded_{0}, sampled_out_{0}, dropped_{0}, write_errors_{0}, rotations_{0}, bytes_{0};
 
   // Writer thread only.
-  std::vector<std::byte> spare_;
+  RecordBuffer spare_;
   RecordingFile file_;
   bool failing_ = false;
   std::chrono::steady_clock::time_point retry_at_;

@@ -1,6 +1,11 @@
 #include "recording/crc32c.hpp"
 
 #include <array>
+#include <cstring>
+
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+#endif
 
 namespace spop::recording {
 
@@ -26,7 +31,7 @@ constexpr auto tables = make_tables();
 
 }  // namespace
 
-std::uint32_t crc32c(std::span<const std::byte> data, std::uint32_t crc) noexcept {
+std::uint32_t crc32c_portable(std::span<const std::byte> data, std::uint32_t crc) noexcept {
   std::uint32_t c = ~crc;
   const std::byte* p = data.data();
   std::size_t n = data.size();
@@ -41,6 +46,49 @@ std::uint32_t crc32c(std::span<const std::byte> data, std::uint32_t crc) noexcep
   while (n-- > 0) c = (c >> 8) ^ tables[0][(c ^ std::to_integer<std::uint32_t>(*p++)) & 0xFF];
   return ~c;
 }
+
+#if defined(__x86_64__)
+
+namespace {
+
+// SSE4.2's CRC32 instruction computes CRC-32C (this polynomial, reflected), 8 bytes per instruction: the
+// recorder checksums every record it writes, replay every record it reads.
+__attribute__((target("sse4.2"))) std::uint32_t crc32c_sse42(std::span<const std::byte> data,
+                                                              std::uint32_t crc) noexcept {
+  std::uint64_t c = ~crc;
+  const std::byte* p = data.data();
+  std::size_t n = data.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p, 8);
+    c = _mm_crc32_u64(c, word);
+  }
+  auto c32 = static_cast<std::uint32_t>(c);
+  for (; n > 0; ++p, --n) c32 = _mm_crc32_u8(c32, std::to_integer<std::uint8_t>(*p));
+  return ~c32;
+}
+
+// __builtin_cpu_init() first: this runs among the static constructors, maybe before libgcc's own.
+bool crc32c_cpu_has_sse42() noexcept {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("sse4.2");
+}
+
+const bool crc32c_has_sse42 = crc32c_cpu_has_sse42();
+
+}  // namespace
+
+std::uint32_t crc32c(std::span<const std::byte> data, std::uint32_t crc) noexcept {
+  return crc32c_has_sse42 ? crc32c_sse42(data, crc) : crc32c_portable(data, crc);
+}
+
+#else
+
+std::uint32_t crc32c(std::span<const std::byte> data, std::uint32_t crc) noexcept {
+  return crc32c_portable(data, crc);
+}
+
+#endif
 
 std::uint32_t record_crc(std::span<const std::byte> record) noexcept {
   return crc32c(record.subspan(8), crc32c(record.first(4)));

@@ -27,11 +27,8 @@ void append_file_header(std::vector<std::byte>& out, const FileHeader& header) {
 
 namespace {
 
-// The 40-byte record header of a record of `size` bytes; returns where the frames go.
-std::byte* put_record_header(std::vector<std::byte>& out, const RecordMeta& meta, std::size_t size, bool with_ack) {
-  const std::size_t at = out.size();
-  out.resize(at + size);
-  std::byte* p = out.data() + at;
+// The 40-byte record header of a record of `size` bytes at `p`; returns where the frames go.
+std::byte* put_record_header(std::byte* p, const RecordMeta& meta, std::size_t size, bool with_ack) noexcept {
   store_be<std::uint32_t>(p, static_cast<std::uint32_t>(size));
   store_be<std::uint32_t>(p + record_crc_offset, 0);
   p[8] = static_cast<std::byte>(with_ack ? RecordKind::exchange : RecordKind::notify_only);
@@ -48,10 +45,22 @@ std::size_t notify_header_size(const NotifyParts& n) noexcept {
   return 1 + 4 + spop::varint_size(n.stream_id) + spop::varint_size(n.frame_id);
 }
 
+// Room for `size` more bytes at the end of `out`.
+std::byte* grow_for_record(std::vector<std::byte>& out, std::size_t size) {
+  const std::size_t at = out.size();
+  out.resize(at + size);
+  return out.data() + at;
+}
+
 }  // namespace
 
 void append_record_unsealed(std::vector<std::byte>& out, const RecordMeta& meta, std::span<const std::byte> notify,
                             std::span<const std::byte> ack) {
+  put_record_unsealed(grow_for_record(out, record_size(notify, ack)), meta, notify, ack);
+}
+
+void put_record_unsealed(std::byte* out, const RecordMeta& meta, std::span<const std::byte> notify,
+                         std::span<const std::byte> ack) noexcept {
   std::byte* p = put_record_header(out, meta, record_size(notify, ack), !ack.empty());
   if (!notify.empty()) std::memcpy(p, notify.data(), notify.size());
   if (!ack.empty()) std::memcpy(p + notify.size(), ack.data(), ack.size());
@@ -63,6 +72,11 @@ std::size_t notify_frame_size(const NotifyParts& notify) noexcept {
 
 void append_record_unsealed(std::vector<std::byte>& out, const RecordMeta& meta, const NotifyParts& notify,
                             std::span<const std::byte> ack) {
+  put_record_unsealed(grow_for_record(out, record_size(notify, ack)), meta, notify, ack);
+}
+
+void put_record_unsealed(std::byte* out, const RecordMeta& meta, const NotifyParts& notify,
+                         std::span<const std::byte> ack) noexcept {
   std::byte* p = put_record_header(out, meta, record_size(notify, ack), !ack.empty());
   store_be<std::uint32_t>(p, static_cast<std::uint32_t>(notify_header_size(notify) + notify.payload.size()));
   p += spop::frame_length_prefix;

@@ -50,6 +50,13 @@ inline std::size_t record_size(const NotifyParts& notify, std::span<const std::b
 void append_record_unsealed(std::vector<std::byte>& out, const RecordMeta& meta, const NotifyParts& notify,
                             std::span<const std::byte> ack);
 
+/// As append_record_unsealed() at `out`, which has room for record_size(notify, ack) bytes: for a caller
+/// that manages its own buffer (spoa's recorder: no vector growth, no zero-filling, on the hot path).
+void put_record_unsealed(std::byte* out, const RecordMeta& meta, std::span<const std::byte> notify,
+                         std::span<const std::byte> ack) noexcept;
+void put_record_unsealed(std::byte* out, const RecordMeta& meta, const NotifyParts& notify,
+                         std::span<const std::byte> ack) noexcept;
+
 /// Writes the CRC of every record in `records`, a run of whole records as appended above. Returns how
 /// many were sealed; stops early (returning the count so far) at a length that does not fit.
 std::size_t seal_records(std::span<std::byte> records) noexcept;

@@ -143,6 +143,20 @@ TEST_F(RecorderTest, TheDestructorWritesWhatIsBuffered) {
   EXPECT_EQ(read_all(dir_ / "traffic.rec").size(), 20u);
 }
 
+// A full batch is written at once, without waiting for the interval (nor for flush()).
+TEST_F(RecorderTest, AFullBatchIsWrittenWithoutWaitingForTheInterval) {
+  RecorderSettings s = settings();
+  s.flush_interval = 1h;
+  s.batch_size = 2048;  // about 20 records
+  Recorder r(s);
+  for (std::uint64_t n = 0; n < 100; ++n) record(r, n);
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (r.stats().recorded == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+  const std::uint64_t written = r.stats().recorded;  // counted once in the file
+  EXPECT_GT(written, 0u);
+  EXPECT_GE(read_all(s.path).size(), written);
+}
+
 TEST_F(RecorderTest, SamplingKeepsTheShareAsked) {
   RecorderSettings s = settings();
   s.sample = 0.25;
