@@ -36,9 +36,10 @@ struct RecorderSettings {
   spop::recording::RedactionKey key; ///< used when `redact` is not empty (one per agent: see options)
   std::uint32_t source = 0;          ///< written in every record: the worker's pid
   std::size_t buffer_size = std::size_t{4} << 20;  ///< bytes buffered while the writer writes (x2)
-  /// The writer is woken once this much is buffered (at most half of buffer_size): small enough that the
-  /// buffers' used part stays in the CPU's cache, large enough that a write takes many records.
-  std::size_t batch_size = std::size_t{64} << 10;
+  /// The writer is woken once this much is buffered (at most half of buffer_size, so that the other half
+  /// takes the records that arrive while it writes). Large, so that it runs rarely: each run is a thread
+  /// switch and a write; 64 KiB cost twice as much CPU per record as 1 MiB (bench/run-record-bench.sh).
+  std::size_t batch_size = std::size_t{1024} << 10;
   std::chrono::milliseconds flush_interval{200};   ///< the longest a record waits in the buffer
   std::chrono::milliseconds retry_interval{10000}; ///< after a failed write, how often to try again
   std::uint64_t seed = 0;            ///< of the sampling draws (0: from the clock)
