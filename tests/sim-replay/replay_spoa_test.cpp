@@ -1,7 +1,7 @@
 // spop-sim replay (the binary) against our agent: traffic recorded from spoa running replay_v1.lua is
 // replayed against the same script (no difference) and against replay_v2.lua (exactly the expected
 // differences, counts included), from a recording and from a capture the test writes; --ignore, the 3.1
-// profile, pacing, calls that time out now, every bad input, and an agent that is not there.
+// profile, --unix, pacing, calls that time out now, every bad input, and an agent that is not there.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -213,6 +213,20 @@ TEST_F(ReplayAgainstSpoa, TheRecordedPaceIsKept) {
   EXPECT_EQ(faster["compared"], 20);
   EXPECT_GE(faster["elapsed_s"].get<double>(), 0.019);
   EXPECT_THAT(faster["mode"].get<std::string>(), HasSubstr("the recorded pace x 10"));
+}
+
+// --unix: the same comparison against an agent that listens on a Unix socket only.
+TEST_F(ReplayAgainstSpoa, OverAUnixSocket) {
+  const auto socket = (*dir_ / "v2.sock").string();
+  spoa::test::AgentProcess agent({"-n", "1", "--unix", socket, "-f", SPOP_SOURCE_DIR "/tests/sim-replay/replay_v2.lua"},
+                                 /*add_listen_args=*/false);
+  ASSERT_TRUE(agent.ready()) << agent.log();
+  const auto e = run_replay({*recording_, "--unix", socket, "--var-prefix", "p"});
+  EXPECT_EQ(e.status, 1) << e.out << e.err;
+  EXPECT_THAT(e.out, HasSubstr("compared 50 ACKs: 39 identical, 11 differ\n"));
+  EXPECT_THAT(e.out, HasSubstr("    txn.p.score: int32:12 -> int32:40 in 5 of 50 ACKs\n"));
+  const auto absent = run_replay({*recording_, "--unix", (*dir_ / "nobody.sock").string()});
+  EXPECT_EQ(absent.status, 3) << "no agent on that socket: " << absent.out << absent.err;
 }
 
 TEST_F(ReplayAgainstSpoa, CallsThatTimeOutNowAreReported) {
