@@ -12,10 +12,10 @@ change per request, in txn.echo.str_id. The binaries come from $SPOP_CLI_BIN and
 import json
 import os
 import signal
-import subprocess
 
 import harness
 from harness import check, check_eq
+from test_tools import run, tool  # the tools case's helpers: print what ran, check the binaries exist
 
 REQUESTS = 30
 RULES = '    http-after-response set-header x-v-str_id "%[var(txn.echo.str_id)]"'
@@ -30,21 +30,6 @@ spoa.register_message("echo", function(args)
   end
 end)
 """
-
-
-def tool(env_name):
-    path = os.environ.get(env_name)
-    check(path and os.path.exists(path), f"${env_name} should name the built binary, is {path!r}")
-    return path
-
-
-def run(argv, timeout=60):
-    print("$ " + " ".join(argv))
-    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
-    print(p.stdout[-3000:])
-    if p.stderr:
-        print("stderr: " + p.stderr[-2000:])
-    return p
 
 
 def record_replay(case):
