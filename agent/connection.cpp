@@ -34,6 +34,9 @@
 #include "agent/executor/call_scheduler.hpp"
 #include "agent/logging.hpp"
 #include "agent/recorder.hpp"
+#include "agent/tls/agent_stream.hpp"
+#include "agent/tls/context_holder.hpp"
+#include "agent/tls/handshake.hpp"
 #include "spop/status.hpp"
 
 namespace spoa {
@@ -61,10 +64,11 @@ bool is_normal_close(const boost::system::error_code& ec) {
 
 class Connection final : public exec::CallOwner {
  public:
-  Connection(ConnectionSet& set, Socket socket, std::uint64_t id)
+  /// `tls`: the context of a TLS connection; nullptr serves plaintext.
+  Connection(ConnectionSet& set, Socket socket, std::shared_ptr<tls::Context> tls, std::uint64_t id)
       : set_(set),
-        socket_(std::move(socket)),
-        wake_(socket_.get_executor(), Clock::time_point::max()),
+        stream_(std::move(socket), std::move(tls)),
+        wake_(stream_.get_executor(), Clock::time_point::max()),
         conn_(set.settings_.agent),
         capacity_(read_buffer_size(set.settings_.agent)),
         buffer_(new std::byte[capacity_]),
@@ -82,7 +86,7 @@ class Connection final : public exec::CallOwner {
     record_unanswered();
     set_.scheduler_.forget(*this);  // calls still running complete unanswered
     boost::system::error_code ignored;
-    socket_.close(ignored);
+    stream_.socket().close(ignored);
     set_.meter_.frames(conn_.stats(), reported_);
     set_.meter_.connection_closed();
     set_.unlink(this);
@@ -125,11 +129,11 @@ class Connection final : public exec::CallOwner {
     if (!conn_.closing() && !lingering_) {
       conn_.submit_disconnect(spop::Status::normal, "normal");
       set_.meter_.disconnect(metrics::By::agent, 0);
-      if (waiting_ != Wait::write) write_now();
+      if (waiting_ != Wait::write) write_now();  // plaintext only: over TLS the goodbye is not sent
     }
     forced_ = true;
     boost::system::error_code ignored;
-    socket_.close(ignored);  // completes any pending read or write with operation_aborted
+    stream_.socket().close(ignored);  // completes any pending read or write with operation_aborted
     wake_.cancel();
   }
 
@@ -157,7 +161,8 @@ class Connection final : public exec::CallOwner {
     set_.meter_.frames(conn_.stats(), reported_);
     if (waiting_ == Wait::read && !lingering_) {
       // The usual case: the coroutine waits for input. Write here, once for the whole batch; the
-      // coroutine only takes over (woken) for what the socket does not take at once.
+      // coroutine only takes over (woken) for what the socket does not take at once, and over TLS
+      // for everything (write_now() cannot write there).
       if (!write_now() || conn_.wants_write() || (draining_ && calls_ == 0)) interrupt();
     } else if (waiting_ == Wait::calls) {
       interrupt();
@@ -189,15 +194,17 @@ class Connection final : public exec::CallOwner {
       return;
     }
     boost::system::error_code ignored;
-    socket_.cancel(ignored);
+    stream_.socket().cancel(ignored);
   }
 
   // A non-blocking write of the pending output from outside the coroutine. False on a socket error
-  // (the coroutine's own write then reports it).
+  // (the coroutine's own write then reports it). Over TLS it writes nothing (records must go through
+  // the TLS layer, whose writes the coroutine does): the output stays pending, and the caller, seeing
+  // conn_.wants_write(), wakes the coroutine to write it.
   bool write_now() {
     auto out = conn_.pending_output();
-    if (out.empty()) return true;
-    const ssize_t n = ::send(socket_.native_handle(), out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (out.empty() || stream_.is_tls()) return true;
+    const ssize_t n = ::send(stream_.socket().native_handle(), out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
       conn_.consume_output(static_cast<std::size_t>(n));
       ++writes_done_;
@@ -231,6 +238,12 @@ class Connection final : public exec::CallOwner {
 
   asio::awaitable<void> serve() {
     log(spdlog::level::debug, "connected");
+    if (stream_.is_tls()) {
+      // Bounded by --hello-timeout; a failure is logged there (one line naming the peer and why).
+      auto handshake = co_await tls::server_handshake(stream_, set_.settings_.agent.hello_timeout,
+                                                      tls::peer_name(stream_.socket()), id_);
+      if (!handshake.ok()) co_return;
+    }
     for (;;) {
       if (forced_) co_return;
       auto now = Clock::now();
@@ -402,9 +415,22 @@ class Connection final : public exec::CallOwner {
       co_return std::tuple{asio::error::make_error_code(asio::error::no_buffer_space), std::size_t{0}};
     }
     waiting_ = Wait::read;
-    auto result = co_await socket_.async_read_some(asio::buffer(buffer_.get() + tail_, capacity_ - tail_), use_tuple);
+    auto result = co_await stream_.async_read_some(asio::buffer(buffer_.get() + tail_, capacity_ - tail_), use_tuple);
     waiting_ = Wait::none;
+    if (stream_.is_tls() && !std::get<0>(result)) read_more_records(std::get<1>(result));
     co_return result;
+  }
+
+  // Over TLS a read returns one record at most (16 KB): take every record already received too, so
+  // that one batch of pipelined NOTIFYs is answered by one write (one record of many ACKs).
+  // `n` (bytes read so far, not yet in tail_) grows; an error here is met again by the next read.
+  void read_more_records(std::size_t& n) {
+    boost::system::error_code ec;
+    while (tail_ + n < capacity_) {
+      std::size_t more = stream_.read_now(asio::buffer(buffer_.get() + tail_ + n, capacity_ - tail_ - n), ec);
+      if (ec || more == 0) break;
+      n += more;
+    }
   }
 
   void compact() {
@@ -424,7 +450,7 @@ class Connection final : public exec::CallOwner {
     while (conn_.wants_write()) {
       auto out = conn_.pending_output();
       waiting_ = Wait::write;
-      auto [ec, n] = co_await socket_.async_write_some(asio::buffer(out.data(), out.size()), use_tuple);
+      auto [ec, n] = co_await stream_.async_write_some(asio::buffer(out.data(), out.size()), use_tuple);
       waiting_ = Wait::none;
       if (ec) {
         if (!forced_) log_write_end(ec);
@@ -444,12 +470,13 @@ class Connection final : public exec::CallOwner {
     // keeps sending (HAProxy under load sends a new NOTIFY for each ACK until it sees our DISCONNECT,
     // and while one connection runs its handlers the others' peers refill their sockets): the drain
     // then lasted until --drain-timeout and ended in forced closes.
-    std::size_t budget = socket_.available(ec);
+    std::size_t budget = stream_.socket().available(ec);
     if (ec) {
       ec.clear();
       budget = 0;
     }
-    socket_.non_blocking(true, ec);
+    budget += stream_.buffered();  // over TLS: decrypted bytes the kernel no longer counts
+    // The socket is non-blocking (AgentStream): read_now() returns would_block when nothing is left.
     while (!ec && budget > 0 && !conn_.closing()) {
       if (!conn_.wants_read()) {
         // Backpressure: let calls complete first (their ACKs make room).
@@ -465,14 +492,13 @@ class Connection final : public exec::CallOwner {
       compact();
       if (tail_ == capacity_) break;
       const std::size_t room = std::min(capacity_ - tail_, budget);
-      std::size_t n = socket_.read_some(asio::buffer(buffer_.get() + tail_, room), ec);
+      std::size_t n = stream_.read_now(asio::buffer(buffer_.get() + tail_, room), ec);
       if (ec) break;  // would_block: nothing more was sent before the signal; eof or reset: peer gone
       budget -= std::min(n, budget);
       tail_ += n;
       process_input(Clock::now());
       if (conn_.wants_write() && !co_await flush()) co_return false;
     }
-    socket_.non_blocking(false, ec);
     if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
       // The peer is gone (or the drain timeout closed the socket): nothing to say goodbye to.
       if (!is_normal_close(ec) && !forced_) log(spdlog::level::warn, "read error while draining: {}", ec.message());
@@ -500,9 +526,10 @@ class Connection final : public exec::CallOwner {
 
   // We ended the connection: shut our side down and discard input until the peer closes (bounded),
   // so that unread bytes on our socket do not turn the close into a reset that destroys our last frames.
+  // Over TLS too the TCP shutdown ends our side (no close_notify: HAProxy closes on our FIN anyway).
   asio::awaitable<void> linger() {
     boost::system::error_code ec;
-    socket_.shutdown(asio::socket_base::shutdown_send, ec);
+    stream_.socket().shutdown(asio::socket_base::shutdown_send, ec);
     if (ec) co_return;
     lingering_ = true;
     linger_until_ = Clock::now() + set_.settings_.linger;
@@ -531,7 +558,7 @@ class Connection final : public exec::CallOwner {
   }
 
   ConnectionSet& set_;
-  Socket socket_;
+  tls::AgentStream stream_;  // plaintext or TLS: every read and write goes through it
   asio::steady_timer wake_;  // Wait::calls: cancelled to wake the coroutine
   spop::AgentConnection conn_;
   std::size_t capacity_;
@@ -582,7 +609,9 @@ void ConnectionSet::start(int fd, int family) {
     spdlog::warn("cannot serve an accepted socket: {}", ec.message());
     return;
   }
-  auto conn = std::make_unique<Connection>(*this, std::move(socket), next_id_++);
+  // Unix sockets are always plaintext (local peers only).
+  std::shared_ptr<tls::Context> context = tls_ != nullptr && family != AF_UNIX ? tls_->current() : nullptr;
+  auto conn = std::make_unique<Connection>(*this, std::move(socket), std::move(context), next_id_++);
   asio::co_spawn(io_, Connection::run(std::move(conn)), asio::detached);
 }
 

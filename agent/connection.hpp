@@ -18,6 +18,9 @@ namespace spoa {
 namespace exec {
 class CallScheduler;
 }
+namespace tls {
+class ContextHolder;
+}
 class Connection;  // one served socket, defined in connection.cpp
 class Recorder;    // --record (agent/recorder.hpp)
 
@@ -54,6 +57,9 @@ class ConnectionSet {
   /// start(); the recorder must outlive every connection (a connection that ends records the NOTIFYs
   /// it leaves unanswered).
   void set_recorder(Recorder* recorder) noexcept { recorder_ = recorder; }
+  /// New TCP connections are served over TLS with holder->current() (read at each accept, so that a
+  /// reload applies to the next connection); nullptr (default): plaintext. Unix sockets stay plaintext.
+  void set_tls(const tls::ContextHolder* holder) noexcept { tls_ = holder; }
 
   /// Wakes the connections whose timeout is due so that they apply it (call every few tens of ms).
   void tick(spop::Clock::time_point now);
@@ -82,6 +88,7 @@ class ConnectionSet {
   std::function<void()> on_close_;
   metrics::WorkerMeter meter_;
   Recorder* recorder_ = nullptr;
+  const tls::ContextHolder* tls_ = nullptr;
 };
 
 }  // namespace spoa

@@ -9,6 +9,7 @@
 #include "agent/logging.hpp"
 #include "agent/options.hpp"
 #include "agent/supervisor.hpp"
+#include "agent/tls/server_context.hpp"
 
 int main(int argc, char** argv) {
   auto parsed = spoa::parse_options(argc, argv);
@@ -34,10 +35,13 @@ int main(int argc, char** argv) {
   }
   if (options.check) return spoa::run_check(options, std::cout, std::cerr);
   if (options.tls.enabled()) {
-    // The listener does not serve TLS yet (agent/tls/ is ready; the connection code takes it next):
-    // never serve plaintext to someone who asked for TLS.
-    std::cerr << "spoa: --tls-cert: this spoa cannot serve TLS yet; only 'spoa --check' validates the TLS files\n";
-    return spoa::exit_status::usage;
+    // Once, before any worker is forked: bad TLS files stop start-up with one message.
+    try {
+      spdlog::info("serving TLS on the TCP listeners with {}", spoa::tls::make_server_context(options.tls).certificate);
+    } catch (const std::exception& e) {
+      spdlog::critical("cannot start: TLS: {}", e.what());
+      return spoa::exit_status::usage;
+    }
   }
   // A Redis store that refuses this configuration (wrong password, no such database or master) stops
   // start-up here, once, instead of failing every call of every worker; one that is merely unreachable

@@ -36,6 +36,7 @@
 #include "agent/recorder.hpp"
 #include "agent/script_reload.hpp"
 #include "agent/systemd.hpp"
+#include "agent/tls/context_holder.hpp"
 
 namespace spoa {
 
@@ -68,10 +69,11 @@ struct Acceptor {
 class Worker {
  public:
   Worker(const Options& options, const Listeners& listeners, std::unique_ptr<exec::ScriptSet> scripts,
-         EngineOptions engine_options, const WorkerParams& params)
+         EngineOptions engine_options, std::unique_ptr<tls::ContextHolder> tls, const WorkerParams& params)
       : options_(options),
         engine_options_(std::move(engine_options)),
         params_(params),
+        tls_(std::move(tls)),
         meter_(params.metrics),
         balance_(params.balance != nullptr && params.balance->active() ? params.balance : nullptr),
         scheduler_(io_, exec::SchedulerSettings{options.threads, options.max_calls, options.engine.call_budget},
@@ -102,6 +104,7 @@ class Worker {
       connections_.set_recorder(recorder_.get());
       spdlog::debug("recording to {}", describe(options.record));
     }
+    connections_.set_tls(tls_.get());
   }
 
   ~Worker() {
@@ -199,6 +202,9 @@ class Worker {
   // every call runs wholly on the old or wholly on the new set.
   void reload() {
     if (draining_) return;  // shutting down: the old scripts answer what is left
+    // The certificate, key and CA first, independently of the scripts: a bad new file keeps the old
+    // context (logged there); new connections use the new one, open ones keep theirs.
+    if (tls_ != nullptr) tls_->reload();
     if (reloader_.busy()) {
       spdlog::warn("SIGHUP: the previous reload is still loading; this one is ignored");
       return;
@@ -326,6 +332,7 @@ class Worker {
   const Options& options_;
   EngineOptions engine_options_;  // for reloads
   const WorkerParams& params_;
+  std::unique_ptr<tls::ContextHolder> tls_;  // nullptr: plaintext listeners
   metrics::WorkerMeter meter_;
   AcceptBalance* balance_;  // nullptr: one worker, nothing to share
   // --record (nullptr: off). Declared before everything that serves connections, so destroyed after
@@ -371,8 +378,20 @@ int run_worker(const Options& options, const Listeners& listeners, const WorkerP
     spdlog::debug("{} script(s) loaded: {} message(s) registered, {} executor thread(s) per language",
                   options.files.size(), scripts->dispatcher().message_count(), options.threads);
   }
+  std::unique_ptr<tls::ContextHolder> tls;
+  if (options.tls.enabled()) {
+    // Read by each worker (a restarted worker reads the files as they are now); main() has checked them
+    // once before forking, so a failure here means they changed since.
+    try {
+      tls = std::make_unique<tls::ContextHolder>(options.tls);
+    } catch (const std::exception& e) {
+      spdlog::critical("cannot start: TLS: {}", e.what());
+      return exit_status::load_failure;
+    }
+    spdlog::debug("serving TLS with {}", tls->certificate());
+  }
   try {
-    Worker worker(options, listeners, std::move(scripts), std::move(engine_options), params);
+    Worker worker(options, listeners, std::move(scripts), std::move(engine_options), std::move(tls), params);
     return worker.run();
   } catch (const std::system_error& e) {  // executor threads that cannot start
     spdlog::critical("cannot start: {}", e.what());
