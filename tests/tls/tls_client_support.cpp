@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "spop/frame.hpp"
+#include "spop/hello.hpp"
 #include "tests/support/test_certs.hpp"
 
 namespace spoa::tls::test {
@@ -65,6 +67,69 @@ std::string echo_round_trip(spop::netclient::Transport& t, const std::string& te
     spop::netclient::wait_fd(t.fd(), POLLIN, Clock::now() + std::chrono::milliseconds(100));
   }
   return back;
+}
+
+TlsSpopClient::TlsSpopClient(std::uint16_t port, const spop::netclient::TlsClientOptions& options) {
+  auto c = tls_connect(port, options);
+  transport_ = std::move(c.transport);
+  error_ = c.message;
+}
+
+bool TlsSpopClient::send(std::span<const std::byte> bytes) {
+  const auto until = Clock::now() + std::chrono::seconds(10);
+  std::size_t sent = 0;
+  while (sent < bytes.size()) {
+    const ssize_t n = transport_.send(bytes.data() + sent, bytes.size() - sent);
+    if (n > 0) {
+      sent += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (errno != EAGAIN || Clock::now() > until) {
+      error_ = "send: " + (errno == EPROTO ? transport_.error() : std::string(std::strerror(errno)));
+      return false;
+    }
+    spop::netclient::wait_fd(transport_.fd(), POLLIN | POLLOUT, Clock::now() + std::chrono::milliseconds(100));
+  }
+  return true;
+}
+
+std::optional<spoa::test::ReceivedFrame> TlsSpopClient::read_frame(std::chrono::milliseconds timeout) {
+  const auto until = Clock::now() + timeout;
+  for (;;) {
+    spop::Frame frame;
+    std::size_t consumed = 0;
+    if (spop::split_frame(in_, 0xFFFFFF, frame, consumed) == spop::Errc::ok) {
+      spoa::test::ReceivedFrame out{frame.header, {frame.payload.begin(), frame.payload.end()}};
+      in_.erase(in_.begin(), in_.begin() + static_cast<std::ptrdiff_t>(consumed));
+      return out;
+    }
+    std::byte buf[16384];
+    const ssize_t n = transport_.recv(buf, sizeof buf);
+    if (n > 0) {
+      in_.insert(in_.end(), buf, buf + n);
+      continue;
+    }
+    if (n == 0) {
+      error_ = "closed by the agent";
+      return std::nullopt;
+    }
+    if (errno != EAGAIN) {
+      error_ = "recv: " + (errno == EPROTO ? transport_.error() : std::string(std::strerror(errno)));
+      return std::nullopt;
+    }
+    if (Clock::now() > until) {
+      error_ = "timed out";
+      return std::nullopt;
+    }
+    spop::netclient::wait_fd(transport_.fd(), POLLIN, Clock::now() + std::chrono::milliseconds(100));
+  }
+}
+
+std::optional<spoa::test::ReceivedFrame> TlsSpopClient::hello() {
+  std::vector<std::byte> out;
+  if (spop::write_haproxy_hello(out, spoa::test::TestClient::default_hello()) != spop::Errc::ok) return std::nullopt;
+  if (!send(out)) return std::nullopt;
+  return read_frame();
 }
 
 }  // namespace spoa::tls::test
