@@ -28,6 +28,7 @@ set(_it_cases
   "test_concurrency:concurrency-lua,concurrency-python"
   "test_tools:tools"
   "test_record:record-replay"
+  "test_tls:tls-mtls,tls-refused"
   "test_slow_io:slow-io-python,slow-io-lua"
   "test_async:async-redis-python"
   "test_waiting:redis-reputation-lua"
