@@ -8,6 +8,7 @@
 #include "simulator/conform/runner.hpp"
 #include "tests/agent/agent_process.hpp"
 #include "tests/conform/cli_capture.hpp"
+#include "tests/support/test_certs.hpp"
 
 namespace spop::sim::conform {
 namespace {
@@ -67,6 +68,29 @@ TEST(ConformSpoa, LuaScriptPassesEveryCheckThroughTheCommand) {
                           "3.2 FR-03"}));
   EXPECT_EQ(j["summary"]["failed"], 0);
   EXPECT_EQ(j["summary"]["warnings"], 0);
+}
+
+// The whole suite through the command against spoa serving mutual TLS: TLS changes no check's verdict.
+TEST(ConformSpoa, LuaScriptPassesEveryCheckOverMutualTls) {
+  const auto& certs = spop::test::test_certs();
+  auto agent = start_spoa("conformance.lua", {"--tls-cert", certs.server_cert().string(), "--tls-key",
+                                              certs.server_key().string(), "--tls-ca", certs.ca().string()});
+  ASSERT_TRUE(agent.ready()) << agent.log();
+  const auto r = test::run_cli({"--port", std::to_string(agent.port()), "--json", "--tls-ca", certs.ca().string(),
+                                "--tls-cert", certs.client_cert().string(), "--tls-key", certs.client_key().string()});
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  Ids skipped;
+  for (const auto& res : j["results"]) {
+    EXPECT_NE(res["result"], "fail") << res.dump();
+    EXPECT_NE(res["result"], "warn") << res.dump();
+    if (res["result"] == "skip") skipped.insert(res["profile"].get<std::string>() + " " + res["id"].get<std::string>());
+  }
+  EXPECT_EQ(skipped, (Ids{"2.6 FR-01", "2.6 FR-02", "2.6 FR-03", "3.2 NA-02", "3.2 NA-06", "3.2 FR-01", "3.2 FR-02",
+                          "3.2 FR-03"}));
+  EXPECT_EQ(j["summary"]["failed"], 0);
+  // Every connection of the suite was a good mutual TLS handshake.
+  EXPECT_EQ(agent.log().find("TLS handshake with"), std::string::npos) << agent.log();
 }
 
 TEST(ConformSpoa, PythonScriptPassesEveryCheck) {
