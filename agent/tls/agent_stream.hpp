@@ -119,9 +119,13 @@ class AgentStream {
     return socket_.read_some(buffer, ec);
   }
 
-  /// Decrypted bytes waiting inside the TLS layer (not visible to poll or available()).
+  /// Bytes already taken from the socket and waiting inside the TLS layer (not visible to poll or
+  /// available()): decrypted ones of the current record plus received records not yet decrypted.
+  /// Non-zero: read_now() has something without a system call. 0 when plaintext.
   std::size_t buffered() const noexcept {
-    return tls_ ? static_cast<std::size_t>(SSL_pending(const_cast<TlsLayer&>(*tls_).native_handle())) : 0;
+    if (!tls_) return 0;
+    SSL* ssl = const_cast<TlsLayer&>(*tls_).native_handle();
+    return static_cast<std::size_t>(SSL_pending(ssl)) + BIO_ctrl_pending(SSL_get_rbio(ssl));
   }
 
  private:

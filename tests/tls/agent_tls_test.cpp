@@ -2,7 +2,8 @@
 // without a certificate, one with a certificate from another CA and a stalled handshake each end in
 // one log line naming the peer and are refused, while the other connections keep being served;
 // SIGHUP serves a renewed certificate to new connections and keeps the old one when the new files are
-// bad; unix sockets stay plaintext.
+// bad; a script's answers (from the executor threads) and the drain at SIGTERM work over TLS; unix
+// sockets stay plaintext.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
@@ -13,6 +14,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "spop/hello.hpp"
 #include "tests/agent/agent_process.hpp"
@@ -207,6 +209,56 @@ TEST_F(AgentTlsReload, SighupServesTheRenewedCertificateAndKeepsItWhenTheNewFile
   ASSERT_TRUE(agent.wait_log("TLS reload failed, still serving CN=localhost (serial " + renewed + ")")) << agent.log();
   EXPECT_EQ(serial_served_now(agent.port()), renewed);
   EXPECT_TRUE(notify_answered(open, 2, 1));
+}
+
+std::vector<std::byte> pipelined_notifies(std::uint64_t first_sid, std::uint64_t count) {
+  std::vector<std::byte> batch;
+  for (std::uint64_t sid = first_sid; sid < first_sid + count; ++sid) {
+    auto f = spoa::test::notify_frame(sid, 1);
+    batch.insert(batch.end(), f.begin(), f.end());
+  }
+  return batch;
+}
+
+// ACKs written by the handlers' completions (not at once after the read, as without a script) leave
+// through the TLS layer too; at SIGTERM the NOTIFYs already sent are answered, then AGENT-DISCONNECT.
+TEST(AgentTls, ScriptAnswersAndTheDrainOverTls) {
+  AgentProcess agent(mtls_args({"-f", std::string(SPOP_SOURCE_DIR) + "/examples/ps_lua.lua"}));
+  ASSERT_TRUE(agent.ready()) << agent.log();
+  constexpr std::uint64_t batch = 50, at_sigterm = 20;
+  std::vector<std::unique_ptr<TlsSpopClient>> clients;
+  for (int i = 0; i < 3; ++i) {
+    clients.push_back(std::make_unique<TlsSpopClient>(agent.port(), client_options(true)));
+    ASSERT_TRUE(clients.back()->connected()) << clients.back()->error();
+    ASSERT_TRUE(clients.back()->hello()) << clients.back()->error();
+  }
+  for (auto& c : clients) {
+    ASSERT_TRUE(c->send(pipelined_notifies(1, batch))) << c->error();
+    std::set<std::uint64_t> acked;
+    for (std::uint64_t i = 0; i < batch; ++i) {
+      auto ack = c->read_frame();
+      ASSERT_TRUE(ack) << c->error();
+      ASSERT_EQ(ack->header.type, spop::FrameType::ack);
+      EXPECT_FALSE(ack->payload.empty()) << "the handler's variables";
+      acked.insert(ack->header.stream_id);
+    }
+    EXPECT_EQ(acked.size(), batch);
+  }
+  for (auto& c : clients) ASSERT_TRUE(c->send(pipelined_notifies(1000, at_sigterm))) << c->error();
+  agent.signal(SIGTERM);
+  for (auto& c : clients) {
+    std::set<std::uint64_t> acked;
+    auto f = c->read_frame();
+    while (f && f->header.type == spop::FrameType::ack) {
+      acked.insert(f->header.stream_id);
+      f = c->read_frame();
+    }
+    EXPECT_EQ(acked.size(), at_sigterm);
+    ASSERT_TRUE(f) << "the drain ends with AGENT-DISCONNECT: " << c->error();
+    ASSERT_EQ(f->header.type, spop::FrameType::agent_disconnect);
+    EXPECT_EQ(spoa::test::disconnect_info(*f).status_code, 0u);
+  }
+  EXPECT_EQ(agent.wait_exit(10s), 0) << agent.log();
 }
 
 // --unix next to TLS TCP listeners: the unix socket speaks plaintext SPOP.
