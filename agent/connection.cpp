@@ -16,6 +16,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -55,9 +56,10 @@ std::size_t read_buffer_size(const spop::AgentOptions& agent) {
 }
 
 bool is_normal_close(const boost::system::error_code& ec) {
-  // A bare close or reset is how HAProxy ends health checks and (3.x) idle pooled connections.
+  // A bare close or reset is how HAProxy ends health checks and (3.x) idle pooled connections; over TLS
+  // a close without close_notify is the same thing (stream_truncated).
   return ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
-         ec == asio::error::connection_aborted;
+         ec == asio::error::connection_aborted || ec == asio::ssl::error::stream_truncated;
 }
 
 }  // namespace

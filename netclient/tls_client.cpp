@@ -5,6 +5,7 @@
 #include <openssl/x509v3.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 
 #include "tls/context_setup.hpp"
@@ -48,6 +49,10 @@ std::string describe_failure(SSL* ssl, const char* what) {
 }  // namespace
 
 ClientContext::ClientContext(TlsClientOptions options) : options_(std::move(options)) {
+  // OpenSSL's socket BIO writes with write(2), not send(MSG_NOSIGNAL): a record written to a connection
+  // the agent has closed would kill the tool with SIGPIPE. Ignored, it comes back as EPIPE, an error
+  // like any other. (The plaintext path already sends with MSG_NOSIGNAL.)
+  std::signal(SIGPIPE, SIG_IGN);
   ctx_.reset(SSL_CTX_new(TLS_client_method()));
   if (!ctx_) throw tls::Error("cannot create a TLS context: " + tls::take_openssl_errors());
   SSL_CTX* ctx = ctx_.get();

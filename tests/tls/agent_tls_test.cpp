@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include "spop/hello.hpp"
 #include "tests/agent/agent_process.hpp"
@@ -94,6 +95,29 @@ TEST(AgentTls, MutualTlsClientIsAnswered) {
   }
   EXPECT_TRUE(agent.wait_log("serving TLS on the TCP listeners with CN=localhost")) << agent.log();
   EXPECT_FALSE(spop::test::contains(agent.log(), "failed")) << agent.log();
+}
+
+// HAProxy ends connections with a reset or a bare close (health checks, idle pooled connections): over
+// TLS, without close_notify. That is a normal end, as in plaintext: a debug line, no warning.
+TEST(AgentTls, ClosingWithoutCloseNotifyIsANormalEnd) {
+  AgentProcess agent(mtls_args({"--log-level", "debug"}));
+  ASSERT_TRUE(agent.ready()) << agent.log();
+  for (int how = 0; how < 3; ++how) {
+    TlsSpopClient c(agent.port(), client_options(true));
+    ASSERT_TRUE(c.connected()) << c.error();
+    ASSERT_TRUE(c.hello()) << c.error();
+    if (how == 0) c.transport().reset();           // RST
+    if (how == 1) c.transport().shutdown_write();  // FIN, no close_notify
+    if (how == 2) c.transport().close();           // close_notify, then close
+  }
+  // Bounded poll of the log: the three ends are logged once the worker has read them.
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (count_lines(agent.log(), ": closed by peer (") < 3 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_EQ(count_lines(agent.log(), ": closed by peer ("), 3u) << agent.log();
+  EXPECT_FALSE(spop::test::contains(agent.log(), "[warning]")) << agent.log();
+  EXPECT_FALSE(spop::test::contains(agent.log(), "[error]")) << agent.log();
 }
 
 // Every refused peer: one line naming it and why; the good connection opened before them, and one
