@@ -294,5 +294,33 @@ TEST(CallScheduler, TheBudgetEndsAWaitingCallWithWhatItSet) {
   EXPECT_EQ(owner.answers[1].vars, (Vars{{"fast", 7}}));
 }
 
+TEST(CallScheduler, WaitingCallsCountAgainstTheLimitOfCallsInProgress) {
+  REQUIRE_LANGUAGE(".lua");
+  SchedulerHarness h({.threads = 1, .max_calls = 3, .call_budget = 0ms});
+  const auto dir = h.script("x", "").parent_path();
+  h.install({h.script("a.lua", waiting_lua(dir.string()))});
+  RecordingOwner owner;
+  for (std::int32_t id = 1; id <= 3; ++id) {
+    const std::vector<spop::Argument> args{{"", spop::Value::int32(id)}};
+    ASSERT_TRUE(h.submit(static_cast<std::uint64_t>(id), {"wait"}, owner, args));
+  }
+  ASSERT_TRUE(h.run_until([&] {
+    return std::filesystem::exists(dir / "started_1") && std::filesystem::exists(dir / "started_2") &&
+           std::filesystem::exists(dir / "started_3");
+  }));
+  // Three handlers wait on one thread, holding none of it: they are still calls in progress, so the
+  // worker stops reading (--max-calls bounds waiting calls too).
+  EXPECT_EQ(h.scheduler().in_progress(), 3u);
+  EXPECT_TRUE(h.scheduler().at_limit());
+  touch(dir / "go_2");
+  ASSERT_TRUE(h.run_until([&] { return owner.answers.size() == 1; }));
+  EXPECT_EQ(owner.answers[0].stream, 2u);
+  EXPECT_FALSE(h.scheduler().at_limit());
+  touch(dir / "go_1");
+  touch(dir / "go_3");
+  ASSERT_TRUE(h.run_until([&] { return owner.answers.size() == 3; }));
+  EXPECT_TRUE(h.run_until([&] { return h.scheduler().in_progress() == 0; }));
+}
+
 }  // namespace scheduler_test
 }  // namespace spoa::exec
