@@ -100,6 +100,9 @@ class StateCompletion {
  public:
   virtual ~StateCompletion() = default;
   virtual void state_done(StateOutcome outcome) noexcept = 0;
+  /// Runs `fn(arg)` in the context of the call that waits, so that what the store logs while it reports
+  /// (an outage that begins or ends) names that call, as the blocking calls' records do.
+  virtual void in_context(void (*fn)(void*), void* arg) { fn(arg); }
 };
 
 /// One store call, for SharedStore::start(). The views need only live until start() returns.

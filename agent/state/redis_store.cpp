@@ -264,9 +264,12 @@ void RedisStore::do_start(boost::asio::io_context& loop, const StateRequest& req
   const std::size_t connects_before = entry.client->connects();
   entry.client->request(std::move(command), [this, &loop, ticket, op = request.op, name = std::string(key.name),
                                              delta = request.delta, done = std::move(done)](RedisAsyncResult result) {
-    StateOutcome outcome = async_outcome(loop, ticket, op, name, delta, result);
-    if (outcome.error) count_error(outcome.error->code());
-    done->state_done(std::move(outcome));
+    auto report = [&] {
+      StateOutcome outcome = async_outcome(loop, ticket, op, name, delta, result);
+      if (outcome.error) count_error(outcome.error->code());
+      done->state_done(std::move(outcome));
+    };
+    done->in_context([](void* job) { (*static_cast<decltype(report)*>(job))(); }, &report);
   });
   if (counters() != nullptr && entry.client->connects() != connects_before) add_one(counters()->connects);
 }

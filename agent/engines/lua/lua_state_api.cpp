@@ -117,6 +117,14 @@ class StateWait final : public Wait, public StateCompletion {
 
   void abandon() noexcept override { stop_timer(); }
 
+  void in_context(void (*fn)(void*), void* arg) override {
+    if (task != nullptr && task->pending != nullptr) {
+      task->pending->in_context(fn, arg);
+    } else {
+      fn(arg);
+    }
+  }
+
   StateOutcome outcome;
 
  private:
