@@ -51,7 +51,7 @@ struct RedisAsyncClient::Impl : std::enable_shared_from_this<Impl> {
   bool gone = false;             // the client was destroyed
   std::size_t connect_count = 0;
 
-  std::deque<Waiting> queued;  // before the connection is set up; their bytes are in `backlog`
+  std::deque<Waiting> queued;  // before the connection is made; their bytes are in `backlog`
   std::string backlog;
   std::deque<Waiting> sent;    // written (or in `out`), answered in this order
   std::string out;             // to write next
@@ -66,7 +66,9 @@ struct RedisAsyncClient::Impl : std::enable_shared_from_this<Impl> {
 
   void request(std::string command, Callback done) {
     const auto deadline = Clock::now() + settings.timeout;
-    if (phase == Phase::ready) {
+    // Once the set-up is written, requests follow it on the connection: their replies come after the
+    // set-up's. (Held back until `ready`, they would wait for a write that nothing triggers.)
+    if (phase == Phase::ready || phase == Phase::setting_up) {
       out += command;
       sent.push_back({std::move(done), deadline});
       flush();

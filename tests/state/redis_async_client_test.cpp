@@ -142,6 +142,29 @@ TEST(RedisAsyncClient, AStalledServerTimesOutEveryRequestAndTheNextOneReconnects
   EXPECT_EQ(client.connects(), 2u);
 }
 
+TEST(RedisAsyncClient, ARequestMadeWhileTheConnectionIsBeingSetUpIsAnswered) {
+  REQUIRE_ASYNC_REDIS();
+  test::RedisServer server;
+  ASSERT_TRUE(server.running());
+  boost::asio::io_context loop;
+  Client client(loop, tcp_settings(server.port()));
+  Results results;
+  server.pause();  // the kernel accepts the connection; the set-up's PING stays unanswered meanwhile
+  client.request(command({"INCR", "n"}), results.collect());
+  ASSERT_TRUE(run_until(loop, [&] { return client.connects() == 1; }));
+  loop.restart();
+  loop.run_for(milliseconds(100));  // the connection is made and the set-up written
+  EXPECT_FALSE(client.connected()) << "still being set up";
+  client.request(command({"INCR", "n"}), results.collect());
+  server.resume();
+  ASSERT_TRUE(run_until(loop, [&] { return results.got.size() == 2; }));
+  for (std::size_t i = 0; i < 2; ++i) {
+    ASSERT_TRUE(results.got[i].reply) << "request " << i << ": " << (results.got[i].failure ? results.got[i].failure->what() : "");
+    EXPECT_EQ(results.got[i].reply->integer, static_cast<std::int64_t>(i + 1));
+  }
+  EXPECT_EQ(client.connects(), 1u);
+}
+
 TEST(RedisAsyncClient, ALostConnectionOrAResetFailsTheRequestsInFlight) {
   REQUIRE_ASYNC_REDIS();
   test::RedisServer server;
