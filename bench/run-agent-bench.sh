@@ -7,7 +7,9 @@
 #   SECONDS    measured time per row (default: 5; each row also has 1 s of warm-up)
 # Environment: AGENT_CPU (default 0) and LOAD_CPU (default 1) choose the cores. TLS=1 runs every row over
 # mutual TLS (test certificates from scripts/make-test-certs.sh; spoa --tls-cert/--tls-key/--tls-ca,
-# spoa_load --tls-ca/--tls-cert/--tls-key), for the rows next to plaintext.
+# spoa_load --tls-ca/--tls-cert/--tls-key), for the rows next to plaintext. SCRIPT=FILE runs the agent
+# with that handler script (e.g. bench/scripts/standard_noprint.lua) instead of none. ROWS="C D;C D"
+# chooses the rows (connections and NOTIFYs in flight; default "1 1;1 20;10 20;50 20;100 1").
 set -euo pipefail
 
 build=${1:-build/release}
@@ -33,6 +35,8 @@ trap cleanup EXIT
 
 agent_tls=()
 load_tls=()
+script_args=()
+[[ -n "${SCRIPT:-}" ]] && script_args=(-f "$SCRIPT")
 if [[ "${TLS:-0}" == 1 ]]; then
   bash "$(dirname "$0")/../scripts/make-test-certs.sh" "$tmp/certs"
   agent_tls=(--tls-cert "$tmp/certs/server.pem" --tls-key "$tmp/certs/server.key" --tls-ca "$tmp/certs/ca.pem")
@@ -40,7 +44,7 @@ if [[ "${TLS:-0}" == 1 ]]; then
 fi
 
 taskset -c "$agent_cpu" "$spoa" -n 1 -p 0 --address 127.0.0.1 --ready-file "$tmp/ready" \
-  --log-level warning "${agent_tls[@]}" 2>"$tmp/agent.log" &
+  --log-level warning "${agent_tls[@]}" "${script_args[@]}" 2>"$tmp/agent.log" &
 agent_pid=$!
 
 # Wait for readiness through the ready file (bounded; no fixed sleep).
@@ -57,10 +61,11 @@ worker=$(cat "/proc/$agent_pid/task/$agent_pid/children" | awk '{print $1}')
 worker_ticks() { awk '{print $14 + $15}' "/proc/$worker/stat"; }
 hz=$(getconf CLK_TCK)
 
-echo "spoa: 1 worker on CPU $agent_cpu, no script$([[ ${#agent_tls[@]} -gt 0 ]] && echo ', mutual TLS'); spoa_load on CPU $load_cpu; ${seconds}s per row"
+echo "spoa: 1 worker on CPU $agent_cpu, ${SCRIPT:-no script}$([[ ${#agent_tls[@]} -gt 0 ]] && echo ', mutual TLS'); spoa_load on CPU $load_cpu; ${seconds}s per row"
 printf '%-12s %-10s %12s %8s %8s %8s %8s %8s %14s\n' connections in-flight NOTIFY/s "p50 us" "p90 us" "p99 us" \
   "p99.9 us" "max us" "agent us/NOTIFY"
-for row in "1 1" "1 20" "10 20" "50 20" "100 1"; do
+IFS=';' read -r -a rows <<<"${ROWS:-1 1;1 20;10 20;50 20;100 1}"
+for row in "${rows[@]}"; do
   set -- $row
   before=$(worker_ticks)
   line=$(taskset -c "$load_cpu" "$load" -p "$port" -c "$1" -d "$2" -t "$seconds" -w 1 "${load_tls[@]}" | awk '$1 == "result"')
