@@ -84,7 +84,7 @@ TEST(PythonAsyncClients, RedisAsyncioAiohttpAndTheStandardLibraryServeInterleave
   }
   const auto dir = make_temp_dir();
   const auto script = put_script(dir, "clients.py", client_script(redis.port(), http.port()));
-  AgentProcess agent({"-n", "1", "--state", redis.url(), "-f", script.string()});
+  AgentProcess agent({"-n", "1", "--state", redis.url(), "--state-timeout", "2s", "-f", script.string()});
   ASSERT_TRUE(agent.ready()) << agent.log();
 
   std::vector<std::map<std::string, std::int64_t>> answers(connections * per_connection + 1);
