@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <thread>
 
@@ -144,7 +145,16 @@ TEST(Systemd, SocketActivationServesOnTheInheritedSocket) {
   ActivatedAgent agent(dir, socket);
   ASSERT_TRUE(wait_for_file(socket)) << agent.log();
 
-  TestClient c(socket.string());  // this connection makes systemd-socket-activate start spoa
+  // This connection makes systemd-socket-activate start spoa. The socket's file exists from bind(), a
+  // moment before listen(): a refused first attempt is tried again.
+  std::unique_ptr<TestClient> client;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  do {
+    client = std::make_unique<TestClient>(socket.string());
+    if (client->connected()) break;
+    std::this_thread::sleep_for(10ms);
+  } while (std::chrono::steady_clock::now() < deadline);
+  TestClient& c = *client;
   ASSERT_TRUE(c.connected());
   auto hello = c.hello();
   ASSERT_TRUE(hello) << agent.log();
