@@ -38,15 +38,7 @@ for round in $(seq 1 "$rounds"); do
 done
 
 echo "one worker on CPU 0, spoa_load (and redis-server) on CPU 1, 10 connections x 20 in flight, ${seconds}s per row (+1 s warm-up); median of $rounds round(s)"
-printf '%-40s %-4s %10s %8s %8s\n' handler spoa NOTIFY/s "p50 us" "p99 us"
-for i in "${!rows[@]}"; do
-  IFS='|' read -r label _ <<<"${rows[$i]}"
-  for which in new old; do
-    f="$tmp/$which$i"
-    [ -s "$f" ] || continue
-    printf '%-40s %-4s %10s %8s %8s\n' "$label" "$which" "$(median "$f" 1)" "$(median "$f" 2)" "$(median "$f" 3)"
-  done
-done
+print_rows 40
 echo
 echo "NOTIFY/s ratios, median of the per-round ratios:"
 ratio "asyncio.sleep: default loop / --asyncio-loop asyncio" "$tmp/new0" "$tmp/new1"

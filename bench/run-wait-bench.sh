@@ -33,15 +33,7 @@ done
 
 echo "one worker, --threads 1 (one Lua state) on CPU 0, spoa_load (and redis-server) on CPU 1,"
 echo "10 connections x 20 in flight, ${seconds}s per row (+1 s warm-up); median of $rounds round(s)"
-printf '%-34s %-4s %10s %8s %8s\n' handler spoa NOTIFY/s "p50 us" "p99 us"
-for i in "${!rows[@]}"; do
-  IFS='|' read -r label _ <<<"${rows[$i]}"
-  for which in new old; do
-    f="$tmp/$which$i"
-    [ -s "$f" ] || continue
-    printf '%-34s %-4s %10s %8s %8s\n' "$label" "$which" "$(median "$f" 1)" "$(median "$f" 2)" "$(median "$f" 3)"
-  done
-done
+print_rows 34
 if [ -n "$old_build" ]; then
   echo
   ratio "standard handler, new / old NOTIFY/s (median of the per-round ratios):" "$tmp/new2" "$tmp/old2"

@@ -8,6 +8,7 @@
 #   measure NAME SPOA ARGS...    one row of one round: appends "rate p50 p99" to $tmp/NAME
 #   median FILE COLUMN           the median of a column of such a file
 #   ratio LABEL FILE_A FILE_B    prints LABEL and the median of the per-round ratios of the rates
+#   print_rows WIDTH             the table: for each "label|..." of the array rows, its new and old cells
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[1]}")/.." && pwd)
 build=${1:-$root/build/release}
@@ -66,4 +67,17 @@ median() {
 ratio() {
   paste "$2" "$3" | awk '{ print $1 / $4 }' | sort -n |
     awk -v l="$1" '{ v[NR] = $1 } END { printf "%-52s %.2f\n", l, v[int((NR + 1) / 2)] }'
+}
+
+print_rows() {
+  local width=$1 i label which f
+  printf "%-${width}s %-4s %10s %8s %8s\n" handler spoa NOTIFY/s "p50 us" "p99 us"
+  for i in "${!rows[@]}"; do
+    IFS='|' read -r label _ <<<"${rows[$i]}"
+    for which in new old; do
+      f="$tmp/$which$i"
+      [ -s "$f" ] || continue
+      printf "%-${width}s %-4s %10s %8s %8s\n" "$label" "$which" "$(median "$f" 1)" "$(median "$f" 2)" "$(median "$f" 3)"
+    done
+  done
 }
