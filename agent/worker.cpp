@@ -322,6 +322,7 @@ class Worker {
   void finish() {
     if (finished_) return;
     finished_ = true;
+    scheduler_.stop_answering();
     tick_.cancel();
     drain_timer_.cancel();
     boost::system::error_code ignored;

@@ -5,9 +5,9 @@
 #    = 40,000 NOTIFY/s);
 #  * a GET of one key from a local redis-server through spoa.tcp() with keepalive;
 #  * the standard handler (no waiting), which must cost no more than before.
-# With OLD_BUILD set (a build tree of the previous version, e.g. the main checkout's), the standard
-# handler also runs on the old binary, interleaved with the new one in each round, so that a slow
-# spell of a shared machine hits both alike; each cell is the median round.
+# With OLD_BUILD set (a build tree of the previous version, e.g. the main checkout's), every row also
+# runs on the old binary, interleaved with the new one in each round, so that a slow spell of a shared
+# machine hits both alike; each cell is the median round.
 #
 # Usage: [OLD_BUILD=/path/to/old/build] bench/run-wait-bench.sh [BUILD_DIR] [SECONDS] [ROUNDS]
 # shellcheck source=bench/lib/waiting-rows.sh
@@ -27,7 +27,7 @@ for round in $(seq 1 "$rounds"); do
   for i in "${!rows[@]}"; do
     IFS='|' read -r label script <<<"${rows[$i]}"
     measure "new$i" "$build/agent/spoa" --threads 1 -f "$script"
-    if [ -n "$old_build" ] && [ "$i" = 2 ]; then measure "old$i" "$old_build/agent/spoa" --threads 1 -f "$script"; fi
+    if [ -n "$old_build" ]; then measure "old$i" "$old_build/agent/spoa" --threads 1 -f "$script"; fi
   done
 done
 
@@ -36,5 +36,7 @@ echo "10 connections x 20 in flight, ${seconds}s per row (+1 s warm-up); median 
 print_rows 34
 if [ -n "$old_build" ]; then
   echo
+  ratio "spoa.sleep, new / old NOTIFY/s (median of the per-round ratios):" "$tmp/new0" "$tmp/old0"
+  ratio "Redis GET, new / old NOTIFY/s (median of the per-round ratios):" "$tmp/new1" "$tmp/old1"
   ratio "standard handler, new / old NOTIFY/s (median of the per-round ratios):" "$tmp/new2" "$tmp/old2"
 fi

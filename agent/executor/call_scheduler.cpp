@@ -38,6 +38,10 @@ std::string_view outcome_name(CallResult::Kind k) {
 
 // The arguments of the message being run, per executor thread: reused, no allocation per call.
 thread_local std::vector<spop::Argument> t_arguments;
+/// On an executor thread: calls that completed in this turn of its event loop wait for one wake-up of
+/// the I/O thread at the turn's end (see CallScheduler::complete).
+thread_local bool t_resuming = false;
+thread_local bool t_wake_owed = false;
 
 }  // namespace
 
@@ -102,6 +106,7 @@ LoopLane* CallScheduler::loop_lane_for(const LanguageEngines& language, const Di
 }
 
 void CallScheduler::install(std::unique_ptr<ScriptSet> scripts) {
+  completions_.listen();  // before the first executor thread can answer
   // Lanes first: if threads cannot start, nothing changed.
   for (auto& language : scripts->languages()) {
     language.lane = &lane_for(language);
@@ -164,6 +169,16 @@ void CallScheduler::discard(Call& call) noexcept {
 void CallScheduler::flush() {
   for (auto& p : pending_) p.lane->push(p.first, p.last, p.count);
   pending_.clear();
+}
+
+void CallScheduler::flush_soon() {
+  if (pending_.empty() || flush_posted_) return;
+  flush_posted_ = true;
+  // From the loop's own thread: a post is a push on its private queue (no lock, no wake-up).
+  boost::asio::post(io_, [this] {
+    flush_posted_ = false;
+    flush();
+  });
 }
 
 void CallScheduler::forget(CallOwner& owner) noexcept {
@@ -259,6 +274,14 @@ void CallScheduler::wait_started(Call& call) {
 
 void CallScheduler::resume(Call& call, CallResult result) {
   LoopLane* loop_lane = call.loop_lane;  // before run_messages(): the call may move to another lane
+  // On an executor thread, this runs in a handler of its loop: completions wait for the turn's end.
+  struct Resuming {
+    bool before = t_resuming;
+    explicit Resuming(bool on_executor) { t_resuming = t_resuming || on_executor; }
+    ~Resuming() { t_resuming = before; }
+    Resuming(const Resuming&) = delete;
+    Resuming& operator=(const Resuming&) = delete;
+  } resuming(call.executor != nullptr);
   if (call.executor != nullptr) {
     call.waiting_on.store(nullptr, std::memory_order_seq_cst);
     call.executor->note_waiting(call.thread, -1);
@@ -324,7 +347,25 @@ void CallScheduler::complete(Call& call) {
   while (state != CallState::expired &&
          !call.state.compare_exchange_weak(state, CallState::done, std::memory_order_acq_rel)) {
   }
-  completions_.push(call);
+  if (!t_resuming) {
+    completions_.push(call);
+    return;
+  }
+  // Resumed by an event of the executor thread's loop (a socket, a timer), among others ready in the
+  // same turn: wake the I/O thread once, at the turn's end, rather than per call (it would preempt
+  // this thread at once on a shared CPU and take one ACK at a time).
+  completions_.push(call, false);
+  if (t_wake_owed) return;
+  t_wake_owed = true;
+  try {
+    boost::asio::post(call.executor->context(call.thread), [this] {
+      t_wake_owed = false;
+      completions_.wake();
+    });
+  } catch (...) {
+    t_wake_owed = false;
+    completions_.wake();
+  }
 }
 
 // --- completions (I/O thread) ------------------------------------------------------------------

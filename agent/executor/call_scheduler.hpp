@@ -54,6 +54,10 @@ class CallScheduler {
   bool submit(Call& call, CallOwner& owner);
   void discard(Call& call) noexcept;
   void flush();
+  /// flush() at the end of this turn of the event loop, after the other ready handlers (the reads of
+  /// other connections): the executors are woken once for all the calls that arrived together, not once
+  /// per connection (a woken thread sharing the CPU would preempt the loop and take a handful each time).
+  void flush_soon();
   /// `owner` is going away: its calls complete unanswered; a handler of theirs that waits (on an
   /// executor thread's loop or an engine's loop) is cancelled, and their handlers not started on an
   /// engine's loop are skipped.
@@ -75,6 +79,9 @@ class CallScheduler {
   /// Stops the executor threads (after their current call), waiting up to `grace`. False if some
   /// are stuck in a call: they are left running, and what they use is never freed.
   bool stop(std::chrono::milliseconds grace);
+  /// No more answers are delivered: the I/O thread stops listening for them, so that its loop can
+  /// run out of work and end (a call stuck in a handler would otherwise keep it alive). At shutdown.
+  void stop_answering() { completions_.close(); }
 
   /// Replaced script sets still running calls (freed with their last call).
   std::size_t retired_sets() const noexcept { return retired_.size(); }
@@ -126,6 +133,7 @@ class CallScheduler {
   Call* live_ = nullptr;  // calls in progress
   std::size_t live_count_ = 0;
   std::uint64_t next_serial_ = 0;
+  bool flush_posted_ = false;  // a flush_soon() is on its way
   struct Pending {
     Lane* lane = nullptr;
     Call* first = nullptr;

@@ -1,8 +1,6 @@
 // CompletionQueue (see completion_queue.hpp).
 #include "agent/executor/completion_queue.hpp"
 
-#include <boost/asio/post.hpp>
-
 #include "agent/executor/call.hpp"
 
 namespace spoa::exec {
@@ -10,7 +8,11 @@ namespace spoa::exec {
 CompletionQueue::CompletionQueue(boost::asio::io_context& io, std::function<void(Call*)> on_batch)
     : io_(io), on_batch_(std::move(on_batch)) {}
 
-void CompletionQueue::push(Call& call) {
+void CompletionQueue::listen() {
+  if (!bell_) bell_.emplace(io_, [this] { deliver(); });
+}
+
+void CompletionQueue::push(Call& call, bool wake) {
   bool post = false;
   {
     std::lock_guard lock(mutex_);
@@ -22,10 +24,19 @@ void CompletionQueue::push(Call& call) {
       head_ = &call;
     }
     tail_ = &call;
-    post = !posted_;
+    post = wake && !posted_;
+    posted_ = posted_ || post;
+  }
+  if (post && bell_) bell_->ring();
+}
+
+void CompletionQueue::wake() {
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_ || posted_ || head_ == nullptr) return;
     posted_ = true;
   }
-  if (post) boost::asio::post(io_, [this] { deliver(); });
+  if (bell_) bell_->ring();
 }
 
 void CompletionQueue::deliver() {
@@ -41,8 +52,11 @@ void CompletionQueue::deliver() {
 }
 
 void CompletionQueue::close() {
-  std::lock_guard lock(mutex_);
-  closed_ = true;
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+  }
+  if (bell_) bell_->stop();
 }
 
 }  // namespace spoa::exec

@@ -17,6 +17,8 @@ ExecutorLane::ExecutorLane(std::string name, unsigned threads, Runner runner)
   for (unsigned i = 0; i < threads; ++i) {
     auto t = std::make_unique<Thread>();
     t->index = i;
+    Thread* self = t.get();
+    t->bell = std::make_unique<Doorbell>(t->io, [this, self] { drain(*self); });
     threads_.push_back(std::move(t));
   }
   for (auto& t : threads_) idle_.push_back(t.get());
@@ -94,7 +96,7 @@ Call* ExecutorLane::pop(Thread& self) {
     call->next = nullptr;
     if (head_ != nullptr) wake = take_idle();
   }
-  if (wake != nullptr) boost::asio::post(wake->io, [this, wake] { drain(*wake); });
+  if (wake != nullptr) wake->bell->ring();
   return call;
 }
 
@@ -113,7 +115,7 @@ void ExecutorLane::push(Call* first, Call* last, std::size_t count) {
     size_ += count;
     wake = take_idle();
   }
-  if (wake != nullptr) boost::asio::post(wake->io, [this, wake] { drain(*wake); });
+  if (wake != nullptr) wake->bell->ring();
 }
 
 std::size_t ExecutorLane::queued() const {

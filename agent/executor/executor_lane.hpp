@@ -2,7 +2,8 @@
 //
 // Idle threads wait in their own asio::io_context (so that a thread can also run timers and sockets of
 // its own: Lua coroutines suspended on them resume on the thread that owns their Lua state; a busy
-// thread lets that loop run between calls while some of its calls wait). Work is
+// thread lets that loop run between calls while some of its calls wait), and are woken through a
+// Doorbell of that loop (see doorbell.hpp for why not asio::post). Work is
 // pulled from one shared queue, so that a call never waits behind a slow one while another thread is
 // idle. Waking is batched: a push wakes one idle thread only when no woken thread is still on its way
 // to the queue, and a thread that takes a call and leaves more behind wakes the next one (so a burst of
@@ -22,6 +23,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "agent/executor/doorbell.hpp"
 #include "agent/executor/lane.hpp"
 
 namespace spoa::exec {
@@ -65,6 +67,7 @@ class ExecutorLane final : public Lane {
   struct Thread {
     unsigned index = 0;
     boost::asio::io_context io{1};
+    std::unique_ptr<Doorbell> bell;  // wakes the thread to drain the queue (from the pushing thread)
     std::thread thread;
     bool woken = false;  // posted a drain and not yet at the queue (guarded by mutex_)
     bool exited = false; // guarded by mutex_

@@ -322,5 +322,26 @@ TEST(CallScheduler, WaitingCallsCountAgainstTheLimitOfCallsInProgress) {
   EXPECT_TRUE(h.run_until([&] { return h.scheduler().in_progress() == 0; }));
 }
 
+TEST(CallScheduler, CallsResumedInOneTurnOfTheirThreadsLoopAreAnsweredInOneBatch) {
+  // Handed over together, the calls all start in one drain of the queue (no more than the drain takes
+  // before it lets the loop run), their zero-second sleeps have all ended when the loop next looks at
+  // its timers, so they resume in one turn; the I/O thread is woken once, at the end of that turn, and
+  // gets every ACK in one batch: one owner_flush(), rather than one per call a preempted thread would
+  // see on a shared CPU.
+  REQUIRE_LANGUAGE(".lua");
+  SchedulerHarness h({.threads = 1, .max_calls = 1024, .call_budget = 0ms});
+  h.install({h.script("a.lua", "spoa.register_message('nap', function(args)\n"
+                               "  spoa.sleep(0)\n"
+                               "  spoa.set_var_int32('woke', spoa.scope.txn, 1)\n"
+                               "end)\n")});
+  RecordingOwner owner;
+  constexpr std::uint64_t calls = ExecutorLane::calls_between_polls;
+  for (std::uint64_t s = 1; s <= calls; ++s) ASSERT_TRUE(h.submit(s, {"nap"}, owner, {}, false));
+  h.scheduler().flush();
+  ASSERT_TRUE(h.run_until([&] { return owner.answers.size() == calls; }));
+  EXPECT_EQ(owner.flushes, 1);
+  for (const Answer& a : owner.answers) EXPECT_EQ(a.vars, (Vars{{"woke", 1}}));
+}
+
 }  // namespace scheduler_test
 }  // namespace spoa::exec

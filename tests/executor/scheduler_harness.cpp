@@ -56,7 +56,7 @@ void SchedulerHarness::install(const std::vector<std::filesystem::path>& files) 
 }
 
 bool SchedulerHarness::submit(std::uint64_t stream, const std::vector<std::string>& messages, RecordingOwner& owner,
-                              const std::vector<spop::Argument>& args) {
+                              const std::vector<spop::Argument>& args, bool hand_over) {
   std::vector<std::byte> frame;
   spop::NotifyBuilder builder(frame, stream, 1, 16380);
   for (const auto& m : messages) builder.add_message(m, args);
@@ -74,7 +74,7 @@ bool SchedulerHarness::submit(std::uint64_t stream, const std::vector<std::strin
     scheduler_->discard(call);
     return false;
   }
-  scheduler_->flush();
+  if (hand_over) scheduler_->flush();
   return true;
 }
 

@@ -41,9 +41,10 @@ class SchedulerHarness {
   /// Loads `files` (with `threads` executor threads) and installs them.
   void install(const std::vector<std::filesystem::path>& files);
   /// A NOTIFY of stream `stream` (frame 1) with these messages (no arguments), submitted; false if
-  /// no message has a handler.
+  /// no message has a handler. `hand_over` false: left for a later scheduler().flush(), as the calls
+  /// of one read are.
   bool submit(std::uint64_t stream, const std::vector<std::string>& messages, RecordingOwner& owner,
-              const std::vector<spop::Argument>& args = {});
+              const std::vector<spop::Argument>& args = {}, bool hand_over = true);
   /// Runs the event loop (ticking the scheduler every 10 ms) until `done` holds; false after the hang guard.
   bool run_until(const std::function<bool()>& done);
 
