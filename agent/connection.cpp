@@ -55,6 +55,13 @@ std::size_t read_buffer_size(const spop::AgentOptions& agent) {
   return std::max<std::size_t>(std::size_t{64} << 10, spop::frame_length_prefix + agent.max_frame_size);
 }
 
+// The most an ACK may hold: one byte below the negotiated max-frame-size. HAProxy 3.1+ never reads a
+// frame of exactly its max-frame-size (its SPOP mux stalls with a full demux buffer, see docs/haproxy.md
+// "A full-size ACK"), and the byte costs 2.6 and 3.0 nothing.
+std::uint32_t ack_limit(std::uint32_t negotiated_frame_size) noexcept {
+  return negotiated_frame_size > 1 ? negotiated_frame_size - 1 : negotiated_frame_size;
+}
+
 bool is_normal_close(const boost::system::error_code& ec) {
   // A bare close or reset is how HAProxy ends health checks and (3.x) idle pooled connections; over TLS
   // a close without close_notify is the same thing (stream_truncated).
@@ -295,7 +302,7 @@ class Connection final : public exec::CallOwner {
         conn_.pause_input(true);
       }
     }
-    set_.scheduler_.flush();  // the calls of this read go to the executors in one batch
+    set_.scheduler_.flush_soon();  // the calls of this turn's reads go to the executors in one batch
     set_.meter_.frames(conn_.stats(), reported_);
   }
 
@@ -322,7 +329,7 @@ class Connection final : public exec::CallOwner {
     const bool record = set_.recorder_ != nullptr && set_.recorder_->sample();
     if (scheduler.has_handlers()) {
       exec::Call& call = scheduler.acquire();
-      call.prepare(id_, e.stream_id, e.frame_id, e.messages, conn_.negotiated_frame_size());
+      call.prepare(id_, e.stream_id, e.frame_id, e.messages, ack_limit(conn_.negotiated_frame_size()));
       if (scheduler.submit(call, *this)) {
         ++calls_;
         // Recorded when its ACK is committed (or when it ends without one); the call keeps the payload.

@@ -81,6 +81,33 @@ spoa.register_message("boom", function(args) error("kaboom") end)
   EXPECT_TRUE(empty->payload.empty());
 }
 
+// HAProxy 3.1+ never reads a frame of exactly its max-frame-size (docs/haproxy.md): a handler that fills
+// its ACK gets one byte less than the negotiated size, and a setter that would take the last byte fails.
+TEST_F(Scripts, TheLargestAckIsOneByteBelowTheNegotiatedFrameSize) {
+  REQUIRE_ENGINE(".lua");
+  auto script = write_script(dir_, "fill.lua", R"(
+spoa.register_message("check-client-ip", function(args)
+  for n = 1024, 0, -1 do
+    if pcall(spoa.set_var_str, "big", spoa.scope.txn, string.rep("x", n)) then return end
+  end
+end)
+)");
+  AgentProcess agent({"-n", "1", "-f", script.string(), "--max-frame-size", "1024"});
+  ASSERT_TRUE(agent.ready()) << agent.log();
+  TestClient c(agent.port());
+  ASSERT_TRUE(c.hello());
+  ASSERT_TRUE(c.notify(1, 1));
+  auto ack = c.read_frame();
+  ASSERT_TRUE(ack);
+  ASSERT_EQ(ack->header.type, spop::FrameType::ack);
+  // The frame's LEN: type (1), flags (4), stream-id and frame-id (1 byte each below 240), payload.
+  EXPECT_EQ(1 + 4 + 1 + 1 + ack->payload.size(), 1023u);
+  spop::AckContents contents;
+  spop::read_ack_actions(ack->payload, contents);
+  ASSERT_EQ(contents.actions.size(), 1u);
+  EXPECT_EQ(contents.actions[0].name, "big");
+}
+
 TEST_F(Scripts, BrokenScriptStopsStartupOnceWithTheFileNamed) {
   REQUIRE_ENGINE(".lua");
   auto script = write_script(dir_, "broken.lua", "spoa.register_message(\n  this is not lua\n");
