@@ -7,11 +7,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <fstream>
 
 #include "spop/frame.hpp"
 #include "tests/agent/agent_process.hpp"
 #include "tests/agent/test_client.hpp"
+#include "tests/spop-cli/fake_agent.hpp"
 #include "tests/recording/recording_builder.hpp"
 #include "tests/sim-replay/replay_support.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -28,6 +30,22 @@ std::int64_t wall_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+// One NOTIFY sent to the agent and the ACK frame it sent back, with their times; nullopt without an ACK.
+std::optional<Exchanged> exchange(spoa::test::TestClient& client, std::vector<std::byte> notify) {
+  Exchanged e;
+  e.notify = std::move(notify);
+  e.notify_ns = wall_ns();
+  EXPECT_TRUE(client.send(e.notify));
+  const auto ack = client.read_frame();
+  EXPECT_TRUE(ack);
+  if (!ack) return std::nullopt;
+  e.ack_ns = wall_ns();
+  spop::FrameWriter w(e.ack, ack->header, spop::default_max_frame_size);
+  w.payload().put_bytes(ack->payload);
+  w.finish();
+  return e;
+}
+
 // Real traffic: NOTIFYs for n in `ns` sent to the agent one at a time on one connection, each with the
 // ACK frame it sent back, as a recorder between HAProxy and the agent would keep them.
 std::vector<Exchanged> exchange_with(std::uint16_t port, const std::vector<std::int64_t>& ns) {
@@ -37,18 +55,9 @@ std::vector<Exchanged> exchange_with(std::uint16_t port, const std::vector<std::
   std::vector<Exchanged> out;
   std::uint64_t sid = 0;
   for (std::int64_t n : ns) {
-    Exchanged e;
-    e.notify = test::check_notify(sid++, n);
-    e.notify_ns = wall_ns();
-    EXPECT_TRUE(client.send(e.notify));
-    const auto ack = client.read_frame();
-    EXPECT_TRUE(ack);
-    if (!ack) break;
-    e.ack_ns = wall_ns();
-    spop::FrameWriter w(e.ack, ack->header, spop::default_max_frame_size);
-    w.payload().put_bytes(ack->payload);
-    w.finish();
-    out.push_back(std::move(e));
+    auto e = exchange(client, test::check_notify(sid++, n));
+    if (!e) break;
+    out.push_back(std::move(*e));
   }
   return out;
 }
@@ -244,6 +253,61 @@ TEST_F(ReplayAgainstSpoa, CallsThatTimeOutNowAreReported) {
                                "      e.g. " + path.string() + " record 11\n"));
   EXPECT_THAT(e.out, HasSubstr("    txn.p.score: int32:12 -> int32:40 in 1 of 10 ACKs\n"));
   EXPECT_THAT(e.out, HasSubstr("DIFFERENT: 1 ACK(s) differ, 1 call(s) failed\n"));
+}
+
+TEST_F(ReplayAgainstSpoa, ANotifyLargerThanTheAgentsFrameSizeIsReportedAsFailed) {
+  // Recorded with HAProxy's frame size: n = 0..2, then n = 3 with a 400-byte argument the script ignores.
+  // Replayed against an agent that negotiates 256-byte frames, that NOTIFY cannot be sent.
+  spoa::test::TestClient client(v1_->port());
+  ASSERT_TRUE(client.hello());
+  std::vector<Exchanged> traffic;
+  for (std::int64_t n = 0; n < 3; ++n) {
+    auto e = exchange(client, test::check_notify(static_cast<std::uint64_t>(n), n));
+    ASSERT_TRUE(e);
+    traffic.push_back(std::move(*e));
+  }
+  const std::string pad(400, 'x');
+  const spop::Argument args[] = {{"n", spop::Value::int64(3)}, {"pad", spop::Value::string(pad)}};
+  auto big = exchange(client, spop::test::notify_bytes(3, 1, "check", args));
+  ASSERT_TRUE(big);
+  traffic.push_back(std::move(*big));
+  const auto path = test::write_recording(*dir_ / "big.rec", traffic);
+
+  spoa::test::AgentProcess small({"-n", "1", "--max-frame-size", "256", "-f", SPOP_SOURCE_DIR "/tests/sim-replay/replay_v1.lua"});
+  ASSERT_TRUE(small.ready()) << small.log();
+  const auto e = run_replay({path.string(), "--port", port(&small), "--connections", "1", "--in-flight", "1"});
+  EXPECT_EQ(e.status, 1) << e.out << e.err;
+  EXPECT_THAT(e.out, HasSubstr("compared 3 ACKs: 3 identical, 0 differ\n"));
+  EXPECT_THAT(e.out, HasSubstr("calls that failed now (answered when recorded):\n"
+                               "  1  NOTIFY larger than the negotiated frame size\n"
+                               "      e.g. " + path.string() + " record 4\n"));
+}
+
+TEST_F(ReplayAgainstSpoa, CallsLeftWhenNoConnectionCompletesItsHandshakeAreReportedAsFailed) {
+  // An agent that answers the first HELLO and then closes that connection, and never answers another
+  // one (the connections after it wait, accepted by the kernel, unanswered): what was not sent on the
+  // first connection fails as "not sent", once replay has waited long enough (2 s) for a usable connection.
+  std::atomic<int> served{0};
+  spop_cli::test::FakeAgent flaky([&served](spop_cli::test::AgentSide& side) {
+    if (served++ == 0) {
+      if (side.read_frame()) side.send(spop_cli::test::agent_hello("pipelining"));
+      return;  // closes
+    }
+    side.wait_close(std::chrono::seconds(30));  // holds the fake's only thread: later connects wait unanswered
+  });
+  const auto e = run_replay({*recording_, "--port", flaky.port_text(), "--connections", "1", "--in-flight", "1", "--json"});
+  EXPECT_EQ(e.status, 1) << e.out << e.err;
+  const auto j = json_of(e);
+  const auto& failures = j["failures"];
+  const std::string not_sent = "not sent: no connection to the agent completed its handshake";
+  ASSERT_TRUE(failures.contains(not_sent)) << e.out;
+  // The first NOTIFY may have gone out on the first connection before its close was seen (it then
+  // fails as a connection closed with requests in flight); none of the others was sent.
+  EXPECT_GE(failures[not_sent]["count"].get<int>(), 49) << e.out;
+  int total = 0;
+  for (const auto& [kind, f] : failures.items()) total += f["count"].get<int>();
+  EXPECT_EQ(total, 50) << e.out;
+  EXPECT_EQ(j["answered"], 0);
 }
 
 TEST_F(ReplayAgainstSpoa, BadInputsReplayWhatCameBefore) {
