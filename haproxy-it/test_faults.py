@@ -11,7 +11,8 @@
 * faults-restart: the agent is killed (SIGKILL) and started again on the same port: while it is gone
   requests still get answers with the SPOE error variable set; once it is back they get their variables.
 * faults-reload: HAProxy in master-worker mode is reloaded (SIGUSR2) twice under continuous traffic. No
-  request fails, and each old worker exits quickly. How its SPOP connections end differs (check_soft_stop):
+  request fails (on 3.0, requests it fails itself before their NOTIFY reaches the agent are counted
+  apart, see faults_reload()), and each old worker exits quickly. How its SPOP connections end differs (check_soft_stop):
   2.6 and 3.0 send HAPROXY-DISCONNECT and wait for AGENT-DISCONNECT (up to `timeout idle`, 30s here), so
   a prompt exit means the agent answered; 3.1+ resets them without a DISCONNECT, and the agent must take
   that as a normal end.
@@ -21,6 +22,7 @@
   Comparing both cases shows whether a reload failure comes from the async capability.
 """
 
+import os
 import re
 import signal
 import threading
@@ -177,6 +179,13 @@ def faults_restart(case):
 # ---- reload under traffic
 
 
+class Failure:
+    """A request of Traffic that did not get its variable: what went wrong, its id, its SPOE error code."""
+
+    def __init__(self, text, token, err):
+        self.text, self.token, self.err = text, token, err
+
+
 class Traffic:
     """Client threads sending fault(mode=ok) requests on new connections until stopped."""
 
@@ -185,18 +194,26 @@ class Traffic:
         self.stop_flag = threading.Event()
         self.lock = threading.Lock()
         self.ok = 0
-        self.failures = []
+        self.failures = []  # Failure
         self.threads = [threading.Thread(target=self.run, daemon=True) for _ in range(threads)]
 
     def run(self):
         while not self.stop_flag.is_set():
+            token = err = None
             try:
-                expect_ok(self.case, "request during reload")
+                r = fault_request(self.case, "ok", "request during reload")
+                token, err = r.token, r.header("x-err")
+                check_eq(r.header("x-ok"), r.token, f"request during reload (SPOE error {err or 'none'}): txn.f.ok")
+                check(r.header("x-err-found") is None, f"request during reload: no SPOE error expected; response {r!r}")
                 with self.lock:
                     self.ok += 1
             except Exception as e:  # noqa: BLE001 - every failure counts
                 with self.lock:
-                    self.failures.append(f"{time.strftime('%H:%M:%S')}: {e}")
+                    self.failures.append(Failure(f"{time.strftime('%H:%M:%S')}: {e}", token, err))
+
+    def hard_failures(self):
+        with self.lock:
+            return [f for f in self.failures if not f.err]
 
     def count(self):
         with self.lock:
@@ -204,7 +221,9 @@ class Traffic:
 
     def wait_more(self, n, what):
         target = self.count() + n
-        harness.wait_until(lambda: self.count() >= target or self.failures, 20,
+        # A failure ends the wait early, unless HAProxy set an SPOE error for it, which faults_reload() may
+        # still put down to HAProxy 3.0 once the traffic is over.
+        harness.wait_until(lambda: self.count() >= target or self.hard_failures(), 20,
                            f"{n} more successful requests {what}")
 
     def __enter__(self):
@@ -241,7 +260,12 @@ def check_soft_stop(case, agent, reloads):
 
 
 def faults_reload(case, agent_args=()):
-    agent = start(case, "faults.lua", processing="2s", workers=2, master_worker=True, agent_args=agent_args)
+    seen_path = os.path.join(case.dir, "seen-ids")  # faults.lua appends each id it receives
+    os.environ["SPOA_FAULTS_SEEN"] = seen_path
+    try:
+        agent = start(case, "faults.lua", processing="2s", workers=2, master_worker=True, agent_args=agent_args)
+    finally:
+        del os.environ["SPOA_FAULTS_SEEN"]
     haproxy = case.haproxy
     exits = []
     with Traffic(case) as traffic:
@@ -270,8 +294,22 @@ def faults_reload(case, agent_args=()):
             print(f"reload #{n}: new worker {new}, old worker(s) {sorted(old)} gone after {exits[-1]:.2f}s")
         traffic.wait_more(30, "after the reloads")
     print(f"{traffic.ok} requests during the reloads, {len(traffic.failures)} failures")
-    check(not traffic.failures, f"{len(traffic.failures)} failed requests during the reloads, first ones:\n  "
-          + "\n  ".join(traffic.failures[:10]))
+    failures = traffic.failures
+    with open(seen_path, encoding="utf-8") as f:
+        seen = set(f.read().split())
+    if case.at_least(3, 0) and not case.spop_mux:
+        # 3.0's soft-stop fails a request still queued in the old worker's SPOE when its applets leave,
+        # with SPOE error 256 (or 2, I/O), before any NOTIFY of it is sent (a tshark capture shows its id
+        # in the HTTP request and in no SPOP frame). The agent cannot answer what it never received: those
+        # count as HAProxy's; a request whose NOTIFY reached the agent must still get its variable.
+        unsent = [x for x in failures if x.err and x.token and x.token not in seen]
+        failures = [x for x in failures if x not in unsent]
+        print(f"haproxy {case.version_text}: {len(unsent)} request(s) failed with an SPOE error "
+              f"({', '.join(sorted(set(x.err for x in unsent))) or 'none'}) without their NOTIFY reaching the "
+              f"agent (its soft-stop; docs/haproxy.md)")
+    check(not failures, f"{len(failures)} failed requests during the reloads, first ones:\n  "
+          + "\n  ".join(f"{x.text} ({'received by' if x.token in seen else 'never sent to'} the agent)"
+                         for x in failures[:10]))
     check_soft_stop(case, agent, len(exits))
 
 
