@@ -1,6 +1,7 @@
 // SIGHUP reloads every worker's scripts in place: a changed script is served at once on open
 // connections, a broken one is reported and the old one keeps answering, and NOTIFYs flowing during
-// reloads all get their ACK. Lua and Python, supervised (-n 2) and in the foreground (-d).
+// reloads all get their ACK. Lua and Python, supervised (-n 2) and in the foreground (-d); PHP refuses a
+// reload with a clear error.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -226,6 +227,40 @@ INSTANTIATE_TEST_SUITE_P(Engines, Reload,
                          ::testing::Values(Mode{".lua", false}, Mode{".lua", true}, Mode{".py", false},
                                            Mode{".py", true}),
                          mode_name);
+
+}  // namespace
+}  // namespace spoa::test
+
+namespace spoa::test {
+namespace {
+
+// A worker has one PHP runtime, and a reload builds the new scripts beside the old ones: a SIGHUP with a
+// PHP script says so, names the remedy, and the worker keeps serving its old scripts.
+TEST(ReloadPhp, ARefusedReloadSaysToRestartAndTheOldScriptKeepsAnswering) {
+  if (!engine_available(".php")) GTEST_SKIP() << "spoa was built without .php";
+  const auto dir = make_temp_dir();
+  const auto path = put_script(dir, "ver.php",
+                               "<?php\nspoa\\register_message('check-client-ip', function (array $args): void {\n"
+                               "    spoa\\set_var_int32('v', spoa\\SCOPE_TXN, 1);\n});\n");
+  {
+    AgentProcess agent({"-d", "-f", path.string()});
+    ASSERT_TRUE(agent.ready()) << agent.log();
+    TestClient c(agent.port());
+    ASSERT_TRUE(c.hello());
+    agent.signal(SIGHUP);
+    ASSERT_TRUE(poll_until([&] { return count_of(agent.log(), "reload failed, keeping old scripts") == 1; }))
+        << agent.log();
+    EXPECT_NE(agent.log().find("PHP scripts cannot be reloaded in a running worker (one PHP runtime per process): "
+                               "restart the agent to load changed PHP scripts"),
+              std::string::npos)
+        << agent.log();
+    ASSERT_TRUE(c.notify(1, 1));
+    auto ack = c.read_frame();
+    ASSERT_TRUE(ack);
+    EXPECT_EQ(ack_int(*ack, "v"), 1);
+  }
+  std::filesystem::remove_all(dir);
+}
 
 }  // namespace
 }  // namespace spoa::test

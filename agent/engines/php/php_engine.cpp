@@ -174,7 +174,11 @@ std::string fatal_text(const php::LastError& e) {
 class PhpEngine final : public Engine {
  public:
   explicit PhpEngine(const EngineOptions& options) : options_(options) {
-    if (g_engine_alive) throw std::runtime_error("php engine: only one PHP engine can exist in a process");
+    // A second engine comes only from a reload, which builds the new scripts beside the old ones.
+    if (g_engine_alive) {
+      throw std::runtime_error("PHP scripts cannot be reloaded in a running worker (one PHP runtime per process): "
+                               "restart the agent to load changed PHP scripts");
+    }
     memory_error_ = php::start_request(options_.memory_limit);
     g_engine_alive = true;
     php::session().options = &options_;
