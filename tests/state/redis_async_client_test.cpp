@@ -151,9 +151,8 @@ TEST(RedisAsyncClient, ARequestMadeWhileTheConnectionIsBeingSetUpIsAnswered) {
   Results results;
   server.pause();  // the kernel accepts the connection; the set-up's PING stays unanswered meanwhile
   client.request(command({"INCR", "n"}), results.collect());
-  ASSERT_TRUE(run_until(loop, [&] { return client.connects() == 1; }));
-  loop.restart();
-  loop.run_for(milliseconds(100));  // the connection is made and the set-up written
+  // The connection is made and the set-up written: it waits, unread, in the paused server's socket.
+  ASSERT_TRUE(run_until(loop, [&] { return client.connects() == 1 && server.unread_bytes() > 0; }));
   EXPECT_FALSE(client.connected()) << "still being set up";
   client.request(command({"INCR", "n"}), results.collect());
   server.resume();

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <variant>
 
@@ -154,6 +155,26 @@ void RedisServer::stop() {
 bool RedisServer::restart() {
   kill();
   return start_once();
+}
+
+std::size_t RedisServer::unread_bytes() const {
+  // "sl local_address rem_address st tx_queue:rx_queue ...", addresses and queues in hex: sum rx_queue
+  // over the ESTABLISHED (01) sockets whose local port is the server's.
+  std::ifstream table("/proc/net/tcp");
+  std::string line;
+  std::getline(table, line);  // the header
+  std::size_t total = 0;
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state, queues;
+    if (!(fields >> slot >> local >> remote >> state >> queues)) continue;
+    const auto colon = local.find(':');
+    if (colon == std::string::npos || state != "01") continue;
+    if (std::stoul(local.substr(colon + 1), nullptr, 16) != options_.port) continue;
+    const auto split = queues.find(':');
+    if (split != std::string::npos) total += std::stoul(queues.substr(split + 1), nullptr, 16);
+  }
+  return total;
 }
 
 void RedisServer::pause() {

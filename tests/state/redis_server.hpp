@@ -69,6 +69,9 @@ class RedisServer {
   /// once the server is stopped.
   void pause();
   void resume();
+  /// Bytes clients have sent that the server has not read yet, over its TCP connections (from
+  /// /proc/net/tcp): what a paused server leaves in its receive queues.
+  std::size_t unread_bytes() const;
 
   std::optional<resp::Reply> command(std::initializer_list<std::string_view> args) const {
     return redis_command(options_.port, args, options_.password);
