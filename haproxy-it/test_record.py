@@ -62,24 +62,24 @@ def record_replay(case):
     check_eq(sorted(seen), ids, "the x-id of every request, recorded once")
 
     profile = "3.2" if case.spop_mux else "2.6"
-    same = harness.Agent(case, case.spoa, [harness.script_path("echo.lua")], name="same")
-    same.start()
-    replay = run([sim, "replay", recording, "--port", str(same.port), "--profile", profile, "--config", spoe,
-                  "--engine", "echo", "--json"])
-    check_eq(replay.returncode, 0, "spop-sim replay against the same script: exit status")
-    report = json.loads(replay.stdout)
+
+    def replay_against(script, name, status):
+        """spop-sim replay of the recording against a new agent running `script`: its JSON report."""
+        agent = harness.Agent(case, case.spoa, [script], name=name)
+        agent.start()
+        replay = run([sim, "replay", recording, "--port", str(agent.port), "--profile", profile, "--config", spoe,
+                      "--engine", "echo", "--json"])
+        check_eq(replay.returncode, status, f"spop-sim replay against the {name} script: exit status")
+        return json.loads(replay.stdout)
+
+    report = replay_against(harness.script_path("echo.lua"), "same", 0)
     check_eq(report["compared"], REQUESTS, "ACKs compared")
     check_eq(report["differing"], 0, "ACKs that differ")
 
     changed_script = os.path.join(case.dir, "echo_upper.lua")
     with open(changed_script, "w", encoding="utf-8") as f:
         f.write(CHANGED)
-    changed = harness.Agent(case, case.spoa, [changed_script], name="changed")
-    changed.start()
-    replay = run([sim, "replay", recording, "--port", str(changed.port), "--profile", profile, "--config", spoe,
-                  "--engine", "echo", "--json"])
-    check_eq(replay.returncode, 1, "spop-sim replay against a changed script: exit status")
-    report = json.loads(replay.stdout)
+    report = replay_against(changed_script, "changed", 1)
     check_eq(report["differing"], REQUESTS, "ACKs that differ")
     variables = report["messages"]["echo"]["variables"]
     check_eq(sorted(variables), ["txn.echo.str_id"], "the variables that differ")
